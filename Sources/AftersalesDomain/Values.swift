@@ -1,0 +1,264 @@
+import Foundation
+
+/// An email address, validated as an RFC 5322 addr-spec (dot-atom local part).
+/// The domain may be internationalized (IDN); it is kept as typed.
+public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+    public let value: String
+
+    /// Validates `raw` (surrounding white space is trimmed) for the given field name.
+    public init(_ raw: String, field: String = "email") throws(InvalidInput) {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        let expected = "expected an address like name@example.com"
+        guard let at = text.lastIndex(of: "@") else {
+            throw InvalidInput(field: field, value: raw, problem: expected)
+        }
+        let local = text[..<at]
+        let domain = text[text.index(after: at)...]
+        guard !local.isEmpty, local.utf8.count <= 64, text.utf8.count <= 254,
+              Self.isDotAtom(local), Self.isDomain(domain)
+        else { throw InvalidInput(field: field, value: raw, problem: expected) }
+        value = text
+    }
+
+    /// RFC 5322 atext characters, plus UTF-8 (RFC 6532) for internationalized local parts.
+    private static func isAtext(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value > 0x7F { return scalar.properties.isAlphabetic || scalar.properties.numericType != nil }
+        if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) { return true }
+        return "!#$%&'*+-/=?^_`{|}~".unicodeScalars.contains(scalar)
+    }
+
+    private static func isDotAtom(_ text: Substring) -> Bool {
+        let atoms = text.split(separator: ".", omittingEmptySubsequences: false)
+        return atoms.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy(isAtext) }
+    }
+
+    private static func isDomain(_ text: Substring) -> Bool {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, text.utf8.count <= 253 else { return false }
+        return labels.allSatisfy { label in
+            guard !label.isEmpty, label.count <= 63, label.first != "-", label.last != "-" else { return false }
+            return label.unicodeScalars.allSatisfy { s in
+                s == "-" || ("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s)
+                    || (s.value > 0x7F && (s.properties.isAlphabetic || s.properties.numericType != nil))
+            }
+        } && labels.last!.unicodeScalars.allSatisfy { !("0"..."9").contains($0) }
+    }
+
+    public var description: String { value }
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+
+    /// A value read back from storage, validated when it was first stored.
+    public init(unchecked value: String) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// A BCP 47 language tag such as `es-MX`, `ar` or `zh-Hans`, with a known ISO 639 language.
+public struct LocaleTag: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ raw: String, field: String = "locale") throws(InvalidInput) {
+        let parts = raw.replacingOccurrences(of: "_", with: "-").split(separator: "-", omittingEmptySubsequences: false)
+        let problem = "expected a BCP 47 language tag with a known language, like en, es-MX, ar or zh-Hans"
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }),
+              Self.knownLanguages.contains(first.lowercased())
+        else { throw InvalidInput(field: field, value: raw, problem: problem) }
+        var canonical = [first.lowercased()]
+        var sawScript = false, sawRegion = false
+        for part in parts.dropFirst() {
+            if !sawScript, !sawRegion, part.count == 4, part.allSatisfy({ $0.isASCII && $0.isLetter }) {
+                canonical.append(part.prefix(1).uppercased() + part.dropFirst().lowercased())
+                sawScript = true
+            } else if !sawRegion, part.count == 2, part.allSatisfy({ $0.isASCII && $0.isLetter }),
+                      CountryCode.known.contains(part.uppercased()) {
+                canonical.append(part.uppercased())
+                sawRegion = true
+            } else if !sawRegion, part.count == 3, part.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                canonical.append(String(part))
+                sawRegion = true
+            } else {
+                throw InvalidInput(field: field, value: raw, problem: problem)
+            }
+        }
+        value = canonical.joined(separator: "-")
+    }
+
+    /// The ISO 639 language subtag, e.g. `es` for `es-MX`.
+    public var language: String { String(value.split(separator: "-")[0]) }
+
+    /// The tag and its less specific ancestors, ending in `en`: `es-MX` → `es-MX`, `es`, `en`.
+    public var fallbackChain: [String] {
+        var chain: [String] = []
+        var parts = value.split(separator: "-").map(String.init)
+        while !parts.isEmpty {
+            chain.append(parts.joined(separator: "-"))
+            parts.removeLast()
+        }
+        if !chain.contains("en") { chain.append("en") }
+        return chain
+    }
+
+    static let knownLanguages: Set<String> = Set(Locale.LanguageCode.isoLanguageCodes.map(\.identifier))
+
+    public var description: String { value }
+
+    /// A value read back from storage, validated when it was first stored.
+    public init(unchecked value: String) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code such as `MX`, `SA` or `NG`.
+public struct CountryCode: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ raw: String, field: String = "country") throws(InvalidInput) {
+        let upper = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        guard upper.count == 2, Self.known.contains(upper) else {
+            throw InvalidInput(field: field, value: raw, problem: "expected an ISO 3166 two-letter country code, like MX, SA or NG")
+        }
+        value = upper
+    }
+
+    static let known: Set<String> = Set(Locale.Region.isoRegions.map(\.identifier).filter { $0.count == 2 && $0.allSatisfy(\.isLetter) })
+
+    public var description: String { value }
+
+    /// A value read back from storage, validated when it was first stored.
+    public init(unchecked value: String) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// An IANA time zone identifier such as `America/Mexico_City`.
+public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ raw: String, field: String = "timezone") throws(InvalidInput) {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        guard text == "UTC" || TimeZone.knownTimeZoneIdentifiers.contains(text), TimeZone(identifier: text) != nil else {
+            throw InvalidInput(field: field, value: raw, problem: "expected an IANA time zone, like America/Mexico_City or Asia/Riyadh")
+        }
+        value = text
+    }
+
+    /// The Foundation time zone (always exists: validated at construction).
+    public var timeZone: TimeZone { TimeZone(identifier: value) ?? TimeZone(secondsFromGMT: 0)! }
+
+    public var description: String { value }
+
+    /// A value read back from storage, validated when it was first stored.
+    public init(unchecked value: String) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// Parsing and printing of instants: ISO 8601, always stored in UTC.
+public enum Timestamp {
+    /// Parses an ISO 8601 instant (`2026-11-23T09:30:00Z`, with an offset, with fractional
+    /// seconds) or a calendar date (`2026-12-01`, taken as 00:00 UTC).
+    public static func parse(_ raw: String, field: String) throws(InvalidInput) -> Date {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        if text.count >= 20, let date = plain.date(from: text) ?? withFraction.date(from: text) { return date }
+        if text.count == 10, let date = day.date(from: text) { return date }
+        throw InvalidInput(field: field, value: raw, problem: "expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
+    }
+
+    /// `2026-11-23T09:30:00Z`.
+    public static func utc(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone`.
+    public static func local(_ date: Date, in zone: TimeZone) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = zone
+        let text = f.string(from: date)
+        return text.hasSuffix("Z") ? String(text.dropLast()) + "+00:00" : text
+    }
+}
+
+/// Shared checks for free text and identifiers.
+public enum Text {
+    /// An identifier: non-empty, at most 100 characters, no white space or control characters.
+    public static func identifier(_ raw: String, field: String) throws(InvalidInput) -> String {
+        guard !raw.isEmpty, raw.count <= 100,
+              raw.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && !($0.value < 0x20) && $0.value != 0x7F })
+        else {
+            throw InvalidInput(field: field, value: raw, problem: "expected an identifier of 1 to 100 characters without spaces")
+        }
+        return raw
+    }
+
+    /// Required free text: non-empty after trimming, at most `limit` characters. Stored exactly.
+    public static func required(_ raw: String, field: String, limit: Int = 20_000) throws(InvalidInput) -> String {
+        guard !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw InvalidInput(field: field, value: raw, problem: "must not be empty")
+        }
+        guard raw.count <= limit else {
+            throw InvalidInput(field: field, value: raw, problem: "is longer than \(limit) characters")
+        }
+        return raw
+    }
+
+    /// Optional free text: `nil` stays `nil`; otherwise as `required`.
+    public static func optional(_ raw: String?, field: String, limit: Int = 20_000) throws(InvalidInput) -> String? {
+        guard let raw else { return nil }
+        return try required(raw, field: field, limit: limit)
+    }
+
+    /// A single-line value (names, carriers): no CR or LF, which could break mail headers.
+    public static func line(_ raw: String, field: String, limit: Int = 200) throws(InvalidInput) -> String {
+        let text = try required(raw, field: field, limit: limit)
+        guard !text.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
+            throw InvalidInput(field: field, value: raw, problem: "must be a single line (no line breaks)")
+        }
+        return text
+    }
+
+    /// An absolute http(s) URL.
+    public static func url(_ raw: String?, field: String) throws(InvalidInput) -> String? {
+        guard let raw else { return nil }
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+              url.host?.isEmpty == false, !raw.contains(where: \.isWhitespace)
+        else { throw InvalidInput(field: field, value: raw, problem: "expected an http(s) URL like https://example.com/manual.pdf") }
+        return raw
+    }
+}

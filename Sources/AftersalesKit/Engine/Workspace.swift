@@ -1,0 +1,54 @@
+import AftersalesDomain
+import Foundation
+import Logging
+
+/// Where a command works: the database path, the configuration and the instant taken as now.
+public struct Settings: Sendable {
+    public var databasePath: String
+    /// The configuration file to read, or nil for none.
+    public var configPath: String?
+    /// The clock: every command uses this instant as now.
+    public var now: Date
+    public var environment: [String: String]
+
+    /// Resolves the global options: an explicit value, else its `AFTERSALES_*` variable, else the default.
+    /// `clock` is asked only when neither `--now` nor `AFTERSALES_NOW` is given.
+    public static func resolve(db: String?, config: String?, now: String?, environment: [String: String],
+                               clock: () -> Date) throws(AftersalesError) -> Settings {
+        let path = db ?? environment["AFTERSALES_DB"] ?? "./aftersales.db"
+        guard !path.isEmpty else { throw .invalid(InvalidInput(field: "db", value: path, problem: "expected a file path")) }
+        var configPath = config ?? environment["AFTERSALES_CONFIG"]
+        if configPath?.isEmpty == true { configPath = nil }
+        if configPath == nil, FileManager.default.fileExists(atPath: "./aftersales.yml") { configPath = "./aftersales.yml" }
+        let instant: Date
+        if let text = now ?? environment["AFTERSALES_NOW"], !text.isEmpty {
+            instant = try AftersalesError.checked { () throws(InvalidInput) in try Timestamp.parse(text, field: "now") }
+        } else {
+            instant = clock()
+        }
+        return Settings(databasePath: path, configPath: configPath, now: instant, environment: environment)
+    }
+
+    /// `--at` when given, else now.
+    public func instant(_ text: String?, field: String = "at") throws(AftersalesError) -> Date {
+        guard let text else { return now }
+        return try AftersalesError.checked { () throws(InvalidInput) in try Timestamp.parse(text, field: field) }
+    }
+}
+
+/// An open store with its configuration: what every command works on.
+public struct Workspace: Sendable {
+    public let settings: Settings
+    public let configuration: Configuration
+    public let store: AftersalesStore
+    public let logger: Logger
+
+    public var now: Date { settings.now }
+
+    /// Loads the configuration and opens the database.
+    public static func open(_ settings: Settings, access: AftersalesStore.Access, logger: Logger = Logger(label: "aftersales")) throws(AftersalesError) -> Workspace {
+        let configuration = try Configuration.load(path: settings.configPath, environment: settings.environment)
+        let store = try AftersalesStore.open(path: settings.databasePath, access: access)
+        return Workspace(settings: settings, configuration: configuration, store: store, logger: logger)
+    }
+}

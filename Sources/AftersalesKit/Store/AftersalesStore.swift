@@ -1,0 +1,121 @@
+import AftersalesDomain
+import Foundation
+import GRDB
+
+/// The one store of the application: every recorded fact, the event log and (later) the
+/// outbox, in one SQLite database reached through GRDB.
+public struct AftersalesStore: Sendable {
+    /// How a command needs the database.
+    public enum Access: Sendable {
+        /// Create the file if it does not exist, migrate it, read and write.
+        case readWrite
+        /// The file must exist; nothing is ever written (not even a migration).
+        case readOnly
+    }
+
+    let writer: any DatabaseWriter
+
+    /// A store over an open GRDB connection (an in-memory `DatabaseQueue()` in tests);
+    /// migrates it to the current schema.
+    public init(writer: any DatabaseWriter) throws(AftersalesError) {
+        self.writer = writer
+        try Self.map(path: ":memory:") {
+            if try writer.read({ db in try Schema.migrator.hasBeenSuperseded(db) }) { throw Self.newer(path: "the database") }
+            try Schema.migrator.migrate(writer)
+        }
+    }
+
+    private init(opened writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// Opens the database file at `path`.
+    public static func open(path: String, access: Access) throws(AftersalesError) -> AftersalesStore {
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(30)
+        config.foreignKeysEnabled = true
+        let exists = FileManager.default.fileExists(atPath: path)
+        switch access {
+        case .readOnly:
+            guard exists else {
+                throw .database("database \"\(path)\" does not exist; record something first, or point --db (AFTERSALES_DB) at your database")
+            }
+            config.readonly = true
+            return try map(path: path) {
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                try queue.read { db in
+                    if try Schema.migrator.hasBeenSuperseded(db) { throw newer(path: path) }
+                    let applied = try Schema.migrator.appliedIdentifiers(db)
+                    if applied.count < Schema.migrator.migrations.count {
+                        throw AftersalesError.database("database \"\(path)\" needs an upgrade to this version's schema; run any recording command or `aftersales plan` once to migrate it")
+                    }
+                }
+                return AftersalesStore(opened: queue)
+            }
+        case .readWrite:
+            if exists {
+                // Refuse a file that is not SQLite before anything writes to it.
+                let probe = try map(path: path) { () throws -> Bool in
+                    var readOnly = config
+                    readOnly.readonly = true
+                    let queue = try DatabaseQueue(path: path, configuration: readOnly)
+                    defer { try? queue.close() }
+                    return try queue.read { db in try Schema.migrator.hasBeenSuperseded(db) }
+                }
+                if probe { throw newer(path: path) }
+            } else {
+                let directory = (path as NSString).deletingLastPathComponent
+                if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+                    throw .database("database \"\(path)\": the directory \"\(directory)\" does not exist; create it or pass another --db")
+                }
+            }
+            return try map(path: path) {
+                let pool = try DatabasePool(path: path, configuration: config)
+                try Schema.migrator.migrate(pool)
+                return AftersalesStore(opened: pool)
+            }
+        }
+    }
+
+    static func newer(path: String) -> AftersalesError {
+        .database("database \"\(path)\" was written by a newer version of aftersales; upgrade aftersales to use it")
+    }
+
+    /// Runs `body`, turning database errors into one clear ``AftersalesError``.
+    static func map<T>(path: String, _ body: () throws -> T) throws(AftersalesError) -> T {
+        do {
+            return try body()
+        } catch let error as AftersalesError {
+            throw error
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB:
+                throw .database("database \"\(path)\" is not an SQLite database; point --db (AFTERSALES_DB) at an aftersales database")
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw .database("database \"\(path)\" is busy (another aftersales process holds it); try again in a moment")
+            case .SQLITE_CANTOPEN:
+                throw .database("database \"\(path)\" cannot be opened; check the path and its permissions")
+            case .SQLITE_READONLY:
+                throw .database("database \"\(path)\" is read-only; check its permissions")
+            case .SQLITE_CORRUPT:
+                throw .database("database \"\(path)\" is damaged (\(error.message ?? "corrupt")); restore it from a backup")
+            default:
+                throw .database("database \"\(path)\": \(error.message ?? "\(error.resultCode)")")
+            }
+        } catch {
+            throw .failure("\(error)")
+        }
+    }
+
+    /// A write transaction; any error rolls it back whole, so nothing is half-written.
+    func write<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
+        try Self.map(path: path) { try writer.write(body) }
+    }
+
+    /// A read.
+    func read<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
+        try Self.map(path: path) { try writer.read(body) }
+    }
+
+    var path: String { writer.path.isEmpty ? ":memory:" : writer.path }
+}

@@ -1,0 +1,127 @@
+import AftersalesDomain
+import Foundation
+import GRDB
+
+/// What is stored, counted.
+public struct StoreStatus: Sendable, Codable, Equatable {
+    public var customers: Int
+    public var products: Int
+    public var orders: Int
+    public var openOrders: Int
+    public var shipments: Int
+    public var shipmentsInTransit: Int
+    public var shipmentsDelivered: Int
+    public var complaints: Int
+    public var openComplaints: Int
+    public var surveys: Int
+    public var reviews: Int
+    public var events: Int
+}
+
+/// An order with everything recorded about it.
+public struct OrderDetail: Sendable, Codable, Equatable {
+    public var order: Order
+    public var shipments: [ShipmentDetail]
+    public var complaints: [Complaint]
+    public var survey: SurveyAnswer?
+    public var reviews: [Review]
+}
+
+/// A shipment with its tracking events, oldest first.
+public struct ShipmentDetail: Sendable, Codable, Equatable {
+    public var shipment: Shipment
+    public var events: [ShipmentEvent]
+    /// The latest event's kind (`dispatched` when none).
+    public var state: String { events.last?.kind.rawValue ?? "dispatched" }
+}
+
+extension AftersalesStore {
+    public func customer(id: String) throws(AftersalesError) -> Customer {
+        try read { db in try Self.customer(db, id) }
+    }
+
+    public func customers() throws(AftersalesError) -> [Customer] {
+        try read { db in try Customer.order(Column("id")).fetchAll(db) }
+    }
+
+    public func product(sku: String) throws(AftersalesError) -> Product {
+        try read { db in try Self.product(db, sku) }
+    }
+
+    public func products() throws(AftersalesError) -> [Product] {
+        try read { db in try Product.order(Column("sku")).fetchAll(db) }
+    }
+
+    public func orders(customerID: String? = nil) throws(AftersalesError) -> [Order] {
+        try read { db in
+            if let customerID {
+                _ = try Self.customer(db, customerID)
+                return try Order.filter(Order.Columns.customerID == customerID).order(Order.Columns.placedAt, Column("id")).fetchAll(db)
+            }
+            return try Order.order(Order.Columns.placedAt, Column("id")).fetchAll(db)
+        }
+    }
+
+    public func orderDetail(id: String) throws(AftersalesError) -> OrderDetail {
+        try read { db in try Self.orderDetail(db, id) }
+    }
+
+    static func orderDetail(_ db: Database, _ id: String) throws -> OrderDetail {
+        let order = try Self.order(db, id)
+        let shipments = try Shipment.filter(Shipment.Columns.orderID == id).order(Shipment.Columns.dispatchedAt, Column("id")).fetchAll(db)
+        let details = try shipments.map { shipment in
+            ShipmentDetail(shipment: shipment,
+                           events: try ShipmentEvent.filter(ShipmentEvent.Columns.shipmentID == shipment.id)
+                               .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db))
+        }
+        return OrderDetail(order: order, shipments: details,
+                           complaints: try Complaint.filter(Complaint.Columns.orderID == id).order(Complaint.Columns.openedAt).fetchAll(db),
+                           survey: try SurveyAnswer.fetchOne(db, key: id),
+                           reviews: try Review.filter(Review.Columns.orderID == id).order(Column("reviewedAt")).fetchAll(db))
+    }
+
+    public func shipment(id: String) throws(AftersalesError) -> ShipmentDetail {
+        try read { db in
+            guard let shipment = try Shipment.fetchOne(db, key: id) else { throw AftersalesError.notFound(entity: "shipment", id: id) }
+            return ShipmentDetail(shipment: shipment,
+                                  events: try ShipmentEvent.filter(ShipmentEvent.Columns.shipmentID == id)
+                                      .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db))
+        }
+    }
+
+    public func complaint(id: String) throws(AftersalesError) -> Complaint {
+        try read { db in
+            guard let complaint = try Complaint.fetchOne(db, key: id) else { throw AftersalesError.notFound(entity: "complaint", id: id) }
+            return complaint
+        }
+    }
+
+    public func complaints() throws(AftersalesError) -> [Complaint] {
+        try read { db in try Complaint.order(Complaint.Columns.openedAt, Column("id")).fetchAll(db) }
+    }
+
+    /// Events after `seq` (exclusive), oldest first, at most `limit`.
+    public func events(after seq: Int64 = 0, limit: Int = 1000) throws(AftersalesError) -> [Event] {
+        try read { db in try Event.filter(Event.Columns.seq > seq).order(Event.Columns.seq).limit(limit).fetchAll(db) }
+    }
+
+    public func status() throws(AftersalesError) -> StoreStatus {
+        try read { db in
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            let delivered = "SELECT DISTINCT shipmentID FROM shipment_events WHERE kind = 'delivered'"
+            return StoreStatus(
+                customers: try count("SELECT COUNT(*) FROM customers"),
+                products: try count("SELECT COUNT(*) FROM products"),
+                orders: try count("SELECT COUNT(*) FROM orders"),
+                openOrders: try count("SELECT COUNT(*) FROM orders WHERE completedAt IS NULL AND cancelledAt IS NULL"),
+                shipments: try count("SELECT COUNT(*) FROM shipments"),
+                shipmentsInTransit: try count("SELECT COUNT(*) FROM shipments WHERE id NOT IN (\(delivered))"),
+                shipmentsDelivered: try count("SELECT COUNT(*) FROM shipments WHERE id IN (\(delivered))"),
+                complaints: try count("SELECT COUNT(*) FROM complaints"),
+                openComplaints: try count("SELECT COUNT(*) FROM complaints WHERE resolvedAt IS NULL"),
+                surveys: try count("SELECT COUNT(*) FROM surveys"),
+                reviews: try count("SELECT COUNT(*) FROM reviews"),
+                events: try count("SELECT COUNT(*) FROM events"))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import AftersalesDomain
+import AftersalesKit
+import ArgumentParser
+
+struct OrderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "order",
+        abstract: "Record orders and their completion or cancellation.",
+        subcommands: [Add.self, Complete.self, Cancel.self, Show.self, List.self]
+    )
+}
+
+extension OrderCommand {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a placed order.",
+            discussion: "Example: aftersales order add --id SO-1001 --customer C-MX-001 --line PUMP-200:4:129900 --currency USD --at 2026-11-02T15:00:00Z"
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The order's external id.") var id: String
+        @Option(help: "The customer's id.") var customer: String
+        @Option(help: ArgumentHelp("SKU:QTY or SKU:QTY:UNIT_PRICE (minor units, e.g. cents); repeatable.", valueName: "line"))
+        var line: [String] = []
+        @Option(help: "ISO 4217 currency of the prices.") var currency = "USD"
+        @OptionGroup var at: AtOption
+
+        func validate() throws {
+            if line.isEmpty { throw ValidationError("line: an order needs at least one --line SKU:QTY[:PRICE]") }
+            try check { () throws(InvalidInput) in
+                for raw in line { _ = try OrderLine.parse(raw) }
+                _ = try Order.currency(currency)
+            }
+        }
+
+        func run() throws {
+            let ws = try global.workspace(.readWrite)
+            let lines = try line.map { raw in try AftersalesError.checked { () throws(InvalidInput) in try OrderLine.parse(raw) } }
+            let order = try ws.store.addOrder(id: id, customerID: customer, lines: lines, currency: currency,
+                                              at: try ws.settings.instant(at.at), now: ws.now)
+            global.emit(order, "Added order \(order.id).\n" + TextReport.order(order))
+        }
+    }
+
+    struct Complete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record that an order is completed (policy reminder and survey follow).",
+                                                        discussion: "Example: aftersales order complete SO-1001")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order's id.") var id: String
+        @OptionGroup var at: AtOption
+
+        func run() throws {
+            let ws = try global.workspace(.readWrite)
+            let order = try ws.store.completeOrder(id: id, at: try ws.settings.instant(at.at), now: ws.now)
+            global.emit(order, "Completed order \(order.id).")
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record that an order is cancelled.",
+                                                        discussion: "Example: aftersales order cancel SO-1001")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order's id.") var id: String
+        @OptionGroup var at: AtOption
+
+        func run() throws {
+            let ws = try global.workspace(.readWrite)
+            let order = try ws.store.cancelOrder(id: id, at: try ws.settings.instant(at.at), now: ws.now)
+            global.emit(order, "Cancelled order \(order.id).")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an order with its shipments, complaints and feedback.",
+                                                        discussion: "Example: aftersales order show SO-1001")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The order's id.") var id: String
+
+        func run() throws {
+            let detail = try global.workspace(.readOnly).store.orderDetail(id: id)
+            global.emit(detail, TextReport.orderDetail(detail))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List orders.", discussion: "Example: aftersales order list --customer C-MX-001")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this customer's orders.") var customer: String?
+
+        func run() throws {
+            let orders = try global.workspace(.readOnly).store.orders(customerID: customer)
+            global.emit(orders, TextReport.orders(orders))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import AftersalesDomain
+import AftersalesKit
+import ArgumentParser
+
+struct ShipmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shipment",
+        abstract: "Record shipments and their tracking events.",
+        subcommands: [Dispatch.self, Event.self, Show.self]
+    )
+}
+
+extension ShipmentCommand {
+    struct Dispatch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a shipment of an order left (the tracking mail follows within 2 h).",
+            discussion: "Example: aftersales shipment dispatch --order SO-1001 --id SH-1 --carrier Maersk --tracking MAEU123456 --eta 2026-12-10 --mode sea --document 'commercial invoice' --document 'packing list'"
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The order's id.") var order: String
+        @Option(help: "The shipment's id.") var id: String
+        @Option(help: "The carrier.") var carrier: String
+        @Option(help: "The tracking number.") var tracking: String
+        @Option(help: "Link to the carrier's tracking page.") var trackingUrl: String?
+        @Option(help: "Estimated arrival, ISO 8601 date or time.") var eta: String
+        @Option(help: "sea, air, express, rail or road.") var mode = "sea"
+        @Option(help: "Destination country (default: the customer's).") var destination: String?
+        @Option(help: "Destination port or airport.") var port: String?
+        @Option(help: "A customs document that goes with it (repeatable; default: invoice, certificate of origin, packing list, bill of lading).")
+        var document: [String] = []
+        @OptionGroup var at: AtOption
+
+        func validate() throws {
+            try check { () throws(InvalidInput) in
+                _ = try Timestamp.parse(eta, field: "eta")
+                _ = try ShipmentMode(parsing: mode)
+                if let destination { _ = try CountryCode(destination, field: "destination") }
+            }
+        }
+
+        func run() throws {
+            let ws = try global.workspace(.readWrite)
+            let when = try ws.settings.instant(at.at)
+            let draft = try AftersalesError.checked { () throws(InvalidInput) in
+                Shipment(id: id, orderID: order, carrier: carrier, trackingNumber: tracking, trackingURL: trackingUrl,
+                         mode: try ShipmentMode(parsing: mode), dispatchedAt: when,
+                         eta: try Timestamp.parse(eta, field: "eta"),
+                         destinationCountry: try destination.map { d throws(InvalidInput) in try CountryCode(d, field: "destination") },
+                         destinationPort: port, documents: document)
+            }
+            let shipment = try ws.store.dispatch(draft, now: ws.now)
+            global.emit(shipment, "Dispatched shipment \(shipment.id) of order \(shipment.orderID).")
+        }
+    }
+
+    struct Event: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a tracking event: in-transit, delayed, at-customs, held, cleared or delivered.",
+            discussion: """
+            Examples:
+              aftersales shipment event SH-1 in-transit --location 'Port of Singapore'
+              aftersales shipment event SH-1 delayed --eta 2026-12-15 --cause 'port congestion' --remedy 'priority on the next vessel'
+              aftersales shipment event SH-1 held --reason 'missing import licence'
+              aftersales shipment event SH-1 delivered --signed-by 'J. Pérez'
+            """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The shipment's id.") var id: String
+        @Argument(help: "in-transit, delayed, at-customs, held, cleared or delivered.") var kind: String
+        @Option(help: "The new ETA (delayed).") var eta: String?
+        @Option(help: "Where it is.") var location: String?
+        @Option(help: "A note.") var note: String?
+        @Option(help: "Why it is delayed (delayed).") var cause: String?
+        @Option(help: "What we do about the delay (delayed).") var remedy: String?
+        @Option(help: "Why customs holds it (held).") var reason: String?
+        @Option(help: "Who signed for it (delivered).") var signedBy: String?
+        @OptionGroup var at: AtOption
+
+        func validate() throws {
+            try check { () throws(InvalidInput) in
+                _ = try ShipmentEventKind(parsing: kind)
+                if let eta { _ = try Timestamp.parse(eta, field: "eta") }
+            }
+        }
+
+        func run() throws {
+            let ws = try global.workspace(.readWrite)
+            let when = try ws.settings.instant(at.at)
+            let event = try AftersalesError.checked { () throws(InvalidInput) in
+                ShipmentEvent(shipmentID: id, kind: try ShipmentEventKind(parsing: kind), at: when,
+                              location: location, note: note,
+                              newETA: try eta.map { e throws(InvalidInput) in try Timestamp.parse(e, field: "eta") },
+                              cause: cause, remedy: remedy, reason: reason, signedBy: signedBy)
+            }
+            let recorded = try ws.store.recordShipmentEvent(event, now: ws.now)
+            global.emit(recorded, TextReport.shipmentEvent(recorded))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a shipment and its events.", discussion: "Example: aftersales shipment show SH-1")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The shipment's id.") var id: String
+
+        func run() throws {
+            let detail = try global.workspace(.readOnly).store.shipment(id: id)
+            global.emit(detail, TextReport.shipment(detail))
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// End-to-end: the built `aftersales` binary, its output, exit codes and what it stored.
+@Suite("Command line")
+struct CLITests {
+    @Test("recording commands store facts; show --json prints every stored field")
+    func recordAndShow() throws {
+        let cli = try CLI()
+        try cli.seed()
+        let show = try cli.run(["customer", "show", "C1", "--json"])
+        #expect(show.code == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        for key in ["id", "name", "company", "email", "cc", "locale", "timeZone", "country", "industry", "manager", "consent",
+                    "consentAt", "unsubscribedAt", "createdAt"] {
+            #expect(json.keys.contains(key), "missing \(key)")
+        }
+        #expect(json["name"] as? String == "Lucía")
+        #expect(json["createdAt"] as? String == "2026-11-23T10:00:00Z", "--now drives the clock")
+
+        #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "Maersk", "--tracking", "M1",
+                             "--eta", "2026-12-10", "--at", "2026-11-05T08:00:00Z"]).code == 0)
+        #expect(try cli.run(["shipment", "event", "S1", "delivered", "--signed-by", "L. H.", "--at", "2026-11-20T08:00:00Z"]).code == 0)
+        #expect(try cli.run(["order", "complete", "O1", "--at", "2026-11-21T08:00:00Z"]).code == 0)
+        #expect(try cli.run(["complaint", "open", "--order", "O1", "--id", "K1", "--category", "damage", "--text", "外壳破裂\r\nكسر 🙁"]).code == 0)
+        #expect(try cli.run(["survey", "record", "--order", "O1", "--score", "9", "--liked", "quality", "--intent", "yes"]).code == 0)
+        #expect(try cli.run(["review", "record", "--order", "O1", "--negative", "--text", "late"]).code == 0)
+        #expect(try cli.run(["product", "add", "--sku", "P2", "--name", "Pump II"]).code == 0)
+        #expect(try cli.run(["product", "succeed", "P1", "--by", "P2", "--offer", "20% off"]).code == 0)
+        #expect(try cli.run(["customer", "unsubscribe", "C1"]).code == 0)
+
+        let complaint = try cli.run(["complaint", "show", "K1", "--json"])
+        let stored = try #require(try JSONSerialization.jsonObject(with: Data(complaint.stdout.utf8)) as? [String: Any])
+        #expect(stored["text"] as? String == "外壳破裂\r\nكسر 🙁", "text with CR/LF, Chinese, Arabic and emoji is stored exactly")
+
+        let status = try cli.run(["status", "--json"])
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Int])
+        #expect(counts["customers"] == 1 && counts["orders"] == 1 && counts["shipmentsDelivered"] == 1 && counts["complaints"] == 1
+                && counts["surveys"] == 1 && counts["reviews"] == 1 && counts["products"] == 2)
+        #expect(counts["events"] == 12)
+    }
+
+    /// Each bad input: exit 64, one line on stderr naming the field and the value, and the database unchanged.
+    @Test("bad input gets one clear line, exit 64, and no write", arguments: [
+        (["customer", "add", "--id", "C2", "--name", "X", "--email", "bob@", "--locale", "en", "--timezone", "UTC", "--country", "US"], "email \"bob@\""),
+        (["customer", "add", "--id", "C2", "--name", "X", "--email", "x@example.com", "--locale", "xx", "--timezone", "UTC", "--country", "US"], "locale \"xx\""),
+        (["customer", "add", "--id", "C2", "--name", "X", "--email", "x@example.com", "--locale", "en", "--timezone", "Mars/Base", "--country", "US"], "timezone \"Mars/Base\""),
+        (["customer", "add", "--id", "C2", "--name", "X", "--email", "x@example.com", "--locale", "en", "--timezone", "UTC", "--country", "ZZ"], "country \"ZZ\""),
+        (["customer", "add", "--id", "C1", "--name", "X", "--email", "x@example.com", "--locale", "en", "--timezone", "UTC", "--country", "US"], "customer \"C1\" already exists"),
+        (["order", "add", "--id", "O2", "--customer", "NOPE", "--line", "P1:1"], "customer \"NOPE\" does not exist"),
+        (["order", "add", "--id", "O2", "--customer", "C1", "--line", "NOPE:1"], "product \"NOPE\" does not exist"),
+        (["order", "add", "--id", "O1", "--customer", "C1", "--line", "P1:1"], "order \"O1\" already exists"),
+        (["order", "add", "--id", "O2", "--customer", "C1", "--line", "P1:zero"], "line \"P1:zero\""),
+        (["shipment", "dispatch", "--order", "NOPE", "--id", "S1", "--carrier", "X", "--tracking", "T", "--eta", "2026-12-01"], "order \"NOPE\" does not exist"),
+        (["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "X", "--tracking", "T", "--eta", "next week"], "eta \"next week\""),
+        (["shipment", "event", "NOPE", "delivered"], "shipment \"NOPE\" does not exist"),
+        (["shipment", "event", "S1", "teleported"], "event \"teleported\""),
+        (["complaint", "open", "--order", "O1", "--id", "K1", "--category", "rudeness", "--text", "x"], "category \"rudeness\""),
+        (["complaint", "rate", "K1", "--score", "9"], "score \"9\""),
+        (["survey", "record", "--order", "O1", "--score", "11"], "score \"11\""),
+        (["order", "complete", "O1", "--at", "tomorrow"], "at \"tomorrow\""),
+        (["order", "complete", "O1", "--at", "2027-01-01T00:00:00Z"], "is in the future"),
+        (["order", "complete", "O1", "--at", "2026-10-01T00:00:00Z"], "is before the order was placed"),
+        (["customer", "add", "--id", "C2", "--name", "Bob\nBcc: x@y.com", "--email", "x@example.com", "--locale", "en", "--timezone", "UTC", "--country", "US"], "name \"Bob\\nBcc: x@y.com\""),
+        (["status", "--now", "noon"], "now \"noon\""),
+    ])
+    func badInput(_ arguments: [String], _ expected: String) throws {
+        let cli = try CLI()
+        try cli.seed()
+        let before = try #require(cli.databaseBytes())
+        let result = try cli.run(arguments)
+        #expect(result.code == 64, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(try cli.run(["status", "--json"]).stdout.contains("\"events\" : 3"), "nothing was recorded")
+        _ = before
+    }
+
+    @Test("impossible sequences through the CLI: delivered before dispatched, events on a cancelled order")
+    func impossibleSequences() throws {
+        let cli = try CLI()
+        try cli.seed()
+        #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "X", "--tracking", "T",
+                             "--eta", "2026-12-01", "--at", "2026-11-10T00:00:00Z"]).code == 0)
+        let early = try cli.run(["shipment", "event", "S1", "delivered", "--at", "2026-11-09T00:00:00Z"])
+        #expect(early.code == 64 && early.stderr.contains("before the shipment was dispatched"))
+        #expect(try cli.run(["order", "cancel", "O1"]).code == 0)
+        let cancelled = try cli.run(["shipment", "event", "S1", "in-transit"])
+        #expect(cancelled.code == 64 && cancelled.stderr.contains("cancelled"))
+    }
+
+    @Test("a file that is not SQLite is refused and left untouched; a missing database is explained")
+    func notSQLite() throws {
+        var cli = try CLI()
+        let path = cli.directory.appendingPathComponent("notes.db").path
+        try "these are my notes, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
+        cli.environment["AFTERSALES_DB"] = path
+        for args in [["status"], ["customer", "add", "--id", "C1", "--name", "X", "--email", "x@example.com", "--locale", "en",
+                                  "--timezone", "UTC", "--country", "US"]] {
+            let result = try cli.run(args)
+            #expect(result.code == 1)
+            #expect(result.stderr.contains("is not an SQLite database"))
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "these are my notes, not a database\n")
+        cli.environment["AFTERSALES_DB"] = cli.directory.appendingPathComponent("missing.db").path
+        let missing = try cli.run(["status"])
+        #expect(missing.code == 1 && missing.stderr.contains("does not exist"))
+        #expect(!FileManager.default.fileExists(atPath: cli.databasePath), "a read does not create the database")
+    }
+
+    @Test("a database written by a newer version is refused")
+    func newerDatabase() throws {
+        let cli = try CLI()
+        try cli.seed()
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"insert into grdb_migrations values ('v99-future')\"); c.commit()", cli.databasePath]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        let result = try cli.run(["status"])
+        #expect(result.code == 1 && result.stderr.contains("newer version of aftersales"))
+        let write = try cli.run(["product", "add", "--sku", "P9", "--name", "X"])
+        #expect(write.code == 1 && write.stderr.contains("newer version of aftersales"))
+    }
+
+    @Test("--help explains every command")
+    func help() throws {
+        let cli = try CLI()
+        let root = try cli.run(["--help"])
+        #expect(root.code == 0)
+        for command in ["customer", "product", "order", "shipment", "complaint", "survey", "review", "status"] {
+            #expect(root.stdout.contains(command))
+        }
+        let dispatch = try cli.run(["shipment", "dispatch", "--help"])
+        #expect(dispatch.code == 0 && dispatch.stdout.contains("Example:") && dispatch.stdout.contains("--db"))
+    }
+}

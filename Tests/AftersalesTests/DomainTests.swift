@@ -1,0 +1,87 @@
+import AftersalesDomain
+import Foundation
+import Testing
+
+@Suite("Domain validation")
+struct DomainTests {
+    @Test("valid addresses are accepted, including internationalized domains",
+          arguments: ["a@b.co", "first.last+tag@sub.example.com", "ventas@exportación.mx", "o'neil@example.ie"])
+    func validEmails(_ raw: String) throws {
+        #expect(try EmailAddress(raw).value == raw)
+    }
+
+    @Test("invalid addresses name the field and the value",
+          arguments: ["", "bob", "bob@", "@example.com", "a@b", "a..b@example.com", "a b@example.com", "a@-x.com", "a@example.123",
+                      "x@example.com\r\nBcc: victim@example.com"])
+    func invalidEmails(_ raw: String) {
+        #expect(throws: InvalidInput.self) { try EmailAddress(raw, field: "email") }
+        do { _ = try EmailAddress(raw, field: "email") } catch {
+            #expect(error.field == "email")
+            #expect(error.value == raw)
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test("locale tags are canonicalized and have a fallback chain")
+    func locales() throws {
+        #expect(try LocaleTag("es-mx").value == "es-MX")
+        #expect(try LocaleTag("zh-hans").value == "zh-Hans")
+        #expect(try LocaleTag("ar").fallbackChain == ["ar", "en"])
+        #expect(try LocaleTag("es-MX").fallbackChain == ["es-MX", "es", "en"])
+        #expect(try LocaleTag("zh-Hans-CN").fallbackChain == ["zh-Hans-CN", "zh-Hans", "zh", "en"])
+        for bad in ["", "x", "qq", "english", "es-ZZ", "es-MX-extra-1", "zh_Hans_CN_x"] {
+            #expect(throws: InvalidInput.self, "\(bad)") { try LocaleTag(bad) }
+        }
+    }
+
+    @Test("countries and time zones are checked against ISO 3166 and IANA")
+    func countriesAndZones() throws {
+        #expect(try CountryCode("mx").value == "MX")
+        #expect(throws: InvalidInput.self) { try CountryCode("QQ") }
+        #expect(throws: InvalidInput.self) { try CountryCode("MEX") }
+        #expect(try TimeZoneID("Asia/Riyadh").value == "Asia/Riyadh")
+        #expect(throws: InvalidInput.self) { try TimeZoneID("Mars/Olympus") }
+        #expect(throws: InvalidInput.self) { try TimeZoneID("") }
+    }
+
+    @Test("instants parse from ISO 8601 with offsets and dates, and reject garbage")
+    func instants() throws {
+        #expect(Timestamp.utc(try Timestamp.parse("2026-11-23T12:30:00+03:00", field: "at")) == "2026-11-23T09:30:00Z")
+        #expect(Timestamp.utc(try Timestamp.parse("2026-12-01", field: "eta")) == "2026-12-01T00:00:00Z")
+        #expect(Timestamp.utc(try Timestamp.parse("2026-11-23T09:30:00.250Z", field: "at")) == "2026-11-23T09:30:00Z")
+        for bad in ["yesterday", "2026-13-01", "2026-11-23 09:30", "", "1700000000"] {
+            #expect(throws: InvalidInput.self, "\(bad)") { try Timestamp.parse(bad, field: "at") }
+        }
+        #expect(Timestamp.local(t("2026-11-23T09:30:00Z"), in: TimeZone(identifier: "Asia/Riyadh")!) == "2026-11-23T12:30:00+03:00")
+    }
+
+    @Test("order lines parse SKU:QTY[:PRICE] in minor units")
+    func orderLines() throws {
+        #expect(try OrderLine.parse("PUMP-200:4:129900") == OrderLine(sku: "PUMP-200", quantity: 4, unitPriceMinor: 129_900))
+        #expect(try OrderLine.parse("V:1") == OrderLine(sku: "V", quantity: 1))
+        for bad in ["PUMP", "PUMP:0", "PUMP:-1", "PUMP:2:12.50", ":2", "P:2:3:4", "P:x"] {
+            #expect(throws: InvalidInput.self, "\(bad)") { try OrderLine.parse(bad) }
+        }
+    }
+
+    @Test("scores and ratings are range-checked")
+    func scores() throws {
+        #expect(try SurveyAnswer.score(0) == 0)
+        #expect(try SurveyAnswer.score(10) == 10)
+        #expect(throws: InvalidInput.self) { try SurveyAnswer.score(11) }
+        #expect(throws: InvalidInput.self) { try SurveyAnswer.score(-1) }
+        #expect(try Complaint.rating(5) == 5)
+        #expect(throws: InvalidInput.self) { try Complaint.rating(0) }
+        #expect(SurveyAnswer(orderID: "O", score: 10, answeredAt: .now).segment == .promoter)
+        #expect(SurveyAnswer(orderID: "O", score: 7, answeredAt: .now).segment == .passive)
+        #expect(SurveyAnswer(orderID: "O", score: 6, answeredAt: .now).segment == .detractor)
+    }
+
+    @Test("names with line breaks are refused; free text keeps them")
+    func singleLines() throws {
+        #expect(throws: InvalidInput.self) { try Text.line("Bob\r\nBcc: x@y.com", field: "name") }
+        #expect(try Text.required("line one\r\nline two", field: "text") == "line one\r\nline two")
+        let error = #expect(throws: InvalidInput.self) { try Text.line("a\nb", field: "name") }
+        #expect(error?.description == #"name "a\nb": must be a single line (no line breaks)"#)
+    }
+}
