@@ -16,6 +16,7 @@ struct Aftersales: ParsableCommand {
         subcommands: [
             CustomerCommand.self, ProductCommand.self, OrderCommand.self, ShipmentCommand.self,
             ComplaintCommand.self, SurveyCommand.self, ReviewCommand.self, StatusCommand.self,
+            PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self,
         ]
     )
 

@@ -108,8 +108,19 @@ public struct AftersalesStore: Sendable {
     }
 
     /// A write transaction; any error rolls it back whole, so nothing is half-written.
+    /// The transaction is IMMEDIATE: a writer takes the lock up front, so two processes queue
+    /// (within the busy timeout) instead of failing when both try to upgrade a read lock.
     func write<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
-        try Self.map(path: path) { try writer.write(body) }
+        try Self.map(path: path) {
+            try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        }
     }
 
     /// A read.

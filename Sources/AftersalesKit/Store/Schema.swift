@@ -111,6 +111,7 @@ enum Schema {
                 t.column("payload", .jsonText).notNull()
             }
         }
+        registerOutbox(&migrator)
         return migrator
     }
 }

@@ -1,0 +1,171 @@
+import AftersalesDomain
+import AftersalesPlanning
+import Foundation
+import GRDB
+
+/// A mail as `preview` and `outbox list` show it.
+public struct MailView: Sendable, Hashable, Codable {
+    public var key: String
+    public var rule: String
+    public var stream: MailStream
+    public var customer: String
+    public var order: String?
+    public var to: [String]
+    public var cc: [String]
+    /// ISO 8601 UTC.
+    public var due: String
+    /// ISO 8601 with the recipient's offset.
+    public var local_due: String
+    public var status: OutboxStatus
+    public var reason: String?
+    public var locale: String
+    public var explain: [String]
+    public var flags: [String]
+}
+
+/// The outcome of `plan`.
+public struct PlanReport: Sendable, Hashable, Codable {
+    public var changes: PlanChanges
+    public var eventsConsumed: Int64
+}
+
+extension Workspace {
+    /// The effective rules: defaults with `rules.file` applied.
+    public func rules() throws(AftersalesError) -> RuleSet {
+        let path = configuration["rules.file"]
+        return try RulesFile.load(path: path.isEmpty ? nil : path)
+    }
+
+    /// The effective rules without opening the database.
+    public static func rules(_ settings: Settings) throws(AftersalesError) -> RuleSet {
+        let configuration = try Configuration.load(path: settings.configPath, environment: settings.environment)
+        let path = configuration["rules.file"]
+        return try RulesFile.load(path: path.isEmpty ? nil : path)
+    }
+
+    /// The planning settings from configuration.
+    public var planningSettings: PlanningSettings {
+        PlanningSettings(
+            calendar: MarketCalendar(opens: Configuration.minutes(configuration["business_hours.start"]) ?? 540,
+                                     closes: Configuration.minutes(configuration["business_hours.end"]) ?? 1080,
+                                     extraHolidays: Set(configuration.list("holidays.extra"))),
+            supervisorEmail: configuration["supervisor.email"],
+            customsDaysBeforeETA: configuration.integer("customs.days_before_eta"),
+            marketingCap: configuration.integer("marketing.cap_count"),
+            marketingCapDays: configuration.integer("marketing.cap_days"))
+    }
+
+    /// Updates the outbox from what was recorded since the last plan (and customers whose
+    /// computed dates came due). Cost follows what changed, not the size of the history.
+    public func plan() throws(AftersalesError) -> PlanReport {
+        let rules = try rules()
+        let settings = planningSettings
+        let now = self.now
+        let (dirty, last) = try store.read { db in try AftersalesStore.dirtyCustomers(db, now: now) }
+        let consumed = try store.read { db in
+            try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
+        }
+        var changes = PlanChanges()
+        let batch = 200
+        var start = 0
+        repeat {
+            let slice = Array(dirty[start..<min(start + batch, dirty.count)])
+            let isLast = start + batch >= dirty.count
+            changes = try store.write { db in
+                var changes = changes
+                for id in slice {
+                    guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
+                    let entries = try AftersalesStore.outboxEntries(db, customerID: id)
+                    let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
+                    try AftersalesStore.reconcile(db, plan: plan, entries: entries, now: now, changes: &changes)
+                    changes.customers += 1
+                }
+                if isLast {
+                    try db.execute(sql: "INSERT INTO planner_state (name, value) VALUES ('cursor', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)",
+                                   arguments: [last])
+                }
+                return changes
+            }
+            start += batch
+        } while start < dirty.count
+        logger.info("planned", metadata: ["customers": "\(changes.customers)", "planned": "\(changes.planned)", "cancelled": "\(changes.cancelled)"])
+        return PlanReport(changes: changes, eventsConsumed: max(consumed, 0))
+    }
+
+    /// What would go out in the next `days` days as of now, without writing anything: the
+    /// stored outbox merged with a fresh plan of the customers in scope. With `explain`,
+    /// cancellations are listed too.
+    public func preview(days: Int, customerID: String? = nil, orderID: String? = nil, explain: Bool = false) throws(AftersalesError) -> [MailView] {
+        let rules = try rules()
+        let settings = planningSettings
+        let now = self.now
+        let horizon = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        return try store.read { db in
+            var ids: [String]
+            if let orderID {
+                let order = try AftersalesStore.order(db, orderID)
+                ids = [order.customerID]
+            } else if let customerID {
+                _ = try AftersalesStore.customer(db, customerID)
+                ids = [customerID]
+            } else {
+                ids = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
+            }
+            var views: [MailView] = []
+            for id in ids {
+                guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
+                let entries = try AftersalesStore.outboxEntries(db, customerID: id)
+                let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
+                let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
+                var keys: Set<String> = []
+                for mail in plan.mails {
+                    keys.insert(mail.key)
+                    if let orderID, mail.orderID != orderID { continue }
+                    let entry = stored[mail.key]
+                    var status: OutboxStatus
+                    var reason: String?
+                    switch (entry, mail.disposition) {
+                    case (let e?, _) where !e.status.isPending:
+                        guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-7 * 86_400) else { continue }
+                        (status, reason) = (e.status, e.reason)
+                    case (_, .cancel(let why)):
+                        guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-7 * 86_400)) else { continue }
+                        (status, reason) = (.cancelled, why)
+                    case (let e?, .send):
+                        (status, reason) = (e.status, nil)
+                    case (nil, .send):
+                        (status, reason) = (mail.needsApproval ? .held : .planned, nil)
+                    }
+                    if status.isPending, mail.due > horizon { continue }
+                    if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
+                    views.append(MailView(mail, status: status, reason: reason))
+                }
+                for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
+                    if let orderID, entry.orderID != orderID { continue }
+                    var view = MailView(entry)
+                    view.status = .cancelled
+                    view.reason = "no longer planned: the facts that triggered it changed"
+                    views.append(view)
+                }
+            }
+            return views.sorted { ($0.due, $0.key) < ($1.due, $1.key) }
+        }
+    }
+}
+
+extension MailView {
+    init(_ mail: PlannedMail, status: OutboxStatus, reason: String?) {
+        let zone = TimeZone(identifier: mail.timeZone) ?? TimeZone(identifier: "UTC")!
+        self.init(key: mail.key, rule: mail.rule, stream: mail.stream, customer: mail.customerID, order: mail.orderID, to: mail.to, cc: mail.cc,
+                  due: Timestamp.utc(mail.due), local_due: Timestamp.local(mail.due, in: zone), status: status, reason: reason,
+                  locale: mail.locale, explain: mail.reasons, flags: mail.flags)
+    }
+
+    /// An outbox entry as stored.
+    public init(_ entry: OutboxEntry) {
+        let zone = TimeZone(identifier: entry.timeZone) ?? TimeZone(identifier: "UTC")!
+        self.init(key: entry.key, rule: entry.rule, stream: entry.stream, customer: entry.customerID, order: entry.orderID,
+                  to: entry.toAddresses, cc: entry.ccAddresses, due: Timestamp.utc(entry.due), local_due: Timestamp.local(entry.due, in: zone),
+                  status: entry.status, reason: entry.reason, locale: entry.locale, explain: entry.reasons, flags: entry.flags)
+    }
+}

@@ -1,0 +1,298 @@
+import AftersalesDomain
+import AftersalesPlanning
+import Foundation
+import GRDB
+
+/// A mail in the outbox: what was planned, its state and (once sent) the evidence.
+public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "outbox"
+
+    public var key: String
+    public var rule: String
+    public var stream: MailStream
+    public var audience: Audience
+    public var customerID: String
+    public var orderID: String?
+    public var subject: String
+    public var occurrence: String
+    public var triggeredAt: Date
+    public var nominalDue: Date
+    public var due: Date
+    public var deadline: Date?
+    public var staleAt: Date?
+    public var toAddresses: [String]
+    public var ccAddresses: [String]
+    public var locale: String
+    public var timeZone: String
+    public var template: String
+    public var needsApproval: Bool
+    public var status: OutboxStatus
+    public var reason: String?
+    public var reasons: [String]
+    public var flags: [String]
+    public var context: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public enum Columns {
+        public static let key = Column("key")
+        public static let customerID = Column("customerID")
+        public static let orderID = Column("orderID")
+        public static let status = Column("status")
+        public static let due = Column("due")
+    }
+
+    init(_ mail: PlannedMail, status: OutboxStatus, now: Date) {
+        key = mail.key
+        rule = mail.rule
+        stream = mail.stream
+        audience = mail.audience
+        customerID = mail.customerID
+        orderID = mail.orderID
+        subject = mail.subject
+        occurrence = mail.occurrence
+        triggeredAt = mail.triggeredAt
+        nominalDue = mail.nominalDue
+        due = mail.due
+        deadline = mail.deadline
+        staleAt = mail.staleAt
+        toAddresses = mail.to
+        ccAddresses = mail.cc
+        locale = mail.locale
+        timeZone = mail.timeZone
+        template = mail.template
+        needsApproval = mail.needsApproval
+        self.status = status
+        if case .cancel(let why) = mail.disposition { reason = why } else { reason = nil }
+        reasons = mail.reasons
+        flags = mail.flags
+        context = mail.context
+        createdAt = now
+        updatedAt = now
+    }
+}
+
+extension MailStream: DatabaseValueConvertible {}
+extension Audience: DatabaseValueConvertible {}
+extension OutboxStatus: DatabaseValueConvertible {}
+
+/// What one planning pass changed in the outbox.
+public struct PlanChanges: Sendable, Hashable, Codable {
+    public var customers = 0
+    public var planned = 0
+    public var held = 0
+    public var moved = 0
+    public var cancelled = 0
+    public var unchanged = 0
+    public init() {}
+}
+
+extension Schema {
+    static func registerOutbox(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-outbox") { db in
+            try db.create(table: "outbox") { t in
+                t.primaryKey("key", .text)
+                t.column("rule", .text).notNull()
+                t.column("stream", .text).notNull()
+                t.column("audience", .text).notNull()
+                t.column("customerID", .text).notNull().indexed()
+                t.column("orderID", .text).indexed()
+                t.column("subject", .text).notNull()
+                t.column("occurrence", .text).notNull()
+                t.column("triggeredAt", .datetime).notNull()
+                t.column("nominalDue", .datetime).notNull()
+                t.column("due", .datetime).notNull()
+                t.column("deadline", .datetime)
+                t.column("staleAt", .datetime)
+                t.column("toAddresses", .jsonText).notNull()
+                t.column("ccAddresses", .jsonText).notNull()
+                t.column("locale", .text).notNull()
+                t.column("timeZone", .text).notNull()
+                t.column("template", .text).notNull()
+                t.column("needsApproval", .boolean).notNull()
+                t.column("status", .text).notNull()
+                t.column("reason", .text)
+                t.column("reasons", .jsonText).notNull()
+                t.column("flags", .jsonText).notNull()
+                t.column("context", .jsonText).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(index: "outbox_status_due", on: "outbox", columns: ["status", "due"])
+            try db.create(table: "outbox_history") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("key", .text).notNull().indexed()
+                t.column("at", .datetime).notNull()
+                t.column("fromStatus", .text)
+                t.column("toStatus", .text).notNull()
+                t.column("reason", .text)
+            }
+            try db.create(table: "planner_state") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .integer).notNull()
+            }
+            try db.create(table: "planner_wake") { t in
+                t.primaryKey("customerID", .text)
+                t.column("wakeAt", .datetime).notNull().indexed()
+            }
+        }
+    }
+}
+
+extension AftersalesStore {
+    // MARK: Facts for planning
+
+    /// Everything recorded about one customer, as the planner takes it.
+    static func customerFacts(_ db: Database, _ customerID: String) throws -> CustomerFacts? {
+        guard let customer = try Customer.fetchOne(db, key: customerID) else { return nil }
+        let orders = try Order.filter(Order.Columns.customerID == customerID).order(Order.Columns.placedAt, Column("id")).fetchAll(db)
+        let ids = orders.map(\.id)
+        let shipments = try Shipment.filter(ids.contains(Shipment.Columns.orderID)).order(Shipment.Columns.dispatchedAt, Column("id")).fetchAll(db)
+        let events = try ShipmentEvent.filter(shipments.map(\.id).contains(ShipmentEvent.Columns.shipmentID))
+            .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db)
+        let complaints = try Complaint.filter(ids.contains(Complaint.Columns.orderID)).order(Complaint.Columns.openedAt, Column("id")).fetchAll(db)
+        let surveys = try SurveyAnswer.filter(ids.contains(Column("orderID"))).fetchAll(db)
+        let reviews = try Review.filter(ids.contains(Review.Columns.orderID)).order(Column("reviewedAt")).fetchAll(db)
+        let skus = Set(orders.flatMap { $0.lines.map(\.sku) })
+        let products = try Product.filter(keys: Array(skus)).fetchAll(db)
+        let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
+        let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
+        return CustomerFacts(
+            customer: customer,
+            orders: orders.map { order in
+                OrderFacts(order: order,
+                           shipments: (shipmentsByOrder[order.id] ?? []).map { TrackedShipment(shipment: $0, events: eventsByShipment[$0.id] ?? []) },
+                           complaints: complaints.filter { $0.orderID == order.id },
+                           survey: surveys.first { $0.orderID == order.id },
+                           reviews: reviews.filter { $0.orderID == order.id })
+            },
+            products: Dictionary(uniqueKeysWithValues: products.map { ($0.sku, $0) }))
+    }
+
+    static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
+        try OutboxEntry.filter(OutboxEntry.Columns.customerID == customerID).fetchAll(db)
+    }
+
+    static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {
+        entries.map { ExistingMail(key: $0.key, rule: $0.rule, stream: $0.stream, pending: $0.status.isPending,
+                                   sentAt: $0.status == .sent ? $0.updatedAt : nil) }
+    }
+
+    /// The customers whose plan may have changed: those named by events after the planner's
+    /// cursor (owners of a changed product too) and those whose wake-up time has come.
+    static func dirtyCustomers(_ db: Database, now: Date) throws -> (customers: [String], cursor: Int64) {
+        let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
+        let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+        var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customerID FROM events WHERE seq > ? AND customerID IS NOT NULL", arguments: [cursor]))
+        let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
+        for sku in skus {
+            ids.formUnion(try String.fetchAll(db, sql: """
+                SELECT DISTINCT o.customerID FROM orders o, json_each(o.lines) l WHERE json_extract(l.value, '$.sku') = ?
+                """, arguments: [sku]))
+        }
+        ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now]))
+        return (ids.sorted(), last)
+    }
+
+    /// Applies one customer's plan to the outbox: new mail is inserted (held when it needs approval),
+    /// pending mail is moved or cancelled with its reason, and pending mail the rules no longer
+    /// want is cancelled. Mail already sent, failed or cancelled is never touched.
+    static func reconcile(_ db: Database, plan: CustomerPlan, entries: [OutboxEntry], now: Date, changes: inout PlanChanges) throws {
+        let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
+        var wanted: Set<String> = []
+        for mail in plan.mails {
+            wanted.insert(mail.key)
+            guard var entry = stored[mail.key] else {
+                guard case .send = mail.disposition else { continue }
+                let status: OutboxStatus = mail.needsApproval ? .held : .planned
+                let entry = OutboxEntry(mail, status: status, now: now)
+                // INSERT OR IGNORE: a concurrent planner that got there first wins, nothing is doubled.
+                try entry.insert(db, onConflict: .ignore)
+                if db.changesCount > 0 {
+                    try history(db, key: mail.key, from: nil, to: status, reason: mail.reasons.first, at: now)
+                    if status == .held { changes.held += 1 } else { changes.planned += 1 }
+                }
+                continue
+            }
+            guard entry.status.isPending else { changes.unchanged += 1; continue }
+            if case .cancel(let why) = mail.disposition {
+                try cancel(db, &entry, reason: why, now: now)
+                changes.cancelled += 1
+            } else if entry.due != mail.due || entry.staleAt != mail.staleAt || entry.toAddresses != mail.to || entry.ccAddresses != mail.cc
+                        || entry.reasons != mail.reasons || entry.flags != mail.flags || entry.locale != mail.locale {
+                entry.due = mail.due
+                entry.nominalDue = mail.nominalDue
+                entry.staleAt = mail.staleAt
+                entry.toAddresses = mail.to
+                entry.ccAddresses = mail.cc
+                entry.locale = mail.locale
+                entry.reasons = mail.reasons
+                entry.flags = mail.flags
+                entry.context = mail.context
+                entry.updatedAt = now
+                try entry.update(db)
+                changes.moved += 1
+            } else {
+                changes.unchanged += 1
+            }
+        }
+        for var entry in entries where entry.status.isPending && !wanted.contains(entry.key) {
+            try cancel(db, &entry, reason: "no longer planned: the facts that triggered it changed", now: now)
+            changes.cancelled += 1
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [entries.first?.customerID ?? plan.mails.first?.customerID, plan.wakeAt])
+    }
+
+    static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
+        let from = entry.status
+        entry.status = .cancelled
+        entry.reason = reason
+        entry.updatedAt = now
+        try entry.update(db)
+        try history(db, key: entry.key, from: from, to: .cancelled, reason: reason, at: now)
+    }
+
+    static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
+        try db.execute(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [key, at, from?.rawValue, to.rawValue, reason])
+    }
+
+    // MARK: Queries
+
+    /// Outbox entries, by due time; optionally only one status, customer or order.
+    public func outbox(status: OutboxStatus? = nil, customerID: String? = nil, orderID: String? = nil) throws(AftersalesError) -> [OutboxEntry] {
+        try read { db in
+            var request = OutboxEntry.all()
+            if let status { request = request.filter(OutboxEntry.Columns.status == status.rawValue) }
+            if let customerID { request = request.filter(OutboxEntry.Columns.customerID == customerID) }
+            if let orderID { request = request.filter(OutboxEntry.Columns.orderID == orderID) }
+            return try request.order(OutboxEntry.Columns.due, OutboxEntry.Columns.key).fetchAll(db)
+        }
+    }
+
+    /// One outbox entry by key.
+    public func outboxEntry(key: String) throws(AftersalesError) -> OutboxEntry {
+        try read { db in
+            guard let entry = try OutboxEntry.fetchOne(db, key: key) else { throw AftersalesError.notFound(entity: "outbox", id: key) }
+            return entry
+        }
+    }
+
+    /// The history of one outbox entry, oldest first.
+    public func outboxHistory(key: String) throws(AftersalesError) -> [OutboxTransition] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT at, fromStatus, toStatus, reason FROM outbox_history WHERE key = ? ORDER BY id", arguments: [key]).map {
+                OutboxTransition(at: $0["at"], from: ($0["fromStatus"] as String?).flatMap(OutboxStatus.init(rawValue:)),
+                                 to: OutboxStatus(rawValue: $0["toStatus"]) ?? .planned, reason: $0["reason"])
+            }
+        }
+    }
+}
+
+/// One recorded change of an outbox entry's state.
+public struct OutboxTransition: Sendable, Hashable, Codable {
+    public var at: Date
+    public var from: OutboxStatus?
+    public var to: OutboxStatus
+    public var reason: String?
+}

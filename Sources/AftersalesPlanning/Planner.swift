@@ -1,0 +1,409 @@
+import AftersalesDomain
+import Foundation
+
+/// One mail the rules want, or want cancelled, with everything needed to store, explain and send it.
+public struct PlannedMail: Sendable, Hashable, Codable {
+    /// Whether the mail should go, or be cancelled (with the reason).
+    public enum Disposition: Sendable, Hashable, Codable {
+        case send
+        case cancel(String)
+    }
+
+    /// The deterministic key: `rule/subject/occurrence`.
+    public var key: String
+    public var rule: String
+    public var stream: MailStream
+    public var audience: Audience
+    public var customerID: String
+    public var orderID: String?
+    /// The entity the mail is about: a shipment, complaint, order, or customer/product pair.
+    public var subject: String
+    public var occurrence: String
+    /// When the trigger happened.
+    public var triggeredAt: Date
+    /// Trigger plus offset, before any window shift.
+    public var nominalDue: Date
+    /// When it may go out: after window shifts and the marketing cap.
+    public var due: Date
+    /// "Within" deadline of the rule, if any.
+    public var deadline: Date?
+    /// After this it is stale and is cancelled instead of sent.
+    public var staleAt: Date?
+    public var to: [String]
+    public var cc: [String]
+    /// The recipient's locale tag (templates fall back along its chain).
+    public var locale: String
+    /// The recipient's time zone, for local times.
+    public var timeZone: String
+    public var template: String
+    public var needsApproval: Bool
+    public var disposition: Disposition
+    /// Why it is planned, and why it was moved: what `preview --explain` prints.
+    public var reasons: [String]
+    /// Notable facts about it, e.g. a delay notice going out less than 24 h before the ETA it corrects.
+    public var flags: [String]
+    /// Facts the template needs that are not on the mail itself (shipment, complaint, SKU ids, ...).
+    public var context: [String: String]
+}
+
+/// The planner's answer for one customer.
+public struct CustomerPlan: Sendable, Hashable {
+    public var mails: [PlannedMail]
+    /// When time alone will change this plan (computed dates of a new year enter the horizon).
+    public var wakeAt: Date
+}
+
+/// Turns a customer's facts into planned mail. Pure: no I/O, and `now` is a parameter.
+public enum Planner {
+    struct Occurrence {
+        var rule: Rule
+        var orderID: String?
+        var subject: String
+        var occurrence: String
+        var anchor: Date
+        var cancel: String?
+        var reasons: [String]
+        var context: [String: String]
+        var flagBeforeETA: Date?
+    }
+
+    /// Plans every mail the rules want for this customer. `existing` is what the outbox holds
+    /// for the customer (for the marketing cap and to know which cancellations matter).
+    public static func plan(_ facts: CustomerFacts, existing: [ExistingMail], rules: RuleSet, settings: PlanningSettings, now: Date) -> CustomerPlan {
+        let customer = facts.customer
+        let zone = customer.timeZone.timeZone
+        var occurrences: [Occurrence] = []
+        for rule in rules.rules where rule.enabled {
+            occurrences += triggers(rule, facts: facts, seasons: rules.seasons, settings: settings, now: now)
+        }
+        var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
+        applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
+        for index in mails.indices {
+            markStale(&mails[index], all: mails, rules: rules, now: now)
+        }
+        mails.sort { ($0.due, $0.key) < ($1.due, $1.key) }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let year = calendar.component(.year, from: now)
+        let wake = calendar.date(from: DateComponents(year: year + 1, month: 1, day: 1)) ?? now.addingTimeInterval(365 * 86_400)
+        return CustomerPlan(mails: mails, wakeAt: wake)
+    }
+
+    // MARK: Triggers
+
+    static func stamp(_ date: Date) -> String {
+        Timestamp.utc(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+    }
+
+    static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date) -> [Occurrence] {
+        let customer = facts.customer
+        var out: [Occurrence] = []
+        func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: String,
+                 context: [String: String] = [:], cancel: String? = nil, flagBeforeETA: Date? = nil) {
+            var context = context
+            if let order { context["order"] = order.id }
+            out.append(Occurrence(rule: rule, orderID: order?.id, subject: subject, occurrence: occurrence, anchor: anchor,
+                                  cancel: cancel, reasons: [why], context: context, flagBeforeETA: flagBeforeETA))
+        }
+        let allProducts = facts.products
+        for orderFacts in facts.orders {
+            let order = orderFacts.order
+            let orderProducts = order.lines.compactMap { allProducts[$0.sku] }
+            guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule) else { continue }
+            for tracked in orderFacts.shipments {
+                let s = tracked.shipment
+                let shipmentContext = ["shipment": s.id]
+                switch rule.trigger {
+                case .shipmentDispatched:
+                    add(order, s.id, "1", s.dispatchedAt, "shipment \(s.id) dispatched at \(Timestamp.utc(s.dispatchedAt))", context: shipmentContext,
+                        cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
+                case .shipmentInTransit:
+                    let every = rule.repeatEvery ?? 3 * 86_400
+                    let cap = rule.repeatCap ?? 30
+                    let bound = tracked.currentETA.addingTimeInterval(7 * 86_400)
+                    for k in 1...max(cap, 1) {
+                        let due = s.dispatchedAt.addingTimeInterval(Double(k * every))
+                        if due > bound { break }
+                        let cancel = cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil)
+                        add(order, s.id, String(k), due.addingTimeInterval(-Double(rule.offset)),
+                            "update \(k) of at most \(cap), every \(DurationText.format(every)) after dispatch at \(Timestamp.utc(s.dispatchedAt)) while not delivered",
+                            context: shipmentContext, cancel: cancel)
+                    }
+                case .shipmentDelayed:
+                    var previousETA = s.eta
+                    for event in tracked.events where event.kind == .delayed {
+                        add(order, s.id, stamp(event.at), event.at, "delay recorded at \(Timestamp.utc(event.at)): \(event.cause ?? "")",
+                            context: shipmentContext.merging(["delayed-at": Timestamp.utc(event.at)]) { $1 },
+                            cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil), flagBeforeETA: previousETA)
+                        previousETA = event.newETA ?? previousETA
+                    }
+                case .customsApproach:
+                    let beforeETA = tracked.currentETA.addingTimeInterval(Double(-settings.customsDaysBeforeETA * 86_400))
+                    var anchor = beforeETA
+                    var why = "\(settings.customsDaysBeforeETA) days before the ETA \(Timestamp.utc(tracked.currentETA))"
+                    if let arriving = tracked.first(.atCustoms), arriving.at < beforeETA {
+                        anchor = arriving.at
+                        why = "shipment arriving at destination customs at \(Timestamp.utc(arriving.at))"
+                    }
+                    if anchor < s.dispatchedAt { anchor = s.dispatchedAt }
+                    add(order, s.id, "1", anchor, why, context: shipmentContext,
+                        cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
+                case .shipmentHeld:
+                    for event in tracked.events where event.kind == .held {
+                        add(order, s.id, stamp(event.at), event.at, "held at customs at \(Timestamp.utc(event.at)): \(event.reason ?? "")",
+                            context: shipmentContext.merging(["held-at": Timestamp.utc(event.at)]) { $1 },
+                            cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
+                    }
+                case .shipmentDelivered:
+                    if let delivered = tracked.delivered {
+                        add(order, s.id, "1", delivered.at, "shipment \(s.id) delivered at \(Timestamp.utc(delivered.at))", context: shipmentContext,
+                            cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
+                    }
+                default: break
+                }
+            }
+            switch rule.trigger {
+            case .orderCompleted:
+                if let completed = order.completedAt {
+                    add(order, order.id, "1", completed, "order completed at \(Timestamp.utc(completed))",
+                        cancel: cancelReason(rule, order: orderFacts, shipment: nil, complaint: nil))
+                }
+            case .complaintOpened, .complaintSolutionOffered, .complaintResolved, .complaintRated:
+                for complaint in orderFacts.complaints where conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: complaint) {
+                    let anchor: Date?
+                    switch rule.trigger {
+                    case .complaintOpened: anchor = complaint.openedAt
+                    case .complaintSolutionOffered: anchor = complaint.solutionAt
+                    case .complaintResolved: anchor = complaint.resolvedAt
+                    default: anchor = complaint.ratedAt
+                    }
+                    if let anchor {
+                        add(order, complaint.id, "1", anchor, "complaint \(complaint.id) (\(complaint.category.rawValue)) \(rule.trigger.rawValue.split(separator: ".").last ?? "") at \(Timestamp.utc(anchor))",
+                            context: ["complaint": complaint.id], cancel: cancelReason(rule, order: orderFacts, shipment: nil, complaint: complaint))
+                    }
+                }
+            case .surveyAnswered:
+                if let survey = orderFacts.survey, conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) {
+                    add(order, order.id, "1", survey.answeredAt, "survey answered with \(survey.score) at \(Timestamp.utc(survey.answeredAt))")
+                }
+            case .reviewLeft:
+                for review in orderFacts.reviews where rule.conditions.allSatisfy({ c in
+                    c == .positiveReview ? review.positive : c == .negativeReview ? !review.positive : true
+                }) {
+                    add(order, order.id, stamp(review.reviewedAt), review.reviewedAt,
+                        "\(review.positive ? "positive" : "negative") review at \(Timestamp.utc(review.reviewedAt))")
+                }
+            default: break
+            }
+        }
+        switch rule.trigger {
+        case .repurchasePredicted: out += repurchase(rule, facts: facts)
+        case .productSucceeded:
+            var seen: Set<String> = []
+            for orderFacts in facts.orders.reversed() where orderFacts.order.cancelledAt == nil {
+                for line in orderFacts.order.lines where !seen.contains(line.sku) {
+                    guard let product = allProducts[line.sku], let successor = product.successorSKU, let at = product.succeededAt else { continue }
+                    seen.insert(line.sku)
+                    add(orderFacts.order, "\(customer.id)/\(line.sku)", "1", at, "\(line.sku) succeeded by \(successor) at \(Timestamp.utc(at))",
+                        context: ["sku": line.sku, "successor": successor])
+                }
+            }
+        case .seasonStart, .marketHoliday:
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = customer.timeZone.timeZone
+            let year = calendar.component(.year, from: now)
+            for y in [year, year + 1] {
+                if rule.trigger == .marketHoliday {
+                    for holiday in MarketCalendar.peakHolidays(country: customer.country.value, year: y, zone: customer.timeZone.timeZone) {
+                        add(nil, "\(customer.id)/\(holiday.id)", "1", holiday.start,
+                            "\(holiday.name) in \(customer.country.value) starts \(Timestamp.local(holiday.start, in: customer.timeZone.timeZone))",
+                            context: ["holiday": holiday.name, "holiday-start": Timestamp.utc(holiday.start)])
+                    }
+                } else if let industry = customer.industry?.lowercased() {
+                    for season in seasons where season.industry.lowercased() == industry && season.countries.contains(customer.country.value) {
+                        guard let start = calendar.date(from: DateComponents(year: y, month: season.month, day: season.day)) else { continue }
+                        add(nil, "\(customer.id)/\(season.name)-\(y)", "1", start,
+                            "\(season.name) of \(season.industry) in \(customer.country.value) starts \(Timestamp.local(start, in: customer.timeZone.timeZone))",
+                            context: ["season": season.name, "season-start": Timestamp.utc(start)])
+                    }
+                }
+            }
+        default: break
+        }
+        return out
+    }
+
+    static func isComplaintOrFeedbackRule(_ rule: Rule) -> Bool {
+        [.complaintOpened, .complaintSolutionOffered, .complaintResolved, .complaintRated, .reviewLeft].contains(rule.trigger)
+    }
+
+    /// Order-level conditions (products, survey score); complaint conditions when a complaint is given.
+    static func conditionsHold(_ conditions: [Condition], order: OrderFacts, products: [Product], complaint: Complaint?) -> Bool {
+        conditions.allSatisfy { condition in
+            switch condition {
+            case .technicalProduct: return products.contains(where: \.technical)
+            case .maintenancePlan: return products.contains { $0.maintenance != nil }
+            case .damage: return complaint.map { $0.category == .damage } ?? true
+            case .notDamage: return complaint.map { $0.category != .damage } ?? true
+            case .ratingBelow4: return complaint.map { ($0.rating ?? 5) < 4 } ?? true
+            case .promoter: return order.survey.map { $0.segment == .promoter } ?? false
+            case .passive: return order.survey.map { $0.segment == .passive } ?? false
+            case .detractor: return order.survey.map { $0.segment == .detractor } ?? false
+            case .positiveReview, .negativeReview: return true
+            }
+        }
+    }
+
+    /// The first of the rule's cancel conditions that holds, as a reason.
+    static func cancelReason(_ rule: Rule, order: OrderFacts, shipment: TrackedShipment?, complaint: Complaint?) -> String? {
+        for condition in rule.cancelOn {
+            switch condition {
+            case .delivered:
+                if let d = shipment?.delivered { return "shipment \(d.shipmentID) delivered at \(Timestamp.utc(d.at))" }
+            case .cleared:
+                if let c = shipment?.first(.cleared) ?? shipment?.delivered { return "shipment \(c.shipmentID) \(c.kind == .cleared ? "cleared customs" : "delivered") at \(Timestamp.utc(c.at))" }
+            case .solutionOffered:
+                if let c = complaint, let at = c.solutionAt { return "solution offered at \(Timestamp.utc(at))" }
+                if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
+            case .resolved:
+                if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
+            case .rated:
+                if let c = complaint, let at = c.ratedAt { return "customer rated the handling at \(Timestamp.utc(at))" }
+            case .reviewed:
+                if let r = order.reviews.first { return "review left at \(Timestamp.utc(r.reviewedAt))" }
+            case .surveyAnswered:
+                if let s = order.survey { return "survey answered at \(Timestamp.utc(s.answeredAt))" }
+            case .orderCancelled:
+                if let at = order.order.cancelledAt { return "order \(order.order.id) cancelled at \(Timestamp.utc(at))" }
+            }
+        }
+        return nil
+    }
+
+    /// Repurchase predictions per product: the median gap of the customer's own orders once there
+    /// are at least two gaps, else the product's usual cycle. Older predictions are cancelled as re-ordered.
+    static func repurchase(_ rule: Rule, facts: CustomerFacts) -> [Occurrence] {
+        var bySKU: [String: [Order]] = [:]
+        for o in facts.orders where o.order.cancelledAt == nil {
+            for sku in Set(o.order.lines.map(\.sku)) { bySKU[sku, default: []].append(o.order) }
+        }
+        var out: [Occurrence] = []
+        for (sku, unsorted) in bySKU.sorted(by: { $0.key < $1.key }) {
+            let orders = unsorted.sorted { ($0.placedAt, $0.id) < ($1.placedAt, $1.id) }
+            guard let last = orders.last else { continue }
+            let subject = "\(facts.customer.id)/\(sku)"
+            for (earlier, next) in zip(orders, orders.dropFirst()) {
+                out.append(Occurrence(rule: rule, orderID: earlier.id, subject: subject, occurrence: earlier.id, anchor: earlier.placedAt,
+                                      cancel: "re-ordered: order \(next.id) placed at \(Timestamp.utc(next.placedAt))",
+                                      reasons: ["prediction from order \(earlier.id)"], context: ["sku": sku, "order": earlier.id]))
+            }
+            let gaps = zip(orders, orders.dropFirst()).map { $1.placedAt.timeIntervalSince($0.placedAt) }.sorted()
+            let gap: TimeInterval
+            let why: String
+            if gaps.count >= 2 {
+                gap = gaps.count % 2 == 1 ? gaps[gaps.count / 2] : (gaps[gaps.count / 2 - 1] + gaps[gaps.count / 2]) / 2
+                why = "median gap of \(Int((gap / 86_400).rounded())) days between this customer's \(orders.count) orders of \(sku)"
+            } else if let cycle = facts.products[sku]?.cycleDays {
+                gap = TimeInterval(cycle * 86_400)
+                why = "\(sku)'s usual cycle of \(cycle) days"
+            } else {
+                continue
+            }
+            let predicted = last.placedAt.addingTimeInterval(gap)
+            out.append(Occurrence(rule: rule, orderID: last.id, subject: subject, occurrence: last.id, anchor: predicted, cancel: nil,
+                                  reasons: ["next purchase of \(sku) predicted for \(Timestamp.utc(predicted)) (\(why), from order \(last.id))"],
+                                  context: ["sku": sku, "order": last.id, "predicted": Timestamp.utc(predicted)]))
+        }
+        return out
+    }
+
+    // MARK: From occurrence to mail
+
+    static func mail(for o: Occurrence, customer: Customer, settings: PlanningSettings, now: Date) -> PlannedMail {
+        let rule = o.rule
+        let zone: TimeZone
+        let to: [String], cc: [String], locale: String, country: String
+        switch rule.audience {
+        case .customer:
+            (to, cc, locale, zone, country) = ([customer.email.value], customer.cc.map(\.value), customer.locale.value, customer.timeZone.timeZone, customer.country.value)
+        case .manager:
+            (to, cc, locale, zone, country) = ([customer.manager?.email.value ?? settings.supervisorEmail], [], "en", TimeZone(identifier: "UTC")!, "")
+        case .supervisor:
+            (to, cc, locale, zone, country) = ([settings.supervisorEmail], [], "en", TimeZone(identifier: "UTC")!, "")
+        }
+        let nominal = o.anchor.addingTimeInterval(Double(rule.offset))
+        var reasons = o.reasons
+        if rule.offset != 0 { reasons.append("due \(DurationText.format(rule.offset)) after that: \(Timestamp.utc(nominal))") }
+        var due = nominal
+        if rule.window == .business, rule.audience == .customer {
+            let (opening, moves) = settings.calendar.nextOpening(at: nominal, zone: zone, country: country)
+            if opening != nominal {
+                reasons.append("moved to \(Timestamp.local(opening, in: zone)) (recipient's time): " + moves.joined(separator: "; "))
+            }
+            due = opening
+        }
+        var disposition = PlannedMail.Disposition.send
+        if let cancel = o.cancel { disposition = .cancel(cancel) }
+        if rule.stream == .marketing, !customer.acceptsMarketing, case .send = disposition {
+            disposition = .cancel(customer.unsubscribedAt.map { "customer unsubscribed from marketing mail at \(Timestamp.utc($0))" }
+                                  ?? "customer has not consented to marketing mail")
+        }
+        var flags: [String] = []
+        if let eta = o.flagBeforeETA, due > eta.addingTimeInterval(-86_400) {
+            flags.append("late: goes out less than 24 h before the ETA it corrects (\(Timestamp.utc(eta)))")
+        }
+        if let deadline = rule.deadline, due > o.anchor.addingTimeInterval(Double(deadline)) {
+            flags.append("after the \(DurationText.format(deadline)) deadline (\(Timestamp.utc(o.anchor.addingTimeInterval(Double(deadline)))))")
+        }
+        return PlannedMail(
+            key: "\(rule.id)/\(o.subject)/\(o.occurrence)", rule: rule.id, stream: rule.stream, audience: rule.audience,
+            customerID: customer.id, orderID: o.orderID, subject: o.subject, occurrence: o.occurrence, triggeredAt: o.anchor,
+            nominalDue: nominal, due: due, deadline: rule.deadline.map { o.anchor.addingTimeInterval(Double($0)) },
+            staleAt: rule.staleAfter.map { due.addingTimeInterval(Double($0)) }, to: to, cc: cc, locale: locale,
+            timeZone: zone.identifier, template: rule.template, needsApproval: rule.approval, disposition: disposition,
+            reasons: reasons, flags: flags, context: o.context)
+    }
+
+    /// At most `marketingCap` marketing mails in any `marketingCapDays`: the excess moves to the next free slot.
+    static func applyMarketingCap(_ mails: inout [PlannedMail], existing: [ExistingMail], settings: PlanningSettings, zone: TimeZone, country: String) {
+        guard settings.marketingCap > 0 else { return }
+        let span = TimeInterval(settings.marketingCapDays * 86_400)
+        let planned = Set(mails.map(\.key))
+        var taken = existing.filter { $0.stream == .marketing && !planned.contains($0.key) }.compactMap(\.sentAt)
+        let order = mails.indices.filter { mails[$0].stream == .marketing && mails[$0].disposition == .send }
+            .sorted { (mails[$0].due, mails[$0].key) < (mails[$1].due, mails[$1].key) }
+        for index in order {
+            var t = mails[index].due
+            for _ in 0..<100 {
+                let inWindow = taken.filter { $0 > t - span && $0 <= t }.sorted()
+                if inWindow.count < settings.marketingCap { break }
+                t = inWindow[inWindow.count - settings.marketingCap].addingTimeInterval(span + 1)
+            }
+            if t != mails[index].due {
+                let (opening, _) = settings.calendar.nextOpening(at: t, zone: zone, country: country)
+                mails[index].reasons.append("postponed by the marketing cap (\(settings.marketingCap) in \(settings.marketingCapDays) days) from \(Timestamp.utc(mails[index].due)) to \(Timestamp.utc(opening))")
+                mails[index].due = opening
+                if let stale = mails[index].staleAt, let after = stale.timeIntervalSince(mails[index].nominalDue) as TimeInterval? {
+                    mails[index].staleAt = opening.addingTimeInterval(max(after, 0))
+                }
+            }
+            taken.append(mails[index].due)
+        }
+    }
+
+    /// Cancels mail that is no longer worth sending: past its stale time, or superseded by a later
+    /// occurrence of the same repeating rule that is already due.
+    static func markStale(_ mail: inout PlannedMail, all: [PlannedMail], rules: RuleSet, now: Date) {
+        guard case .send = mail.disposition else { return }
+        if let staleAt = mail.staleAt, now > staleAt {
+            mail.disposition = .cancel("stale: due \(Timestamp.utc(mail.due)), no longer worth sending after \(Timestamp.utc(staleAt))")
+            return
+        }
+        if rules[mail.rule]?.repeatEvery != nil, let k = Int(mail.occurrence) {
+            let nextKey = "\(mail.rule)/\(mail.subject)/\(k + 1)"
+            if let next = all.first(where: { $0.key == nextKey }), next.due <= now, case .send = next.disposition {
+                mail.disposition = .cancel("stale: superseded by \(nextKey), due \(Timestamp.utc(next.due))")
+            }
+        }
+    }
+}

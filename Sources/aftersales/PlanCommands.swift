@@ -1,0 +1,119 @@
+import AftersalesDomain
+import AftersalesKit
+import ArgumentParser
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Update the outbox from what was recorded since the last plan.",
+        discussion: "Example: aftersales plan"
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let report = try global.workspace(.readWrite).plan()
+        global.emit(report, TextReport.plan(report))
+    }
+}
+
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Show what would go out in the next days, without writing or sending anything.",
+        discussion: """
+        Due times are shown in UTC and in the recipient's local time. --explain says why each mail \
+        is planned, why it was moved (business hours, weekend, holiday, marketing cap) and what \
+        would be cancelled and why.
+        Examples:
+          aftersales preview --days 14 --explain
+          aftersales preview --customer C-MX-001 --json
+          aftersales preview --now 2026-12-01T00:00:00Z --order SO-1042
+        """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many days ahead.") var days = 7
+    @Option(help: "Only this customer.") var customer: String?
+    @Option(help: "Only this order.") var order: String?
+    @Flag(help: "Say why each mail is planned, moved or cancelled.") var explain = false
+
+    func validate() throws {
+        guard (0...3660).contains(days) else { throw ValidationError("days \"\(days)\": expected 0 to 3660") }
+    }
+
+    func run() throws {
+        let views = try global.workspace(.readOnly).preview(days: days, customerID: customer, orderID: order, explain: explain)
+        global.emit(views, TextReport.mails(views, explain: explain, empty: "Nothing due in the next \(days) days."))
+    }
+}
+
+struct OutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Look at the stored plan and the mail sent.",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List outbox entries by due time.",
+                                                        discussion: "Example: aftersales outbox list --status planned --json")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this status: planned, held, sending, sent, retry, failed, cancelled, in-doubt.") var status: String?
+        @Option(help: "Only this customer.") var customer: String?
+        @Option(help: "Only this order.") var order: String?
+
+        func validate() throws {
+            if let status { try check { () throws(InvalidInput) in _ = try OutboxStatus(parsing: status) } }
+        }
+
+        func run() throws {
+            let parsed = try status.map { s in try AftersalesError.checked { () throws(InvalidInput) in try OutboxStatus(parsing: s) } }
+            let views = try global.workspace(.readOnly).store.outbox(status: parsed, customerID: customer, orderID: order).map(MailView.init)
+            global.emit(views, TextReport.mails(views, empty: "The outbox is empty" + (status.map { " for status \($0)" } ?? "") + "."))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one outbox entry with its history.",
+                                                        discussion: "Example: aftersales outbox show tracking/SH-1042-1/1")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The mail's key.") var key: String
+
+        func run() throws {
+            let store = try global.workspace(.readOnly).store
+            let entry = try store.outboxEntry(key: key)
+            global.emit(MailView(entry), TextReport.outboxEntry(entry, history: try store.outboxHistory(key: key)))
+        }
+    }
+}
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Print the effective rules (defaults with rules.file applied).",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the effective rules.", discussion: "Example: aftersales rules list")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let set = try Workspace.rules(try global.settings())
+            global.emit(set.rules.map(RuleView.init), TextReport.rules(set))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one rule.", discussion: "Example: aftersales rules show transit-update")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The rule's id, e.g. tracking.") var id: String
+
+        func run() throws {
+            let set = try Workspace.rules(try global.settings())
+            guard let rule = set[id] else {
+                throw AftersalesError.invalid(InvalidInput(field: "rule", value: id, problem: "no such rule; see `aftersales rules list`"))
+            }
+            global.emit(RuleView(rule), TextReport.rule(rule))
+        }
+    }
+}
