@@ -263,8 +263,8 @@ public enum Planner {
             case .cleared:
                 if let c = shipment?.first(.cleared) ?? shipment?.delivered { return "shipment \(c.shipmentID) \(c.kind == .cleared ? "cleared customs" : "delivered") at \(Timestamp.utc(c.at))" }
             case .solutionOffered:
-                if let c = complaint, let at = c.solutionAt { return "solution offered at \(Timestamp.utc(at))" }
                 if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
+                if let c = complaint, let at = c.solutionAt { return "solution offered at \(Timestamp.utc(at))" }
             case .resolved:
                 if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
             case .rated:
@@ -395,15 +395,15 @@ public enum Planner {
     /// occurrence of the same repeating rule that is already due.
     static func markStale(_ mail: inout PlannedMail, all: [PlannedMail], rules: RuleSet, now: Date) {
         guard case .send = mail.disposition else { return }
-        if let staleAt = mail.staleAt, now > staleAt {
-            mail.disposition = .cancel("stale: due \(Timestamp.utc(mail.due)), no longer worth sending after \(Timestamp.utc(staleAt))")
-            return
-        }
         if rules[mail.rule]?.repeatEvery != nil, let k = Int(mail.occurrence) {
             let nextKey = "\(mail.rule)/\(mail.subject)/\(k + 1)"
             if let next = all.first(where: { $0.key == nextKey }), next.due <= now, case .send = next.disposition {
                 mail.disposition = .cancel("stale: superseded by \(nextKey), due \(Timestamp.utc(next.due))")
+                return
             }
+        }
+        if let staleAt = mail.staleAt, now > staleAt {
+            mail.disposition = .cancel("stale: due \(Timestamp.utc(mail.due)), no longer worth sending after \(Timestamp.utc(staleAt))")
         }
     }
 }

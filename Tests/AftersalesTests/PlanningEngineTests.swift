@@ -1,0 +1,216 @@
+import AftersalesDomain
+@testable import AftersalesKit
+import AftersalesPlanning
+import Foundation
+import Testing
+
+/// A workspace on a fresh database file, with a clock that tests move.
+struct TestWorkspace {
+    let directory: URL
+    var environment: [String: String] = [:]
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-ws-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var path: String { directory.appendingPathComponent("plan.db").path }
+
+    func open(_ now: String, access: AftersalesStore.Access = .readWrite) throws -> Workspace {
+        try Workspace.open(Settings(databasePath: path, configPath: nil, now: t(now), environment: environment), access: access)
+    }
+
+    /// A Mexican customer with an order shipped on 2026-11-03.
+    func seed() throws {
+        let ws = try open("2026-11-03T14:00:00Z")
+        let now = ws.now
+        _ = try ws.store.addCustomer(id: "C1", CustomerChanges(name: "Lucía", email: "lucia@example.mx", locale: "es-MX",
+                                                               timeZone: "America/Mexico_City", country: "MX", consent: true), now: now)
+        _ = try ws.store.addProduct(sku: "PUMP", ProductChanges(name: "Pump", technical: true, cycleDays: 180), now: now)
+        _ = try ws.store.addOrder(id: "O1", customerID: "C1", lines: [OrderLine(sku: "PUMP", quantity: 1)], currency: "USD",
+                                  at: t("2026-11-01T15:00:00Z"), now: now)
+        _ = try ws.store.dispatch(Shipment(id: "S1", orderID: "O1", carrier: "Maersk", trackingNumber: "M1",
+                                           dispatchedAt: t("2026-11-03T14:00:00Z"), eta: t("2026-11-30T00:00:00Z")), now: now)
+    }
+}
+
+@Suite("Planning engine")
+struct PlanningEngineTests {
+    @Test("planning twice creates nothing new; a second run with nothing new touches no customer")
+    func replanning() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let first = try tw.open("2026-11-03T14:05:00Z").plan()
+        #expect(first.changes.planned > 5 && first.changes.customers == 1)
+        let count = try tw.open("2026-11-03T14:05:00Z").store.outbox().count
+        let second = try tw.open("2026-11-03T14:06:00Z").plan()
+        #expect(second.changes.customers == 0 && second.changes.planned == 0 && second.eventsConsumed == 0)
+        #expect(try tw.open("2026-11-03T14:06:00Z").store.outbox().count == count)
+        #expect(try tw.open("2026-11-03T14:06:00Z").store.outbox(status: .planned).contains { $0.key == "tracking/S1/1" })
+    }
+
+    @Test("delivery cancels pending transit updates; the cancelled mail stays with its reason and history")
+    func deliveryCancels() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        let ws = try tw.open("2026-11-10T18:00:00Z")
+        _ = try ws.store.recordShipmentEvent(ShipmentEvent(shipmentID: "S1", kind: .delivered, at: t("2026-11-10T17:00:00Z")), now: ws.now)
+        let report = try ws.plan()
+        #expect(report.changes.customers == 1 && report.changes.cancelled > 0)
+        let cancelled = try ws.store.outbox(status: .cancelled).filter { $0.rule == "transit-update" }
+        #expect(!cancelled.isEmpty)
+        #expect(cancelled.allSatisfy { $0.reason?.contains("delivered at 2026-11-10T17:00:00Z") == true || $0.reason?.hasPrefix("stale") == true })
+        #expect(try ws.store.outbox(status: .planned).contains { $0.rule == "transit-update" } == false)
+        #expect(try ws.store.outbox(status: .planned).contains { $0.key == "inspection-guide/S1/1" })
+        let history = try ws.store.outboxHistory(key: "transit-update/S1/5")
+        #expect(history.map(\.to) == [.planned, .cancelled])
+    }
+
+    @Test("a resolved complaint cancels its escalation; an order placed cancels the pending repurchase alert")
+    func stateChanges() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        var ws = try tw.open("2026-11-05T10:00:00Z")
+        _ = try ws.store.openComplaint(id: "K1", orderID: "O1", category: .quality, text: "Leaks", at: t("2026-11-05T10:00:00Z"), now: ws.now)
+        _ = try ws.plan()
+        #expect(try ws.store.outboxEntry(key: "complaint-escalation/K1/1").status == .planned)
+        #expect(try ws.store.outboxEntry(key: "repurchase-alert/C1/PUMP/O1").status == .planned)
+        ws = try tw.open("2026-11-05T20:00:00Z")
+        _ = try ws.store.advanceComplaint(id: "K1", .resolve("replaced"), at: ws.now, now: ws.now)
+        _ = try ws.store.addOrder(id: "O2", customerID: "C1", lines: [OrderLine(sku: "PUMP", quantity: 1)], currency: "USD", at: ws.now, now: ws.now)
+        _ = try ws.plan()
+        let escalation = try ws.store.outboxEntry(key: "complaint-escalation/K1/1")
+        #expect(escalation.status == .cancelled && escalation.reason == "complaint resolved at 2026-11-05T20:00:00Z")
+        let alert = try ws.store.outboxEntry(key: "repurchase-alert/C1/PUMP/O1")
+        #expect(alert.status == .cancelled && alert.reason?.hasPrefix("re-ordered: order O2") == true)
+        #expect(try ws.store.outboxEntry(key: "repurchase-alert/C1/PUMP/O2").status == .planned)
+    }
+
+    @Test("approval-required mail is held")
+    func held() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let ws = try tw.open("2026-11-20T10:00:00Z")
+        _ = try ws.store.openComplaint(id: "K1", orderID: "O1", category: .quality, text: "Leaks", at: t("2026-11-10T10:00:00Z"), now: ws.now)
+        _ = try ws.store.advanceComplaint(id: "K1", .resolve("replaced"), at: t("2026-11-12T10:00:00Z"), now: ws.now)
+        _ = try ws.store.advanceComplaint(id: "K1", .rate(2), at: t("2026-11-20T09:00:00Z"), now: ws.now)
+        _ = try ws.plan()
+        #expect(try ws.store.outboxEntry(key: "improvement-commitment/K1/1").status == .held)
+    }
+
+    @Test("two planners at once create nothing twice")
+    func concurrentPlanners() async throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        // Add more customers so that the two passes overlap for a while.
+        let ws = try tw.open("2026-11-03T14:00:00Z")
+        for i in 0..<60 {
+            _ = try ws.store.addCustomer(id: "X\(i)", CustomerChanges(name: "X", email: "x\(i)@example.de", locale: "de", timeZone: "Europe/Berlin",
+                                                                      country: "DE", consent: true), now: ws.now)
+            _ = try ws.store.addOrder(id: "XO\(i)", customerID: "X\(i)", lines: [OrderLine(sku: "PUMP", quantity: 1)], currency: "EUR",
+                                      at: t("2026-11-02T10:00:00Z"), now: ws.now)
+            _ = try ws.store.dispatch(Shipment(id: "XS\(i)", orderID: "XO\(i)", carrier: "DHL", trackingNumber: "\(i)",
+                                               dispatchedAt: t("2026-11-03T10:00:00Z"), eta: t("2026-11-20T00:00:00Z")), now: ws.now)
+        }
+        let reports = try await withThrowingTaskGroup(of: PlanReport.self) { group in
+            for _ in 0..<2 { group.addTask { try tw.open("2026-11-03T14:05:00Z").plan() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let total = try tw.open("2026-11-03T14:05:00Z").store.outbox()
+        #expect(Set(total.map(\.key)).count == total.count)
+        #expect(reports.map(\.changes.planned).reduce(0, +) == total.count, "each mail was inserted by exactly one planner")
+        // The same as one planner on a copy of the facts would plan.
+        #expect(total.filter { $0.rule == "tracking" }.count == 61)
+    }
+
+    @Test("preview writes nothing: the database files are byte-identical afterwards")
+    func previewWritesNothing() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        // Something new that preview will plan in memory.
+        let ws = try tw.open("2026-11-04T10:00:00Z")
+        _ = try ws.store.openComplaint(id: "K1", orderID: "O1", category: .damage, text: "Cracked", at: ws.now, now: ws.now)
+        // The database and its write-ahead log (the -shm file is SQLite's shared-memory index of readers, not data).
+        let files = [tw.path, tw.path + "-wal"]
+        let before = files.map { FileManager.default.contents(atPath: $0) }
+        let views = try tw.open("2026-11-04T10:00:00Z", access: .readOnly).preview(days: 7, explain: true)
+        #expect(views.contains { $0.key == "damage-reply/K1/1" && $0.status == .planned })
+        #expect(files.map { FileManager.default.contents(atPath: $0) } == before)
+        #expect(try tw.open("2026-11-04T10:00:00Z", access: .readOnly).store.outbox().contains { $0.key == "damage-reply/K1/1" } == false)
+    }
+
+    @Test("a rules file changes timings, disables a rule and adds one; mistakes name the rule and key")
+    func rulesFile() throws {
+        let yaml = """
+        rules:
+          transit-update:
+            every: 2d
+            cap: 3
+          review-request:
+            enabled: false
+          tracking-reminder:
+            trigger: shipment.dispatched
+            offset: 1d
+            template: tracking
+            cancel_on: [delivered]
+        seasons:
+          - {name: monsoon, industry: agrochemicals, countries: [IN], month: 6, day: 15}
+        """
+        let set = try RulesFile.apply(yaml: yaml, to: .defaults, path: "rules.yml")
+        #expect(set["transit-update"]?.repeatEvery == 2 * 86_400 && set["transit-update"]?.repeatCap == 3)
+        #expect(set["review-request"]?.enabled == false)
+        #expect(set["tracking-reminder"]?.offset == 86_400 && set["tracking-reminder"]?.template == "tracking")
+        #expect(set.seasons.map(\.name) == ["monsoon"])
+        #expect(set.rules.count == RuleSet.defaults.rules.count + 1)
+        #expect(throws: AftersalesError.configuration("rules file \"rules.yml\": rule tracking: offset \"soon\": expected a duration like 30m, 2h, 3d, 2w or -15d")) {
+            try RulesFile.apply(yaml: "rules:\n  tracking:\n    offset: soon\n", to: .defaults, path: "rules.yml")
+        }
+        #expect(throws: AftersalesError.self) { try RulesFile.apply(yaml: "rules:\n  tracking:\n    window: lunch\n", to: .defaults, path: "r") }
+        #expect(throws: AftersalesError.self) { try RulesFile.apply(yaml: "rules:\n  new-one:\n    offset: 1d\n", to: .defaults, path: "r") }
+        #expect(throws: AftersalesError.self) { try RulesFile.apply(yaml: "rulez: {}\n", to: .defaults, path: "r") }
+    }
+
+    @Test("every rule id of SEQUENCES.md is in the default rule set")
+    func defaultIDs() {
+        let ids = ["tracking", "transit-update", "delay-notice", "customs-notes", "customs-held", "inspection-guide", "usage-follow-up",
+                   "maintenance-reminder", "peak-season", "upgrade-notice", "policy-reminder", "complaint-ack", "complaint-solution",
+                   "complaint-escalation", "satisfaction-check", "improvement-commitment", "damage-reply", "survey", "survey-promoter",
+                   "survey-passive", "survey-detractor", "review-thanks", "review-response", "review-request", "repurchase-alert", "seasonal-alert"]
+        #expect(Set(RuleSet.defaults.rules.map(\.id)) == Set(ids))
+    }
+}
+
+@Suite("Planning from the command line")
+struct PlanningCLITests {
+    @Test("preview --json and outbox list --json carry the documented keys; preview leaves the file untouched")
+    func jsonKeys() throws {
+        let cli = try CLI(now: "2026-11-05T10:00:00Z")
+        try cli.seed()
+        #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "Maersk", "--tracking", "M1",
+                             "--eta", "2026-11-30", "--at", "2026-11-05T09:00:00Z"]).code == 0)
+        let before = cli.databaseBytes()
+        let preview = try cli.run(["preview", "--json", "--days", "30"])
+        #expect(preview.code == 0, "\(preview.stderr)")
+        #expect(cli.databaseBytes() == before)
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [[String: Any]])
+        #expect(!items.isEmpty)
+        for key in ["key", "rule", "stream", "customer", "order", "to", "due", "local_due", "status", "reason"] {
+            #expect(items.allSatisfy { $0.keys.contains(key) || key == "reason" || key == "order" }, "\(key)")
+        }
+        let tracking = try #require(items.first { ($0["key"] as? String) == "tracking/S1/1" })
+        #expect(tracking["due"] as? String == "2026-11-05T09:00:00Z")
+        #expect(tracking["local_due"] as? String == "2026-11-05T03:00:00-06:00")
+        #expect(try cli.run(["plan"]).code == 0)
+        let list = try cli.run(["outbox", "list", "--json", "--status", "planned"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(rows.compactMap { $0["key"] as? String }).isSuperset(of: ["tracking/S1/1", "transit-update/S1/1"]))
+        let bad = try cli.run(["outbox", "list", "--status", "lost"])
+        #expect(bad.code == 64 && bad.stderr.contains("status \"lost\""))
+        let rules = try cli.run(["rules", "show", "transit-update"])
+        #expect(rules.code == 0 && rules.stdout.contains("every") && rules.stdout.contains("3d"))
+        let explain = try cli.run(["preview", "--explain", "--customer", "C1"])
+        #expect(explain.stdout.contains("why:"))
+    }
+}
