@@ -16,7 +16,7 @@ struct Aftersales: ParsableCommand {
         subcommands: [
             CustomerCommand.self, ProductCommand.self, OrderCommand.self, ShipmentCommand.self,
             ComplaintCommand.self, SurveyCommand.self, ReviewCommand.self, StatusCommand.self,
-            PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self,
+            PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self, RenderCommand.self, TemplatesCommand.self,
         ]
     )
 
@@ -33,6 +33,8 @@ struct Aftersales: ParsableCommand {
         } catch let error as AftersalesError {
             FileHandle.standardError.write(Data("aftersales: error: \(error)\n".utf8))
             Foundation.exit(error.isUsageError ? 64 : 1)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch {
             // Help and version requests exit 0 with their text; every other error is one line.
             let code = exitCode(for: error)
@@ -59,7 +61,8 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     func settings() throws -> Settings {
-        try Settings.resolve(db: db, config: config, now: now, environment: ProcessInfo.processInfo.environment, clock: { Date() })
+        try Settings.resolve(db: db, config: config, now: now, environment: ProcessInfo.processInfo.environment,
+                             executable: Bundle.main.executablePath ?? CommandLine.arguments.first, clock: { Date() })
     }
 
     /// Opens the workspace for writing (creating the database if needed) or for reading only.

@@ -67,7 +67,7 @@ struct OutboxCommand: ParsableCommand {
 
         func run() throws {
             let parsed = try status.map { s in try AftersalesError.checked { () throws(InvalidInput) in try OutboxStatus(parsing: s) } }
-            let views = try global.workspace(.readOnly).store.outbox(status: parsed, customerID: customer, orderID: order).map(MailView.init)
+            let views = try global.workspace(.readOnly).outboxList(status: parsed, customerID: customer, orderID: order)
             global.emit(views, TextReport.mails(views, empty: "The outbox is empty" + (status.map { " for status \($0)" } ?? "") + "."))
         }
     }

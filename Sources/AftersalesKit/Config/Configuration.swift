@@ -46,6 +46,7 @@ public struct Configuration: Sendable, Equatable {
         Key(name: "customs.days_before_eta", defaultValue: "3", help: "Customs notes go this many days before the ETA (or on arrival at customs, if earlier).", kind: .integer),
         Key(name: "rules.file", defaultValue: "", help: "Optional YAML file that changes timings, disables or adds rules.", kind: .path),
         Key(name: "templates.dir", defaultValue: "", help: "Optional directory whose templates override the built-in ones.", kind: .path),
+        Key(name: "documents.dir", defaultValue: "", help: "Files to attach: <dir>/<order id>/<document name>.pdf for shipping mail, <dir>/<SKU>/installation guide.pdf for technical products.", kind: .path),
         Key(name: "transport.kind", defaultValue: "file", help: "How mail leaves: smtp, or file (.eml files in transport.dir).", kind: .text),
         Key(name: "transport.dir", defaultValue: "outbox-files", help: "Directory the file transport writes .eml files into.", kind: .path),
         Key(name: "smtp.url", defaultValue: "smtp://127.0.0.1:25", help: "SMTP server: smtp://host:port or smtps://host:port.", kind: .text),

@@ -19,6 +19,8 @@ public struct MailView: Sendable, Hashable, Codable {
     public var status: OutboxStatus
     public var reason: String?
     public var locale: String
+    /// The subject in the recipient's language (nil when it cannot be rendered).
+    public var subject: String?
     public var explain: [String]
     public var flags: [String]
 }
@@ -100,6 +102,7 @@ extension Workspace {
         let settings = planningSettings
         let now = self.now
         let horizon = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        let renderer = try? self.renderer()
         return try store.read { db in
             var ids: [String]
             if let orderID {
@@ -138,7 +141,10 @@ extension Workspace {
                     }
                     if status.isPending, mail.due > horizon { continue }
                     if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
-                    views.append(MailView(mail, status: status, reason: reason))
+                    var view = MailView(mail, status: status, reason: reason)
+                    view.subject = Self.subject(MailRequest(mail), facts: facts, renderer: renderer)
+                    if let renderer { view.locale = renderer.locale(for: MailRequest(mail), customer: facts.customer) ?? view.locale }
+                    views.append(view)
                 }
                 for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
                     if let orderID, entry.orderID != orderID { continue }
@@ -153,12 +159,34 @@ extension Workspace {
     }
 }
 
+extension Workspace {
+    static func subject(_ request: MailRequest, facts: CustomerFacts, renderer: MailRenderer?) -> String? {
+        guard let renderer, let locale = renderer.locale(for: request, customer: facts.customer) else { return nil }
+        return try? renderer.parts(request, facts: facts, locale: locale).subject
+    }
+
+    /// Outbox entries with their subjects in the recipient's language.
+    public func outboxList(status: OutboxStatus? = nil, customerID: String? = nil, orderID: String? = nil) throws(AftersalesError) -> [MailView] {
+        let entries = try store.outbox(status: status, customerID: customerID, orderID: orderID)
+        let renderer = try? self.renderer()
+        var facts: [String: CustomerFacts] = [:]
+        return try entries.map { entry throws(AftersalesError) in
+            var view = MailView(entry)
+            if facts[entry.customerID] == nil {
+                facts[entry.customerID] = try store.read { db in try AftersalesStore.customerFacts(db, entry.customerID) }
+            }
+            if let f = facts[entry.customerID] { view.subject = Self.subject(MailRequest(entry), facts: f, renderer: renderer) }
+            return view
+        }
+    }
+}
+
 extension MailView {
     init(_ mail: PlannedMail, status: OutboxStatus, reason: String?) {
         let zone = TimeZone(identifier: mail.timeZone) ?? TimeZone(identifier: "UTC")!
         self.init(key: mail.key, rule: mail.rule, stream: mail.stream, customer: mail.customerID, order: mail.orderID, to: mail.to, cc: mail.cc,
                   due: Timestamp.utc(mail.due), local_due: Timestamp.local(mail.due, in: zone), status: status, reason: reason,
-                  locale: mail.locale, explain: mail.reasons, flags: mail.flags)
+                  locale: mail.locale, subject: nil, explain: mail.reasons, flags: mail.flags)
     }
 
     /// An outbox entry as stored.
@@ -166,6 +194,6 @@ extension MailView {
         let zone = TimeZone(identifier: entry.timeZone) ?? TimeZone(identifier: "UTC")!
         self.init(key: entry.key, rule: entry.rule, stream: entry.stream, customer: entry.customerID, order: entry.orderID,
                   to: entry.toAddresses, cc: entry.ccAddresses, due: Timestamp.utc(entry.due), local_due: Timestamp.local(entry.due, in: zone),
-                  status: entry.status, reason: entry.reason, locale: entry.locale, explain: entry.reasons, flags: entry.flags)
+                  status: entry.status, reason: entry.reason, locale: entry.locale, subject: nil, explain: entry.reasons, flags: entry.flags)
     }
 }

@@ -4,17 +4,27 @@ import Logging
 
 /// Where a command works: the database path, the configuration and the instant taken as now.
 public struct Settings: Sendable {
+    public init(databasePath: String, configPath: String?, now: Date, environment: [String: String], templatesPath: String? = nil) {
+        self.databasePath = databasePath
+        self.configPath = configPath
+        self.now = now
+        self.environment = environment
+        self.templatesPath = templatesPath
+    }
+
     public var databasePath: String
     /// The configuration file to read, or nil for none.
     public var configPath: String?
     /// The clock: every command uses this instant as now.
     public var now: Date
     public var environment: [String: String]
+    /// The built-in templates directory, if found.
+    public var templatesPath: String?
 
     /// Resolves the global options: an explicit value, else its `AFTERSALES_*` variable, else the default.
     /// `clock` is asked only when neither `--now` nor `AFTERSALES_NOW` is given.
     public static func resolve(db: String?, config: String?, now: String?, environment: [String: String],
-                               clock: () -> Date) throws(AftersalesError) -> Settings {
+                               executable: String? = nil, clock: () -> Date) throws(AftersalesError) -> Settings {
         let path = db ?? environment["AFTERSALES_DB"] ?? "./aftersales.db"
         guard !path.isEmpty else { throw .invalid(InvalidInput(field: "db", value: path, problem: "expected a file path")) }
         var configPath = config ?? environment["AFTERSALES_CONFIG"]
@@ -26,7 +36,8 @@ public struct Settings: Sendable {
         } else {
             instant = clock()
         }
-        return Settings(databasePath: path, configPath: configPath, now: instant, environment: environment)
+        return Settings(databasePath: path, configPath: configPath, now: instant, environment: environment,
+                        templatesPath: builtInTemplates(executable: executable, environment: environment))
     }
 
     /// `--at` when given, else now.

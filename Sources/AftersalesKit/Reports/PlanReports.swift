@@ -6,13 +6,13 @@ extension TextReport {
     public static func mails(_ views: [MailView], explain: Bool = false, empty: String) -> String {
         if views.isEmpty { return empty }
         if !explain {
-            return TextTable(header: ["DUE (UTC)", "LOCAL", "RULE", "STREAM", "STATUS", "TO", "KEY"],
-                             rows: views.map { [$0.due, $0.local_due, $0.rule, $0.stream.rawValue, $0.status.rawValue,
-                                                $0.to.joined(separator: ","), $0.key] }).text
+            return TextTable(header: ["DUE (UTC)", "LOCAL", "RULE", "STATUS", "TO", "KEY", "SUBJECT"],
+                             rows: views.map { [$0.due, $0.local_due, $0.rule, $0.status.rawValue,
+                                                $0.to.joined(separator: ","), $0.key, $0.subject ?? "-"] }).text
         }
         return views.map { v in
             var lines = ["\(v.due)  (\(v.local_due) local)  \(v.rule)  [\(v.stream.rawValue), \(v.status.rawValue)]",
-                         "  key:    \(v.key)", "  to:     \(v.to.joined(separator: ", "))" + (v.cc.isEmpty ? "" : "  cc: \(v.cc.joined(separator: ", "))")]
+                         "  key:    \(v.key)", "  subject: \(v.subject ?? "-") (\(v.locale))", "  to:     \(v.to.joined(separator: ", "))" + (v.cc.isEmpty ? "" : "  cc: \(v.cc.joined(separator: ", "))")]
             if let order = v.order { lines.append("  order:  \(order)") }
             for why in v.explain { lines.append("  why:    \(why)") }
             for flag in v.flags { lines.append("  flag:   \(flag)") }

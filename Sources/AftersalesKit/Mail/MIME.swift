@@ -1,0 +1,209 @@
+import Foundation
+
+/// Low-level MIME encodings: RFC 2047 encoded words, header folding, quoted-printable,
+/// RFC 5322 dates and IDNA punycode. Everything produces CRLF line endings.
+public enum MIME {
+    static let crlf = "\r\n"
+
+    /// `text` as a header value: plain ASCII when it fits, else RFC 2047 B encoded words of at
+    /// most 75 characters each, folded so that no line exceeds 78 characters.
+    /// CR and LF never reach the header (they are turned into spaces), so no value can inject a header.
+    public static func encodedHeader(name: String, _ text: String) -> String {
+        let clean = singleLine(text)
+        let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        // Plain when ASCII and every word fits on a folded line; otherwise encoded words.
+        let plain = clean.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 } && !clean.contains("=?")
+            && words.allSatisfy { $0.count <= 78 - name.count - 2 }
+        if plain {
+            return fold(name: name, words: words, separator: " ")
+        }
+        // Encode scalar by scalar so that no UTF-8 sequence is split between two words.
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        let firstBudget = 78 - name.count - 2
+        func limit() -> Int { (((words.isEmpty ? min(firstBudget, 75) : 75) - 12) / 4) * 3 }
+        for scalar in clean.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > limit() {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty || words.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return "\(name): " + words.joined(separator: crlf + " ")
+    }
+
+    /// Header `name: words` folded at spaces so lines stay within 78 characters where possible.
+    static func fold(name: String, words: [String], separator: String) -> String {
+        var lines: [String] = []
+        var line = "\(name):"
+        for (index, word) in words.enumerated() {
+            let piece = (index == 0 ? " " : separator) + word
+            if line.count + piece.count > 78, line != "\(name):" {
+                lines.append(line)
+                line = " " + word
+            } else {
+                line += piece
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: crlf)
+    }
+
+    /// A mailbox: `"Display Name" <local@domain>`, the name encoded when not ASCII, the domain in punycode.
+    public static func mailbox(name: String?, address: String) -> String {
+        let addr = asciiAddress(address)
+        guard let raw = name.map(singleLine), !raw.isEmpty else { return "<\(addr)>" }
+        if raw.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) {
+            let atext = raw.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
+            let phrase = atext ? raw : "\"" + raw.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "\(phrase) <\(addr)>"
+        }
+        return encodedWords(raw).joined(separator: " ") + " <\(addr)>"
+    }
+
+    /// RFC 2047 B words of at most 75 characters.
+    static func encodedWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return words
+    }
+
+    /// A header of mailboxes, one per folded line when they do not fit on one.
+    public static func addressHeader(name: String, _ mailboxes: [String]) -> String {
+        var words: [String] = []
+        for (index, mailbox) in mailboxes.enumerated() {
+            var pieces = mailbox.split(separator: " ").map(String.init)
+            if index < mailboxes.count - 1, let last = pieces.popLast() { pieces.append(last + ",") }
+            words += pieces
+        }
+        return fold(name: name, words: words, separator: " ")
+    }
+
+    static func singleLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The address with an internationalized domain in IDNA punycode (`xn--`).
+    public static func asciiAddress(_ address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return address }
+        let local = address[..<at]
+        let domain = address[address.index(after: at)...]
+        let labels = domain.split(separator: ".").map { label -> String in
+            label.unicodeScalars.allSatisfy(\.isASCII) ? String(label) : "xn--" + Punycode.encode(label.lowercased())
+        }
+        return local + "@" + labels.joined(separator: ".")
+    }
+
+    /// Quoted-printable (RFC 2045) of UTF-8 text with CRLF line breaks; lines at most 76 characters.
+    public static func quotedPrintable(_ text: String) -> String {
+        var out: [String] = []
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            var encoded = ""
+            var current = ""
+            let bytes = Array(line.utf8)
+            for (i, byte) in bytes.enumerated() {
+                let isLast = i == bytes.count - 1
+                var piece: String
+                if (byte >= 33 && byte <= 126 && byte != 61) || (byte == 32 && !isLast) || (byte == 9 && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = String(format: "=%02X", byte)
+                }
+                // A line may be 76 characters including the trailing "=" of a soft break.
+                if current.count + piece.count > 75 {
+                    encoded += current + "=" + crlf
+                    current = ""
+                }
+                current += piece
+                _ = piece
+            }
+            encoded += current
+            out.append(encoded)
+        }
+        return out.joined(separator: crlf)
+    }
+
+    /// Base64 in lines of 76 characters.
+    public static func base64Lines(_ data: Data) -> String {
+        let text = data.base64EncodedString()
+        var lines: [Substring] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            lines.append(rest.prefix(76))
+            rest = rest.dropFirst(76)
+        }
+        return lines.joined(separator: crlf)
+    }
+
+    /// RFC 5322 date: `Mon, 23 Nov 2026 10:00:00 +0000`.
+    public static func date(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return f.string(from: date)
+    }
+}
+
+/// RFC 3492 punycode, for internationalized domain names.
+enum Punycode {
+    static func encode(_ input: String) -> String {
+        let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700
+        let scalars = input.unicodeScalars.map { Int($0.value) }
+        var output = scalars.filter { $0 < 0x80 }.map { String(UnicodeScalar(UInt8($0))) }.joined()
+        let basicCount = output.count
+        var handled = basicCount
+        if basicCount > 0 { output += "-" }
+        var n = 0x80, delta = 0, bias = 72
+        func digit(_ d: Int) -> Character { Character(UnicodeScalar(UInt8(d < 26 ? d + 97 : d + 22))) }
+        func adapt(_ delta: Int, _ count: Int, _ first: Bool) -> Int {
+            var d = first ? delta / damp : delta / 2
+            d += d / count
+            var k = 0
+            while d > ((base - tMin) * tMax) / 2 {
+                d /= base - tMin
+                k += base
+            }
+            return k + (base - tMin + 1) * d / (d + skew)
+        }
+        while handled < scalars.count {
+            let m = scalars.filter { $0 >= n }.min()!
+            delta += (m - n) * (handled + 1)
+            n = m
+            for c in scalars {
+                if c < n { delta += 1 }
+                if c == n {
+                    var q = delta
+                    var k = base
+                    while true {
+                        let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                        if q < t { break }
+                        output.append(digit(t + (q - t) % (base - t)))
+                        q = (q - t) / (base - t)
+                        k += base
+                    }
+                    output.append(digit(q))
+                    bias = adapt(delta, handled + 1, handled == basicCount)
+                    delta = 0
+                    handled += 1
+                }
+            }
+            delta += 1
+            n += 1
+        }
+        return output
+    }
+}

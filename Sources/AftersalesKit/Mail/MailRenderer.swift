@@ -1,0 +1,211 @@
+import AftersalesDomain
+import AftersalesPlanning
+import Foundation
+
+/// Makes MIME boundaries and Message-IDs. Injectable so that tests can compare whole messages.
+public struct MessageGenerators: Sendable {
+    /// The boundary of the `index`-th multipart of the mail with `key`.
+    public var boundary: @Sendable (_ key: String, _ index: Int) -> String
+    /// The Message-ID (with angle brackets) of the mail with `key`, for `domain`.
+    public var messageID: @Sendable (_ key: String, _ domain: String) -> String
+
+    public init(boundary: @escaping @Sendable (String, Int) -> String, messageID: @escaping @Sendable (String, String) -> String) {
+        self.boundary = boundary
+        self.messageID = messageID
+    }
+
+    /// Stable values derived from the key: the same mail always gets the same Message-ID, and
+    /// boundaries start with `=_`, which quoted-printable and base64 bodies can never contain.
+    public static let standard = MessageGenerators(
+        boundary: { key, index in "=_aftersales_\(String(fnv1a(key), radix: 16))_\(index)" },
+        messageID: { key, domain in "<\(idText(key))@\(domain)>" })
+
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+
+    /// The key as RFC 5322 dot-atom text: characters outside atext become `=XX`.
+    static func idText(_ key: String) -> String {
+        var out = ""
+        for byte in key.utf8 {
+            let c = Character(UnicodeScalar(byte))
+            if byte < 0x80, c.isLetter || c.isNumber || "!#$%&'*+-/?^_`{|}~".contains(c) { out.append(c) } else { out += String(format: "=%02X", byte) }
+        }
+        return out
+    }
+}
+
+/// A rendered mail: the parts and the exact bytes to send.
+public struct RenderedMail: Sendable {
+    public var key: String
+    /// The template locale used (after falling back along the buyer's locale chain).
+    public var locale: String
+    public var subject: String
+    public var text: String
+    public var html: String
+    public var messageID: String
+    public var recipients: [String]
+    public var attachments: [String]
+    /// The whole message, CRLF line endings.
+    public var bytes: Data
+}
+
+/// Renders planned mail into messages: templates, then MIME.
+public struct MailRenderer: Sendable {
+    public let templates: TemplateStore
+    public let configuration: Configuration
+    public let generators: MessageGenerators
+
+    public init(templates: TemplateStore, configuration: Configuration, generators: MessageGenerators = .standard) {
+        self.templates = templates
+        self.configuration = configuration
+        self.generators = generators
+    }
+
+    static let bilingualRules: Set<String> = ["complaint-ack", "complaint-solution", "satisfaction-check"]
+
+    /// The template locale for a mail to this customer.
+    public func locale(for request: MailRequest, customer: Customer) -> String? {
+        let chain = request.audience == .customer ? customer.locale.fallbackChain : ["en"]
+        return templates.locale(for: request.template, chain: chain)
+    }
+
+    /// Renders the subject, text and HTML of a mail in a locale.
+    public func parts(_ request: MailRequest, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
+        let context = RenderContext.build(request, facts: facts, configuration: configuration, locale: locale)
+        let subject = MIME.singleLine(try templates.render("\(request.template).subject", locale: locale, context: context))
+        let text = try templates.render("\(request.template).text", locale: locale, context: context)
+        let html = try templates.render("\(request.template).html", locale: locale, context: context)
+        return (subject, text, html)
+    }
+
+    /// The message for `request`, dated `now`.
+    public func render(_ request: MailRequest, facts: CustomerFacts, now: Date) throws(AftersalesError) -> RenderedMail {
+        let customer = facts.customer
+        guard let locale = locale(for: request, customer: customer) else {
+            throw .configuration("no template \"\(request.template)\" for locale \(customer.locale.value) or its fallbacks; add templates/<locale>/\(request.template).{subject,text,html}.mustache")
+        }
+        var (subject, text, html): (String, String, String)
+        do {
+            (subject, text, html) = try parts(request, facts: facts, locale: locale)
+            let complaint = facts.orders.flatMap(\.complaints).first { $0.id == request.context["complaint"] }
+            if complaint?.category == .communication, Self.bilingualRules.contains(request.rule), !locale.hasPrefix("en"),
+               templates.locale(for: request.template, chain: ["en"]) != nil {
+                let english = try parts(request, facts: facts, locale: "en")
+                subject += " / " + english.subject
+                text += "\n\n----------------------------------------\nEnglish\n----------------------------------------\n\n" + english.text
+                html = "<table role=\"presentation\" width=\"100%\"><tr><td valign=\"top\" width=\"50%\" dir=\"\(Self.direction(locale))\">\(html)</td>"
+                    + "<td valign=\"top\" width=\"50%\" dir=\"ltr\" lang=\"en\">\(english.html)</td></tr></table>"
+            }
+        } catch {
+            throw .configuration(error.description)
+        }
+        let attachments = attachmentFiles(request, facts: facts)
+        let bytes = compose(request, customer: customer, locale: locale, subject: subject, text: text, html: html,
+                            attachments: attachments, now: now)
+        return RenderedMail(key: request.key, locale: locale, subject: subject, text: text, html: html,
+                            messageID: messageID(request.key), recipients: request.to + request.cc,
+                            attachments: attachments.map(\.lastPathComponent), bytes: bytes)
+    }
+
+    public func messageID(_ key: String) -> String { generators.messageID(key, domain) }
+
+    var domain: String { MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost" }
+
+    static func direction(_ locale: String) -> String {
+        ["ar", "he", "fa", "ur"].contains(String(locale.split(separator: "-")[0])) ? "rtl" : "ltr"
+    }
+
+    /// Files to attach: shipment documents from `documents.dir/<order>/<document>.*` for shipping and
+    /// customs mails, and `documents.dir/<sku>/installation guide.*` for technical products' inspection guides.
+    func attachmentFiles(_ request: MailRequest, facts: CustomerFacts) -> [URL] {
+        let dir = configuration["documents.dir"]
+        guard !dir.isEmpty else { return [] }
+        var wanted: [(folder: String, name: String)] = []
+        let order = facts.orders.first { $0.order.id == request.orderID }
+        if ["tracking", "customs-notes", "customs-held"].contains(request.rule), let order,
+           let shipment = order.shipments.first(where: { $0.shipment.id == request.context["shipment"] }) {
+            wanted += shipment.shipment.documents.map { (order.order.id, $0) }
+        }
+        if request.rule == "inspection-guide", let order {
+            for line in order.order.lines where facts.products[line.sku]?.technical == true {
+                wanted.append((line.sku, "installation guide"))
+            }
+        }
+        var files: [URL] = []
+        for (folder, name) in wanted {
+            let base = URL(fileURLWithPath: dir).appendingPathComponent(folder)
+            guard let entries = try? FileManager.default.contentsOfDirectory(at: base, includingPropertiesForKeys: nil) else { continue }
+            let slug = { (s: String) in s.lowercased().replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "_", with: " ") }
+            if let match = entries.sorted(by: { $0.path < $1.path }).first(where: { slug($0.deletingPathExtension().lastPathComponent) == slug(name) }) {
+                files.append(match)
+            }
+        }
+        return files
+    }
+
+    func compose(_ request: MailRequest, customer: Customer, locale: String, subject: String, text: String, html: String,
+                 attachments: [URL], now: Date) -> Data {
+        let crlf = "\r\n"
+        var headers: [String] = []
+        headers.append(MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration["company.name"], address: configuration["company.email"])]))
+        if request.audience == .customer, let manager = customer.manager {
+            headers.append(MIME.addressHeader(name: "Reply-To", [MIME.mailbox(name: manager.name, address: manager.email.value)]))
+        }
+        let toName = request.audience == .customer ? customer.name : nil
+        headers.append(MIME.addressHeader(name: "To", request.to.map { MIME.mailbox(name: toName, address: $0) }))
+        if !request.cc.isEmpty { headers.append(MIME.addressHeader(name: "Cc", request.cc.map { MIME.mailbox(name: nil, address: $0) })) }
+        headers.append(MIME.encodedHeader(name: "Subject", subject))
+        headers.append("Date: " + MIME.date(now))
+        headers.append("Message-ID: " + messageID(request.key))
+        let thread = "<" + MessageGenerators.idText(request.orderID.map { "order-" + $0 } ?? "customer-" + customer.id) + "@" + domain + ">"
+        headers.append("In-Reply-To: " + thread)
+        headers.append("References: " + thread)
+        headers.append("MIME-Version: 1.0")
+        headers.append("Auto-Submitted: auto-generated")
+        if request.stream == .marketing {
+            let token = MessageGenerators.idText(customer.id)
+            let https = configuration["company.unsubscribe_url"] + "?c=" + RenderContext.percent(customer.id)
+            headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(RenderContext.percent(token))>,", "<\(https)>"], separator: " "))
+            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        }
+        headers.append("Content-Language: " + locale)
+        let alternative = generators.boundary(request.key, 1)
+        let dir = Self.direction(locale)
+        let document = "<!DOCTYPE html>\n<html lang=\"\(locale)\" dir=\"\(dir)\">\n<head>\n<meta charset=\"utf-8\">\n<title>\(escapeHTML(subject))</title>\n</head>\n"
+            + "<body>\n<div dir=\"\(dir)\" style=\"font-family: Arial, sans-serif; line-height: 1.5;\">\n\(html)\n</div>\n</body>\n</html>\n"
+        var body = "--\(alternative)\(crlf)Content-Type: text/plain; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)"
+            + MIME.quotedPrintable(text) + crlf
+            + "--\(alternative)\(crlf)Content-Type: text/html; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)"
+            + MIME.quotedPrintable(document) + crlf + "--\(alternative)--\(crlf)"
+        if attachments.isEmpty {
+            headers.append("Content-Type: multipart/alternative;\(crlf) boundary=\"\(alternative)\"")
+        } else {
+            let mixed = generators.boundary(request.key, 0)
+            headers.append("Content-Type: multipart/mixed;\(crlf) boundary=\"\(mixed)\"")
+            var parts = "--\(mixed)\(crlf)Content-Type: multipart/alternative;\(crlf) boundary=\"\(alternative)\"\(crlf)\(crlf)" + body
+            for file in attachments {
+                let data = (try? Data(contentsOf: file)) ?? Data()
+                let name = file.lastPathComponent
+                let type = ["pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "txt": "text/plain"][file.pathExtension.lowercased()]
+                    ?? "application/octet-stream"
+                let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0 != "\\" }
+                let parameter = ascii ? "filename=\"\(name)\"" : "filename*=UTF-8''\(RenderContext.percent(name))"
+                parts += "--\(mixed)\(crlf)Content-Type: \(type)\(crlf)Content-Disposition: attachment;\(crlf) \(parameter)\(crlf)"
+                    + "Content-Transfer-Encoding: base64\(crlf)\(crlf)" + MIME.base64Lines(data) + crlf
+            }
+            body = parts + "--\(mixed)--\(crlf)"
+        }
+        return Data((headers.joined(separator: crlf) + crlf + crlf + body).utf8)
+    }
+
+    func escapeHTML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

@@ -1,0 +1,215 @@
+import AftersalesDomain
+@testable import AftersalesKit
+import AftersalesPlanning
+import Foundation
+import Testing
+
+let templatesDirectory = CLI.packageRoot.appendingPathComponent("templates").path
+
+/// Fixed generators so that whole messages can be compared byte for byte.
+let fixedGenerators = MessageGenerators(boundary: { _, index in "=_boundary_\(index)" }, messageID: { key, domain in "<fixed.\(key.count)@\(domain)>" })
+
+func sampleRenderer(_ environment: [String: String] = [:]) throws -> MailRenderer {
+    MailRenderer(templates: try TemplateStore(builtIn: templatesDirectory), configuration: try Configuration.load(path: nil, environment: environment),
+                 generators: fixedGenerators)
+}
+
+@Suite("MIME encoding")
+struct MIMETests {
+    @Test("long non-ASCII subjects become encoded words of at most 75 characters on lines of at most 78")
+    func encodedWords() {
+        for subject in [String(repeating: "您的订单已发货，请注意查收。", count: 6), String(repeating: "تم شحن طلبكم ", count: 10),
+                        String(repeating: "Ваш заказ отправлен 🚢 ", count: 6), "Order SO-1 " + String(repeating: "x", count: 90)] {
+            let header = MIME.encodedHeader(name: "Subject", subject)
+            for line in header.components(separatedBy: "\r\n") { #expect(line.count <= 78, "\(line)") }
+            for word in header.split(whereSeparator: { $0 == " " || $0 == "\r\n" }) where word.hasPrefix("=?") {
+                #expect(word.count <= 75)
+            }
+        }
+        #expect(MIME.encodedHeader(name: "Subject", "Order SO-1042 shipped") == "Subject: Order SO-1042 shipped")
+    }
+
+    @Test("CR/LF in a header value cannot inject a header")
+    func injection() {
+        for hostile in ["Hello\r\nBcc: victim@example.com", "Hi\nX-Evil: 1", "A\rB"] {
+            let header = MIME.encodedHeader(name: "Subject", hostile)
+            #expect(!header.contains("\r\nBcc") && !header.contains("\nX-Evil") && !header.contains("\rB"))
+            let mailbox = MIME.mailbox(name: hostile, address: "a@example.com")
+            #expect(!mailbox.contains("\r") && !mailbox.contains("\n"))
+        }
+    }
+
+    @Test("internationalized domains are written in punycode")
+    func punycode() {
+        #expect(MIME.asciiAddress("ventas@münchen.de") == "ventas@xn--mnchen-3ya.de")
+        #expect(MIME.asciiAddress("maria@ferretería.mx") == "maria@xn--ferretera-n5a.mx")
+        #expect(MIME.asciiAddress("info@例え.jp") == "info@xn--r8jz45g.jp")
+        #expect(MIME.asciiAddress("plain@example.com") == "plain@example.com")
+    }
+
+    @Test("quoted-printable keeps lines at 76 and encodes what must be encoded")
+    func quotedPrintable() {
+        let encoded = MIME.quotedPrintable(String(repeating: "ñ", count: 100) + "\nend = fin ")
+        for line in encoded.components(separatedBy: "\r\n") { #expect(line.count <= 76) }
+        #expect(encoded.contains("=3D") && encoded.hasSuffix("fin=20"))
+    }
+}
+
+@Suite("Templates and messages")
+struct MailTests {
+    @Test("templates check: every rule renders in every locale with the sample data")
+    func templatesCheck() throws {
+        let report = Workspace.check(renderer: try sampleRenderer(), rules: .defaults)
+        #expect(report.problems == [], "\(report.problems.joined(separator: "\n"))")
+        for locale in ["en", "es", "fr", "pt", "de", "ru", "ar", "zh-Hans"] { #expect(report.locales.contains(locale), "\(locale)") }
+        #expect(report.rendered == report.locales.count * RuleSet.defaults.rules.count)
+    }
+
+    @Test("strict: a variable missing from the data is an error, not an empty string")
+    func strict() throws {
+        let store = try TemplateStore(texts: ["en": ["x.subject": "Order {{order.id}}", "x.text": "Dear {{customer.nmae}}", "x.html": "{{#list}}{{name}}{{/list}}",
+                                                     "p": "{{> greeting}}", "greeting": "Hi {{who}}"]])
+        #expect(throws: TemplateStore.Problem.self) { try store.render("x.text", locale: "en", context: ["customer": ["name": "A"]]) }
+        do {
+            _ = try store.render("x.text", locale: "en", context: ["customer": ["name": "A"]])
+        } catch {
+            #expect(error.description == "template en/x.text: variable \"customer.nmae\" is missing from the data")
+        }
+        #expect(try store.render("x.subject", locale: "en", context: ["order": ["id": "SO-1"]]) == "Order SO-1")
+        #expect(try store.render("x.html", locale: "en", context: ["list": [] as [Any]]) == "", "an empty section renders nothing, checks nothing")
+        #expect(throws: TemplateStore.Problem.self) { try store.render("x.html", locale: "en", context: ["list": [["nome": "a"]]]) }
+        #expect(throws: TemplateStore.Problem.self) { try store.render("p", locale: "en", context: [:]) }
+    }
+
+    @Test("locale fallback: es-MX → es, a language without templates → en")
+    func fallback() throws {
+        let renderer = try sampleRenderer()
+        let mail = try #require(Samples.mails().first { $0.rule == "tracking" })
+        #expect(renderer.locale(for: MailRequest(mail), customer: Samples.facts(locale: "es-MX").customer) == "es")
+        #expect(renderer.locale(for: MailRequest(mail), customer: Samples.facts(locale: "th").customer) == "en")
+        #expect(renderer.locale(for: MailRequest(mail), customer: Samples.facts(locale: "zh-Hans-CN").customer) == "zh-Hans")
+    }
+
+    /// Renders every rule in every locale and has Python's email package check each message.
+    @Test("every rule in every locale parses strictly in an independent parser, headers decode back to the original")
+    func independentParser() throws {
+        let documents = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-docs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: documents.appendingPathComponent("SO-1"), withIntermediateDirectories: true)
+        try Data("%PDF-1.4 invoice".utf8).write(to: documents.appendingPathComponent("SO-1/commercial invoice.pdf"))
+        try Data("%PDF-1.4 origin".utf8).write(to: documents.appendingPathComponent("SO-1/certificate-of-origin.pdf"))
+        let renderer = try sampleRenderer(["AFTERSALES_DOCUMENTS_DIR": documents.path])
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-eml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var manifest: [[String: Any]] = []
+        let locales = ["en", "es-MX", "fr", "pt-BR", "de", "ru", "ar-SA", "zh-Hans"]
+        for locale in locales {
+            let facts = Samples.facts(locale: locale)
+            for mail in Samples.mails(facts: facts) {
+                let rendered = try renderer.render(MailRequest(mail), facts: facts, now: Samples.now)
+                let path = out.appendingPathComponent("\(locale)-\(mail.rule).eml").path
+                try rendered.bytes.write(to: URL(fileURLWithPath: path))
+                var item: [String: Any] = ["path": path, "subject": rendered.subject, "parts": ["text/plain", "text/html"],
+                                           "marketing": mail.stream == .marketing]
+                item["to_name"] = mail.audience == .customer ? facts.customer.name : NSNull()
+                if mail.rule == "tracking" && mail.context["shipment"] == "SH-1" {
+                    item["attachments"] = ["commercial invoice.pdf", "certificate-of-origin.pdf"]
+                    item["parts"] = ["multipart/mixed", "text/plain", "text/html", "application/pdf"]
+                }
+                if ["complaint-ack", "damage-reply"].contains(mail.rule) {
+                    item["html_contains"] = ["&lt;b&gt;Two&lt;/b&gt;"]
+                    item["text_contains"] = ["<b>Two</b> pumps cracked 🙁"]
+                }
+                manifest.append(item)
+            }
+        }
+        #expect(manifest.count == locales.count * RuleSet.defaults.rules.count)
+        let manifestPath = out.appendingPathComponent("manifest.json")
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestPath)
+        let result = try runPython(CLI.packageRoot.appendingPathComponent("Tests/tools/check_mail.py").path, manifestPath.path)
+        #expect(result.code == 0, "\(result.output)")
+        #expect(result.output.contains("checked \(manifest.count) messages: 0 problems"))
+    }
+
+    @Test("customer text is escaped in HTML; a 5,000-character complaint and emoji survive; Arabic HTML is right-to-left")
+    func hardCases() throws {
+        let renderer = try sampleRenderer()
+        var facts = Samples.facts(locale: "ar-SA", zone: "Asia/Riyadh", country: "SA")
+        let long = "<script>alert(1)</script> 🙁 " + String(repeating: "ж", count: 5_000)
+        facts.orders[1].complaints[0].text = long
+        let ack = try #require(Samples.mails(facts: facts).first { $0.rule == "damage-reply" })
+        let rendered = try renderer.render(MailRequest(ack), facts: facts, now: Samples.now)
+        #expect(rendered.locale == "ar")
+        #expect(!rendered.html.contains("<script>") && rendered.html.contains("&lt;script&gt;"))
+        #expect(rendered.text.contains(long))
+        let raw = String(decoding: rendered.bytes, as: UTF8.self)
+        #expect(raw.contains("dir=3D\"rtl\"") || raw.contains("dir=3D=22rtl"))
+        #expect(!raw.contains("\nBcc:"))
+        for line in raw.components(separatedBy: "\r\n") { #expect(line.utf8.count <= 998) }
+    }
+
+    @Test("a communication complaint is answered in the buyer's language and English side by side")
+    func bilingual() throws {
+        let renderer = try sampleRenderer()
+        let facts = Samples.facts(locale: "es-MX")
+        let plan = Planner.plan(facts, existing: [], rules: .defaults, settings: PlanningSettings(), now: Samples.now)
+        let ack = try #require(plan.mails.first { $0.rule == "complaint-ack" && $0.context["complaint"] == "K-5" })
+        let rendered = try renderer.render(MailRequest(ack), facts: facts, now: Samples.now)
+        #expect(rendered.locale == "es")
+        #expect(rendered.text.contains("English"))
+        #expect(rendered.html.contains("lang=\"en\""))
+        let other = try #require(plan.mails.first { $0.rule == "complaint-ack" && $0.context["complaint"] == "K-1" })
+        #expect(!(try renderer.render(MailRequest(other), facts: facts, now: Samples.now)).text.contains("\nEnglish\n"))
+    }
+
+    @Test("headers: From, Reply-To the account manager, Cc, stable Message-ID, thread per order, marketing unsubscribe")
+    func headers() throws {
+        let renderer = MailRenderer(templates: try TemplateStore(builtIn: templatesDirectory), configuration: try Configuration.load(path: nil, environment: [:]))
+        let facts = Samples.facts(locale: "en")
+        let mails = Samples.mails(facts: facts)
+        let tracking = try renderer.render(MailRequest(try #require(mails.first { $0.rule == "tracking" })), facts: facts, now: Samples.now)
+        let raw = String(decoding: tracking.bytes, as: UTF8.self)
+        #expect(raw.contains("Reply-To: =?UTF-8?B?"))
+        #expect(raw.contains("Cc: <compras@ferrenorte.mx>"))
+        #expect(raw.contains("To: =?UTF-8?B?") && raw.contains("<maria@xn--ferretera-n5a.mx>"))
+        #expect(raw.contains("Message-ID: <tracking/SH-1/1@example.com>"))
+        #expect(raw.contains("In-Reply-To: <order-SO-1@example.com>") && raw.contains("References: <order-SO-1@example.com>"))
+        #expect(raw.contains("Auto-Submitted: auto-generated") && !raw.contains("List-Unsubscribe"))
+        let again = try renderer.render(MailRequest(try #require(mails.first { $0.rule == "tracking" })), facts: facts, now: Samples.now)
+        #expect(again.bytes == tracking.bytes, "rendering is deterministic")
+        let marketing = try renderer.render(MailRequest(try #require(mails.first { $0.rule == "repurchase-alert" })), facts: facts, now: Samples.now)
+        let text = String(decoding: marketing.bytes, as: UTF8.self)
+        #expect(text.contains("List-Unsubscribe: <mailto:unsubscribe@example.com?subject=unsubscribe%20C-SAMPLE>,"))
+        #expect(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
+    }
+
+    /// Golden files: whole messages, byte for byte. Regenerate with AFTERSALES_UPDATE_GOLDEN=1 after a deliberate change.
+    @Test("golden messages", arguments: [("tracking", "en"), ("damage-reply", "ar-SA"), ("repurchase-alert", "zh-Hans"), ("customs-held", "ru"),
+                                         ("inspection-guide", "de"), ("complaint-escalation", "es-MX")])
+    func golden(rule: String, locale: String) throws {
+        let renderer = try sampleRenderer()
+        let facts = Samples.facts(locale: locale)
+        let mail = try #require(Samples.mails(facts: facts).first { $0.rule == rule })
+        let bytes = try renderer.render(MailRequest(mail), facts: facts, now: Samples.now).bytes
+        let golden = CLI.packageRoot.appendingPathComponent("Tests/golden/\(rule)-\(locale).eml")
+        if ProcessInfo.processInfo.environment["AFTERSALES_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try bytes.write(to: golden)
+        }
+        let expected = try #require(FileManager.default.contents(atPath: golden.path), "missing golden file \(golden.path)")
+        #expect(bytes == expected, "differs from \(golden.path); if the change is deliberate, rerun with AFTERSALES_UPDATE_GOLDEN=1")
+    }
+}
+
+/// Runs a Python script with the system interpreter (Debian's, which has the packages the tests use).
+func runPython(_ arguments: String...) throws -> (code: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env")
+    process.arguments = process.executableURL?.path == "/usr/bin/env" ? ["python3"] + arguments : arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
