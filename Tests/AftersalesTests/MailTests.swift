@@ -178,7 +178,7 @@ struct MailTests {
         #expect(again.bytes == tracking.bytes, "rendering is deterministic")
         let marketing = try renderer.render(MailRequest(try #require(mails.first { $0.rule == "repurchase-alert" })), facts: facts, now: Samples.now)
         let text = String(decoding: marketing.bytes, as: UTF8.self)
-        #expect(text.contains("List-Unsubscribe: <mailto:unsubscribe@example.com?subject=unsubscribe%20C-SAMPLE>,"))
+        #expect(text.contains("List-Unsubscribe:\r\n <mailto:unsubscribe@example.com?subject=unsubscribe%20C-SAMPLE>,\r\n <https://example.com/unsubscribe?c=C-SAMPLE>"))
         #expect(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"))
     }
 

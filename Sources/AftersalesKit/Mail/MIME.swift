@@ -18,20 +18,20 @@ public enum MIME {
             return fold(name: name, words: words, separator: " ")
         }
         // Encode scalar by scalar so that no UTF-8 sequence is split between two words.
-        var words: [String] = []
+        var encoded: [String] = []
         var chunk: [UInt8] = []
         let firstBudget = 78 - name.count - 2
-        func limit() -> Int { (((words.isEmpty ? min(firstBudget, 75) : 75) - 12) / 4) * 3 }
+        func limit() -> Int { (((encoded.isEmpty ? min(firstBudget, 75) : 75) - 12) / 4) * 3 }
         for scalar in clean.unicodeScalars {
             let bytes = Array(String(scalar).utf8)
             if chunk.count + bytes.count > limit() {
-                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                encoded.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
             }
             chunk += bytes
         }
-        if !chunk.isEmpty || words.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
-        return "\(name): " + words.joined(separator: crlf + " ")
+        if !chunk.isEmpty || encoded.isEmpty { encoded.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return "\(name): " + encoded.joined(separator: crlf + " ")
     }
 
     /// Header `name: words` folded at spaces so lines stay within 78 characters where possible.
@@ -40,7 +40,7 @@ public enum MIME {
         var line = "\(name):"
         for (index, word) in words.enumerated() {
             let piece = (index == 0 ? " " : separator) + word
-            if line.count + piece.count > 78, line != "\(name):" {
+            if line.count + piece.count > 78 {
                 lines.append(line)
                 line = " " + word
             } else {
