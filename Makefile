@@ -24,6 +24,7 @@ build: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test
+	$$($(SWIFT) build --show-bin-path)/aftersales templates check
 
 demo: deps
 	$(SWIFT) build
@@ -32,6 +33,9 @@ demo: deps
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $$($(SWIFT) build -c release --show-bin-path)/aftersales $(DESTDIR)$(PREFIX)/bin/aftersales
+	install -d $(DESTDIR)$(PREFIX)/share/aftersales
+	rm -rf $(DESTDIR)$(PREFIX)/share/aftersales/templates
+	cp -R templates $(DESTDIR)$(PREFIX)/share/aftersales/templates
 
 clean:
 	rm -rf .build demo
