@@ -27,6 +27,12 @@ static inline CURLcode aftersales_curl_setopt_callback(CURL *handle, CURLoption 
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*aftersales_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+
+static inline CURLcode aftersales_curl_setopt_debug(CURL *handle, aftersales_curl_debug_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, value);
+}
+
 static inline CURLcode aftersales_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

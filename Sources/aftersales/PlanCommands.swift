@@ -1,3 +1,4 @@
+import Foundation
 import AftersalesDomain
 import AftersalesKit
 import ArgumentParser
@@ -50,7 +51,7 @@ struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "Look at the stored plan and the mail sent.",
-        subcommands: [List.self, Show.self]
+        subcommands: [List.self, Show.self, Approve.self, Cancel.self, Retry.self, Resolve.self]
     )
 
     struct List: ParsableCommand {
@@ -73,13 +74,18 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one outbox entry with its history.",
-                                                        discussion: "Example: aftersales outbox show tracking/SH-1042-1/1")
+        static let configuration = CommandConfiguration(abstract: "Show one outbox entry with its history; --eml prints the exact bytes that were sent.",
+                                                        discussion: "Examples:\n  aftersales outbox show tracking/SH-1042-1/1\n  aftersales outbox show tracking/SH-1042-1/1 --eml > sent.eml")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The mail's key.") var key: String
+        @Flag(help: "Print the archived message, byte for byte.") var eml = false
 
         func run() throws {
             let store = try global.workspace(.readOnly).store
+            if eml {
+                FileHandle.standardOutput.write(try store.archivedMessage(key: key))
+                return
+            }
             let entry = try store.outboxEntry(key: key)
             global.emit(MailView(entry), TextReport.outboxEntry(entry, history: try store.outboxHistory(key: key)))
         }

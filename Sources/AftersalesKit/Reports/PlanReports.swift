@@ -85,3 +85,20 @@ public struct RuleView: Codable, Sendable {
         enabled = r.enabled
     }
 }
+
+extension TextReport {
+    /// One line: what a run did.
+    public static func run(_ s: RunSummary) -> String {
+        if let left = s.leftBecause { return "Nothing done: \(left)." }
+        if s.dryRun {
+            return mails(s.wouldSend, empty: "Nothing would be sent.") + (s.wouldSend.isEmpty ? "" : "\n\(s.wouldSend.count) mail(s) would be sent (dry run: nothing sent).")
+        }
+        var line = "planned \(s.planned), sent \(s.sent), retried \(s.retried), failed \(s.failed), in-doubt \(s.inDoubt)"
+        if s.cancelled > 0 { line += ", cancelled as stale \(s.cancelled)" }
+        if s.recovered > 0 { line += ", recovered from a stopped run \(s.recovered) (in doubt)" }
+        if s.skipped > 0 { line += ", skipped (taken by another process) \(s.skipped)" }
+        if s.waitingForRetry > 0 { line += "; \(s.waitingForRetry) waiting for a retry" }
+        if let stop = s.stoppedBy { line += "\nstopped: \(stop); the remaining mail is untouched and goes on the next run" }
+        return line
+    }
+}

@@ -33,6 +33,13 @@ public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, Persist
     public var context: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
+    /// Delivery: attempts made, the next retry, and the evidence once sent.
+    public var attempts: Int = 0
+    public var nextAttemptAt: Date?
+    public var sentAt: Date?
+    public var messageID: String?
+    public var serverReply: String?
+    public var sha256: String?
 
     public enum Columns {
         public static let key = Column("key")
@@ -69,6 +76,12 @@ public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, Persist
         context = mail.context
         createdAt = now
         updatedAt = now
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case key, rule, stream, audience, customerID, orderID, subject, occurrence, triggeredAt, nominalDue, due, deadline, staleAt,
+             toAddresses, ccAddresses, locale, timeZone, template, needsApproval, status, reason, reasons, flags, context, createdAt, updatedAt,
+             attempts, nextAttemptAt, sentAt, messageID, serverReply, sha256
     }
 }
 
@@ -134,6 +147,23 @@ extension Schema {
             try db.create(table: "planner_wake") { t in
                 t.primaryKey("customerID", .text)
                 t.column("wakeAt", .datetime).notNull().indexed()
+            }
+        }
+        migrator.registerMigration("v3-sending") { db in
+            try db.alter(table: "outbox") { t in
+                t.add(column: "attempts", .integer).notNull().defaults(to: 0)
+                t.add(column: "nextAttemptAt", .datetime)
+                t.add(column: "claimedBy", .text)
+                t.add(column: "sentAt", .datetime)
+                t.add(column: "messageID", .text)
+                t.add(column: "serverReply", .text)
+                t.add(column: "sha256", .text)
+                t.add(column: "eml", .blob)
+            }
+            try db.create(table: "suppressions") { t in
+                t.primaryKey("address", .text)
+                t.column("reason", .text).notNull()
+                t.column("at", .datetime).notNull()
             }
         }
     }

@@ -1,0 +1,145 @@
+import AftersalesDomain
+import AftersalesPlanning
+import Foundation
+import GRDB
+
+/// A claimed mail: its entry and the exact bytes archived for it.
+public struct ClaimedMail: Sendable {
+    public var entry: OutboxEntry
+    public var bytes: Data
+    public var messageID: String
+}
+
+extension AftersalesStore {
+    /// Keys of mail due now: planned and due, or waiting for a retry whose time has come.
+    /// Held mail (waiting for approval) is never due.
+    public func dueKeys(now: Date, customerID: String? = nil, limit: Int? = nil) throws(AftersalesError) -> [String] {
+        try read { db in
+            var sql = """
+                SELECT key FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
+                """
+            var arguments: StatementArguments = [now]
+            if let customerID {
+                sql += " AND customerID = ?2"
+                arguments += [customerID]
+            }
+            sql += " ORDER BY due, key"
+            if let limit { sql += " LIMIT \(limit)" }
+            return try String.fetchAll(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    /// The suppressed addresses (hard bounces).
+    public func suppressions() throws(AftersalesError) -> [String: String] {
+        try read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT address, reason FROM suppressions").map { ($0["address"] as String, $0["reason"] as String) })
+        }
+    }
+
+    /// Claims a mail for sending: only one process can move it from planned/retry (or, for ops
+    /// sending by hand, from held) to `sending`. The bytes are archived with their hash and
+    /// Message-ID in the same transaction. Returns nil when someone else got it first.
+    public func claim(key: String, bytes: Data, messageID: String, runID: String, allowNotDue: Bool, now: Date) throws(AftersalesError) -> ClaimedMail? {
+        try write { db in
+            let allowed = allowNotDue ? "('planned', 'retry')" : "('planned', 'retry')"
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
+                WHERE key = ? AND status IN \(allowed)
+                """, arguments: [runID, now, bytes, SHA256.hex(bytes), messageID, key])
+            guard db.changesCount == 1, let entry = try OutboxEntry.fetchOne(db, key: key) else { return nil }
+            try Self.history(db, key: key, from: nil, to: .sending, reason: "claimed by \(runID)", at: now)
+            return ClaimedMail(entry: entry, bytes: bytes, messageID: messageID)
+        }
+    }
+
+    /// Puts a claimed mail back as it was, using up no attempt (the connection failed before it was tried).
+    public func release(_ claimed: ClaimedMail, now: Date) throws(AftersalesError) {
+        try write { db in
+            try db.execute(sql: "UPDATE outbox SET status = ?, claimedBy = NULL, updatedAt = ? WHERE key = ? AND status = 'sending'",
+                           arguments: [claimed.entry.status.rawValue, now, claimed.entry.key])
+            try Self.history(db, key: claimed.entry.key, from: .sending, to: claimed.entry.status, reason: "released: the run stopped before trying it", at: now)
+        }
+    }
+
+    /// Records the outcome of a delivery attempt; hard bounces at RCPT (550, 551, 553) suppress the address.
+    public func record(_ outcome: DeliveryOutcome, for claimed: ClaimedMail, now: Date) throws(AftersalesError) -> OutboxStatus {
+        try write { db in
+            let attempt = claimed.entry.attempts + 1
+            let (status, next, reason) = OutboxMachine.after(outcome, attempt: attempt, now: now, giveUpAt: claimed.entry.staleAt)
+            var reply: String?
+            var refused: [String: String] = [:]
+            switch outcome {
+            case .accepted(let r, let f): (reply, refused) = (r, f)
+            case .permanent(let r, let f): (reply, refused) = (r, f)
+            case .transient(let r): reply = r
+            case .unknown(let r): reply = r
+            }
+            try db.execute(sql: """
+                UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
+                WHERE key = ?
+                """, arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
+            try Self.history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
+            for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
+                try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
+                               arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now])
+            }
+            return status
+        }
+    }
+
+    /// Mail left in `sending` by a process that died: the server may have it, so it is in doubt.
+    /// Called by a run that holds the run lock, so no live process owns these claims.
+    public func recoverAbandonedClaims(now: Date) throws(AftersalesError) -> Int {
+        try write { db in
+            let keys = try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status = 'sending'")
+            for key in keys {
+                let reason = "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve \(key) --sent` or `--resend`"
+                try db.execute(sql: "UPDATE outbox SET status = 'in-doubt', reason = ?, claimedBy = NULL, updatedAt = ? WHERE key = ?", arguments: [reason, now, key])
+                try Self.history(db, key: key, from: .sending, to: .inDoubt, reason: reason, at: now)
+            }
+            return keys.count
+        }
+    }
+
+    /// Cancels a due mail that is no longer worth sending.
+    public func cancelStale(key: String, reason: String, now: Date) throws(AftersalesError) {
+        try write { db in
+            guard var entry = try OutboxEntry.fetchOne(db, key: key), entry.status.isPending else { return }
+            try Self.cancel(db, &entry, reason: reason, now: now)
+        }
+    }
+
+    /// The archived bytes of a mail that was claimed or sent.
+    public func archivedMessage(key: String) throws(AftersalesError) -> Data {
+        try read { db in
+            guard try OutboxEntry.fetchOne(db, key: key) != nil else { throw AftersalesError.notFound(entity: "outbox", id: key) }
+            guard let data = try Data.fetchOne(db, sql: "SELECT eml FROM outbox WHERE key = ?", arguments: [key]) else {
+                throw AftersalesError.conflict("mail \"\(key)\" has not been sent yet, so nothing is archived; see it with `aftersales render \(key)`")
+            }
+            return data
+        }
+    }
+
+    /// Applies an ops action (approve, cancel, retry, resolve) if the mail's state allows it.
+    public func apply(_ action: OutboxMachine.Action, key: String, now: Date) throws(AftersalesError) -> OutboxEntry {
+        try write { db in
+            guard var entry = try OutboxEntry.fetchOne(db, key: key) else { throw AftersalesError.notFound(entity: "outbox", id: key) }
+            guard action.allowedFrom.contains(entry.status) else {
+                throw AftersalesError.conflict("mail \"\(key)\" is \(entry.status.rawValue); `\(action.rawValue)` applies only to \(action.allowedFrom.map(\.rawValue).sorted().joined(separator: " or ")) mail")
+            }
+            let from = entry.status
+            entry.status = action.target
+            entry.updatedAt = now
+            switch action {
+            case .approve: entry.reason = nil
+            case .cancel: entry.reason = "cancelled by ops"
+            case .retry: (entry.reason, entry.nextAttemptAt, entry.due) = (nil, nil, min(entry.due, now))
+            case .resolveSent: (entry.reason, entry.sentAt) = ("confirmed sent by ops", entry.sentAt ?? now)
+            case .resendInDoubt: (entry.reason, entry.due) = ("resend requested by ops (same Message-ID)", min(entry.due, now))
+            }
+            try entry.update(db)
+            try Self.history(db, key: key, from: from, to: entry.status, reason: "ops: \(action.rawValue)", at: now)
+            return entry
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import AftersalesDomain
+import AftersalesKit
+import ArgumentParser
+import Foundation
+
+/// `--transport smtp|file`.
+struct TransportOption: ParsableArguments {
+    @Option(help: "How mail leaves: smtp, or file (.eml files in transport.dir). Default: transport.kind (file).") var transport: String?
+
+    func validate() throws {
+        if let transport, !["smtp", "file"].contains(transport) { throw ValidationError("transport \"\(transport)\": expected smtp or file") }
+    }
+}
+
+/// Exit 0 when all is done, 75 when mail waits for a retry, 1 when the run stopped on a failure of the whole run.
+func finish(_ summary: RunSummary, _ global: GlobalOptions) throws {
+    global.emit(summary, TextReport.run(summary))
+    if summary.stoppedBy != nil { throw ExitCode.failure }
+    if summary.waitingForRetry > 0 { throw ExitCode(75) }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "What cron calls: plan, then send everything due.",
+        discussion: """
+        Prints one summary line (--json for monitoring). Exit 0 when all is done, 75 when some mail \
+        waits for a retry, 1 when the whole run failed (connection refused, TLS or AUTH failure). \
+        Overlapping runs are safe: a second run leaves at once and nothing goes twice.
+        Example (crontab): */10 * * * * cd /srv/aftersales && aftersales run --transport smtp >> run.log 2>&1
+        """
+    )
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var transport: TransportOption
+
+    func run() throws {
+        let ws = try global.workspace(.readWrite)
+        try finish(try ws.run(transport: try ws.transport(kind: transport.transport)), global)
+    }
+}
+
+struct SendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send now: what is due, or particular mails (also ones not yet due).",
+        discussion: """
+        Examples:
+          aftersales send --due --dry-run
+          aftersales send --key damage-reply/K-2001/1 --transport smtp
+          aftersales send --customer C-MX-001
+        """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Send everything that is due (the default without --key).") var due = false
+    @Option(help: "Send this mail now, even if not yet due (repeatable).") var key: [String] = []
+    @Option(help: "Only this customer's due mail.") var customer: String?
+    @Flag(help: "Show what would go, send nothing.") var dryRun = false
+    @OptionGroup var transport: TransportOption
+
+    func validate() throws {
+        if due && !key.isEmpty { throw ValidationError("key: --due and --key exclude each other") }
+    }
+
+    func run() throws {
+        let ws = try global.workspace(.readWrite)
+        let summary = try ws.send(SendSelection(keys: key, customerID: customer, dryRun: dryRun), transport: try ws.transport(kind: transport.transport))
+        try finish(summary, global)
+    }
+}
+
+/// An ops action on one outbox entry.
+struct OutboxActionOptions: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The mail's key.") var key: String
+
+    func apply(_ action: OutboxMachine.Action) throws {
+        let entry = try global.workspace(.readWrite).outboxAction(action, key: key)
+        global.emit(MailView(entry), "\(entry.key): \(entry.status.rawValue)" + (entry.reason.map { " (\($0))" } ?? ""))
+    }
+}
+
+extension OutboxCommand {
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a held mail (it is then sent when due).",
+                                                        discussion: "Example: aftersales outbox approve improvement-commitment/K-1/1")
+        @OptionGroup var options: OutboxActionOptions
+        func run() throws { try options.apply(.approve) }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a mail that has not been sent.",
+                                                        discussion: "Example: aftersales outbox cancel survey/SO-1001/1")
+        @OptionGroup var options: OutboxActionOptions
+        func run() throws { try options.apply(.cancel) }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try a failed mail again at the next run.",
+                                                        discussion: "Example: aftersales outbox retry tracking/SH-1/1")
+        @OptionGroup var options: OutboxActionOptions
+        func run() throws { try options.apply(.retry) }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Settle an in-doubt mail: it was sent (--sent), or send it again with the same Message-ID (--resend).",
+            discussion: "Example: aftersales outbox resolve tracking/SH-1/1 --sent"
+        )
+        @OptionGroup var options: OutboxActionOptions
+        @Flag(help: "How it is settled.") var outcome: Outcome
+
+        enum Outcome: String, EnumerableFlag { case sent, resend }
+
+        func run() throws { try options.apply(outcome == .sent ? .resolveSent : .resendInDoubt) }
+    }
+}
