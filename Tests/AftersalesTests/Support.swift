@@ -19,7 +19,7 @@ func seededStore(now: Date = t("2026-11-23T10:00:00Z")) throws -> AftersalesStor
 }
 
 /// Runs the built `aftersales` binary.
-struct CLI {
+struct CLI: Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var binary: URL {
@@ -30,7 +30,7 @@ struct CLI {
         return packageRoot.appendingPathComponent(".build/debug/aftersales")
     }
 
-    struct Result {
+    struct Result: Sendable {
         var code: Int32
         var stdout: String
         var stderr: String

@@ -41,14 +41,16 @@ extension AftersalesStore {
     /// Message-ID in the same transaction. Returns nil when someone else got it first.
     public func claim(key: String, bytes: Data, messageID: String, runID: String, allowNotDue: Bool, now: Date) throws(AftersalesError) -> ClaimedMail? {
         try write { db in
-            let allowed = allowNotDue ? "('planned', 'retry')" : "('planned', 'retry')"
+            guard let before = try OutboxEntry.fetchOne(db, key: key), before.status == .planned || before.status == .retry else { return nil }
+            let allowed = "('planned', 'retry')"
             try db.execute(sql: """
                 UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
                 WHERE key = ? AND status IN \(allowed)
                 """, arguments: [runID, now, bytes, SHA256.hex(bytes), messageID, key])
-            guard db.changesCount == 1, let entry = try OutboxEntry.fetchOne(db, key: key) else { return nil }
-            try Self.history(db, key: key, from: nil, to: .sending, reason: "claimed by \(runID)", at: now)
-            return ClaimedMail(entry: entry, bytes: bytes, messageID: messageID)
+            guard db.changesCount == 1 else { return nil }
+            try Self.history(db, key: key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
+            // The entry as it was before the claim, so that a release can put it back.
+            return ClaimedMail(entry: before, bytes: bytes, messageID: messageID)
         }
     }
 

@@ -42,13 +42,37 @@ public struct CurlSMTPTransport: MailTransport {
         /// libcurl asked for more after the last byte: the whole message was handed over.
         var finished = false
         var started = false
+        /// The SMTP stage of the last command we sent (never the command itself: AUTH lines carry credentials).
+        var stage = Stage.connect
+        /// The first error reply (4xx/5xx) and the stage it answered.
+        var errorReply: String?
+        var errorStage: Stage?
         var lastReply = ""
-        var lastCommand = ""
+
+        func reset(_ message: Data) {
+            data = message
+            offset = 0
+            finished = false
+            started = false
+            stage = .connect
+            errorReply = nil
+            errorStage = nil
+            lastReply = ""
+        }
+    }
+
+    /// Where in the SMTP dialogue a reply came.
+    enum Stage: String {
+        case connect = "the greeting", ehlo = "EHLO", starttls = "STARTTLS", auth = "authentication", mail = "MAIL FROM",
+             rcpt = "RCPT TO", data = "DATA", quit = "QUIT"
+
+        /// Before the mail transaction: a failure here is a failure of the whole session.
+        var isSessionSetup: Bool { [.connect, .ehlo, .starttls, .auth].contains(self) }
     }
 
     final class Session: TransportSession {
         let config: CurlSMTPTransport
-        let handle: UnsafeMutableRawPointer?
+        var handle: UnsafeMutableRawPointer?
         let exchange = Exchange()
 
         init(_ config: CurlSMTPTransport) {
@@ -59,18 +83,14 @@ public struct CurlSMTPTransport: MailTransport {
         deinit { close() }
 
         func close() {
-            // curl_easy_cleanup sends QUIT on a live connection.
+            // curl_easy_cleanup sends QUIT on a live connection; only once.
             if let handle { curl_easy_cleanup(handle) }
+            handle = nil
         }
 
         func deliver(from: String, recipient: String, message: Data, key: String) -> DeliveryAttempt {
             guard let handle else { return .connectionFailed("libcurl could not create a handle") }
-            exchange.data = message
-            exchange.offset = 0
-            exchange.finished = false
-            exchange.started = false
-            exchange.lastReply = ""
-            exchange.lastCommand = ""
+            exchange.reset(message)
             let box = Unmanaged.passUnretained(exchange).toOpaque()
             var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(recipient)>")
             defer { curl_slist_free_all(recipients) }
@@ -100,41 +120,44 @@ public struct CurlSMTPTransport: MailTransport {
             }
             _ = aftersales_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, config.connectTimeout)
             _ = aftersales_curl_setopt_long(handle, CURLOPT_TIMEOUT, config.timeout)
+            // Bounds every wait for a reply, also the QUIT when the session closes after a timeout.
+            _ = aftersales_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, config.timeout)
             _ = aftersales_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
             let result = curl_easy_perform(handle)
             var code = 0
             _ = aftersales_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-            let reply = exchange.lastReply.isEmpty ? (code > 0 ? "\(code)" : "") : exchange.lastReply
             let error = String(cString: curl_easy_strerror(result))
-            return Self.classify(result, code: code, reply: reply, error: error, finished: exchange.finished,
-                                 started: exchange.started, lastCommand: exchange.lastCommand)
+            return Self.classify(result, code: code, exchange: exchange, error: error)
         }
 
-        /// Turns libcurl's result and the SMTP reply into an attempt outcome.
-        static func classify(_ result: CURLcode, code: Int, reply: String, error: String, finished: Bool, started: Bool, lastCommand: String) -> DeliveryAttempt {
+        /// Turns libcurl's result and the SMTP replies into an attempt outcome.
+        static func classify(_ result: CURLcode, code: Int, exchange: Exchange, error: String) -> DeliveryAttempt {
+            if result == CURLE_OK { return .accepted(exchange.lastReply.isEmpty ? "250" : exchange.lastReply) }
+            let stage = exchange.errorStage ?? exchange.stage
+            let reply = exchange.errorReply ?? (code > 0 ? "\(code)" : "")
             let detail = reply.isEmpty ? error : "\(reply) (\(error))"
             switch result {
-            case CURLE_OK:
-                return .accepted(reply.isEmpty ? "250" : reply)
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
                 return .connectionFailed("cannot connect: \(error)")
             case CURLE_LOGIN_DENIED:
                 return .connectionFailed("authentication refused: \(detail)")
             case CURLE_USE_SSL_FAILED:
-                return .connectionFailed("the server does not offer STARTTLS, which is required (set smtp.tls only for a loopback test server): \(detail)")
+                return .connectionFailed("the server does not offer STARTTLS, which is required (smtp.tls none is for loopback test servers only): \(detail)")
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
                 return .connectionFailed("TLS failed: \(detail)")
             default:
                 break
             }
-            if code == 421 || (!started && lastCommand.isEmpty && (result == CURLE_WEIRD_SERVER_REPLY || result == CURLE_RECV_ERROR || result == CURLE_GOT_NOTHING)) {
-                return .connectionFailed("the server refused the session: \(detail)")
+            let replyCode = Int(reply.prefix(3)) ?? code
+            if replyCode == 421 || stage.isSessionSetup {
+                return .connectionFailed("the session failed at \(stage.rawValue): \(detail)")
             }
-            if (400..<500).contains(code) { return .transient(detail) }
-            if (500..<600).contains(code) { return .permanent(detail, atRecipient: lastCommand.hasPrefix("RCPT")) }
-            // No SMTP reply code: the connection broke or timed out.
-            if finished { return .unknown("no reply after the end of the message: \(error)") }
-            return .transient("connection lost before the end of the message: \(error)")
+            if (400..<500).contains(replyCode) { return .transient(detail) }
+            if (500..<600).contains(replyCode) { return .permanent(detail, atRecipient: stage == .rcpt) }
+            // No final reply. Only silence after the whole message leaves it in doubt; a connection
+            // that was lost (closed or reset) is a transient failure, as for any MTA.
+            if exchange.finished, result == CURLE_OPERATION_TIMEDOUT { return .unknown("no reply after the end of the message: \(error)") }
+            return .transient("connection lost before the final reply: \(error)")
         }
     }
 }
@@ -159,16 +182,25 @@ private let readCallback: aftersales_curl_data_callback = { buffer, size, count,
     return n
 }
 
-/// Keeps the last reply line from the server and the last command we sent.
+/// Follows the dialogue: the stage of each command we send, and the server's replies.
 private let debugCallback: aftersales_curl_debug_callback = { _, type, data, size, userdata in
     guard let data, let userdata else { return 0 }
     let exchange = Unmanaged<CurlSMTPTransport.Exchange>.fromOpaque(userdata).takeUnretainedValue()
     let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-    if type == CURLINFO_HEADER_IN, !text.isEmpty {
-        exchange.lastReply = String(text.split(whereSeparator: \.isNewline).last ?? "")
-    } else if type == CURLINFO_HEADER_OUT, !text.isEmpty {
-        exchange.lastCommand = text
+    if type == CURLINFO_HEADER_IN {
+        for line in text.split(whereSeparator: \.isNewline) where !line.isEmpty {
+            let reply = String(line)
+            exchange.lastReply = reply
+            if exchange.errorReply == nil, let first = reply.first, first == "4" || first == "5", exchange.stage != .quit {
+                exchange.errorReply = reply
+                exchange.errorStage = exchange.stage
+            }
+        }
+    } else if type == CURLINFO_HEADER_OUT {
+        let upper = text.uppercased()
+        let stages: [(String, CurlSMTPTransport.Stage)] = [("EHLO", .ehlo), ("HELO", .ehlo), ("STARTTLS", .starttls), ("AUTH", .auth),
+                                                          ("MAIL FROM", .mail), ("RCPT TO", .rcpt), ("DATA", .data), ("QUIT", .quit)]
+        if let stage = stages.first(where: { upper.hasPrefix($0.0) })?.1 { exchange.stage = stage }
     }
     return 0
 }

@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+
+/// A test SMTP server (Tests/tools/smtp_server.py) on a free loopback port, always stopped.
+final class TestSMTPServer {
+    let process = Process()
+    let input = Pipe()
+    let directory: URL
+    private(set) var port = 0
+
+    init(_ arguments: [String]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-smtp-\(UUID().uuidString)")
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let script = CLI.packageRoot.appendingPathComponent("Tests/tools/smtp_server.py").path
+        process.arguments = [script] + arguments.map { $0 == "DIR" ? directory.path : $0 }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while !line.contains(UInt8(ascii: "\n")), Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            stop()
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "test SMTP server did not start: \(text)"])
+        }
+        self.port = port
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    var url: String { "smtp://127.0.0.1:\(port)" }
+
+    /// What the server accepted: one entry per SMTP transaction.
+    var received: [(rcpt: [String], messageID: String, bytes: Data)] {
+        guard let log = try? String(contentsOf: directory.appendingPathComponent("log.jsonl"), encoding: .utf8) else { return [] }
+        return log.split(separator: "\n").compactMap { line in
+            guard let item = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let file = item["file"] as? String, let data = FileManager.default.contents(atPath: directory.appendingPathComponent(file).path)
+            else { return nil }
+            return ((item["rcpt"] as? [String]) ?? [], (item["message_id"] as? String) ?? "", data)
+        }
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1, made at test time with openssl.
+func makeCertificate(in directory: URL) throws -> (cert: String, key: String) {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let cert = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return (cert, key)
+}
+
+extension CLI {
+    /// A customer with a CC address and a shipment dispatched just now: its tracking mail is due.
+    func seedDue(customers: Int = 1) throws {
+        try seed()
+        #expect(try run(["customer", "update", "C1", "--cc", "buying@ferrenorte.mx"]).code == 0)
+        #expect(try run(["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "DHL", "--tracking", "T1",
+                         "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
+    }
+
+    func outbox(_ status: String) throws -> [[String: Any]] {
+        let result = try run(["outbox", "list", "--status", status, "--json"])
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    func smtp(_ server: TestSMTPServer, tls: String = "none") -> CLI {
+        var copy = self
+        copy.environment["AFTERSALES_SMTP_URL"] = server.url
+        copy.environment["AFTERSALES_SMTP_TLS"] = tls
+        copy.environment["AFTERSALES_SMTP_TIMEOUT"] = "3"
+        copy.environment["AFTERSALES_SMTP_CONNECT_TIMEOUT"] = "3"
+        copy.environment["AFTERSALES_TRANSPORT_KIND"] = "smtp"
+        return copy
+    }
+}
+
+@Suite("Sending over real SMTP", .serialized)
+struct SMTPTests {
+    @Test("STARTTLS and AUTH against aiosmtpd: every recipient in its own transaction, the exact archived bytes, evidence recorded")
+    func realServer() throws {
+        var cli = try CLI()
+        try cli.seedDue()
+        let tls = try makeCertificate(in: cli.directory.appendingPathComponent("tls"))
+        let server = try TestSMTPServer(["real", "DIR", "--tls", tls.cert, tls.key, "--auth", "ops", "s3cret"])
+        defer { server.stop() }
+        cli = cli.smtp(server, tls: "starttls")
+        cli.environment["AFTERSALES_SMTP_CA_FILE"] = tls.cert
+        cli.environment["AFTERSALES_SMTP_USER"] = "ops"
+        cli.environment["AFTERSALES_SMTP_PASSWORD"] = "s3cret"
+        let run = try cli.run(["run"])
+        #expect(run.code == 0, "\(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("sent 1,"))
+        #expect(!run.stdout.contains("s3cret") && !run.stderr.contains("s3cret"), "the password never appears")
+        let received = server.received
+        #expect(received.map(\.rcpt) == [["lucia@ferrenorte.mx"], ["buying@ferrenorte.mx"]], "the To, then the Cc, one transaction each")
+        #expect(Set(received.map(\.messageID)) == ["<tracking/S1/1@example.com>"])
+        let archived = try cli.run(["outbox", "show", "tracking/S1/1", "--eml"])
+        #expect(received.allSatisfy { $0.bytes == Data(archived.stdout.utf8) }, "the server got the archived bytes exactly")
+        let sent = try cli.outbox("sent")
+        #expect(sent.map { $0["key"] as? String } == ["tracking/S1/1"])
+        let show = try cli.run(["outbox", "show", "tracking/S1/1"])
+        #expect(show.stdout.contains("sending -> sent  250"))
+        // A second run sends nothing again.
+        #expect(try cli.run(["run"]).code == 0)
+        #expect(server.received.count == 2)
+        // The password is not in the database.
+        let database = try #require(cli.databaseBytes())
+        #expect(database.range(of: Data("s3cret".utf8)) == nil)
+    }
+
+    @Test("whole-run failures stop at once and leave every mail as it was", arguments: ["auth", "tls-refused", "untrusted-certificate", "greeting421", "refused"])
+    func wholeRunFailures(_ failure: String) throws {
+        var cli = try CLI()
+        try cli.seedDue()
+        let tls = try makeCertificate(in: cli.directory.appendingPathComponent("tls"))
+        let server: TestSMTPServer
+        switch failure {
+        case "auth": server = try TestSMTPServer(["real", "DIR", "--tls", tls.cert, tls.key, "--auth", "ops", "s3cret"])
+        case "untrusted-certificate": server = try TestSMTPServer(["real", "DIR", "--tls", tls.cert, tls.key])
+        case "tls-refused": server = try TestSMTPServer(["fault", "tls-refused", "DIR"])
+        case "greeting421": server = try TestSMTPServer(["fault", "greeting421", "DIR"])
+        default: server = try TestSMTPServer(["fault", "none", "DIR"])
+        }
+        defer { server.stop() }
+        cli = cli.smtp(server, tls: failure == "greeting421" || failure == "refused" ? "none" : "starttls")
+        if failure == "auth" {
+            cli.environment["AFTERSALES_SMTP_CA_FILE"] = tls.cert
+            cli.environment["AFTERSALES_SMTP_USER"] = "ops"
+            cli.environment["AFTERSALES_SMTP_PASSWORD"] = "wrong-password"
+        }
+        if failure == "refused" {
+            server.stop()
+        }
+        let run = try cli.run(["run"])
+        #expect(run.code == 1, "\(failure): \(run.stdout) \(run.stderr)")
+        #expect(run.stdout.contains("stopped:"))
+        #expect(!run.stdout.contains("wrong-password") && !run.stderr.contains("wrong-password"))
+        let planned = try cli.outbox("planned")
+        #expect(planned.contains { $0["key"] as? String == "tracking/S1/1" }, "\(failure): still planned")
+        #expect(try cli.outbox("retry").isEmpty && cli.outbox("failed").isEmpty && cli.outbox("in-doubt").isEmpty)
+        #expect(server.received.isEmpty)
+    }
+
+    @Test("faults end in the right state", arguments: [
+        ("rcpt451", "retry"), ("rcpt550", "failed"), ("data452", "retry"), ("data552", "failed"), ("data554", "failed"),
+        ("drop-mid-data", "retry"), ("no-answer-after-dot", "in-doubt"), ("slow", "sent"),
+    ])
+    func faults(_ mode: String, _ state: String) throws {
+        var cli = try CLI()
+        try cli.seedDue()
+        let server = try TestSMTPServer(["fault", mode, "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        let run = try cli.run(["run"])
+        #expect(run.code == (state == "retry" ? 75 : 0), "\(mode): \(run.stdout) \(run.stderr)")
+        let rows = try cli.outbox(state)
+        #expect(rows.contains { $0["key"] as? String == "tracking/S1/1" }, "\(mode) should leave the mail \(state): \(run.stdout)")
+        if mode == "rcpt550" {
+            // The hard bounce suppresses the address: a new mail to it fails without being tried.
+            let show = try cli.run(["outbox", "show", "tracking/S1/1"])
+            #expect(show.stdout.contains("550"))
+        }
+        if state == "in-doubt" {
+            // Never re-sent automatically; ops settle it.
+            _ = try cli.run(["run", "--now", "2026-11-23T11:00:00Z"])
+            #expect(try cli.outbox("in-doubt").count == 1)
+            #expect(try cli.run(["outbox", "resolve", "tracking/S1/1", "--sent"]).code == 0)
+            #expect(try cli.outbox("sent").count == 1)
+        }
+        if state == "retry" {
+            let entry = try #require(try cli.outbox("retry").first)
+            #expect((entry["reason"] as? String)?.contains("next at 2026-11-23T10:05:00Z") == true, "first retry after 5 minutes")
+        }
+    }
+
+    @Test("two runs started together send each mail exactly once")
+    func overlappingRuns() throws {
+        var cli = try CLI()
+        try cli.seed()
+        for i in 0..<30 {
+            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
+                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
+        }
+        let server = try TestSMTPServer(["real", "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        let group = DispatchGroup()
+        let results = ResultBox()
+        let runner = cli
+        for _ in 0..<2 {
+            group.enter()
+            DispatchQueue.global().async {
+                results.append(try? runner.run(["run"]))
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(results.items.count == 2 && results.items.allSatisfy { $0?.code == 0 })
+        let ids = server.received.map(\.messageID)
+        #expect(ids.count == 30 && Set(ids).count == 30, "each of the 30 tracking mails exactly once")
+    }
+
+    @Test("kill -9 at random moments: never a Message-ID twice except in-doubt mail, everything else delivered in the end")
+    func crashSafety() throws {
+        var cli = try CLI()
+        try cli.seed()
+        let count = 300
+        for i in 0..<count {
+            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
+                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
+        }
+        let server = try TestSMTPServer(["real", "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<12 {
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["run"]
+            process.environment = cli.environment
+            process.currentDirectoryURL = cli.directory
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try cli.run(["run"])
+        #expect(final.code == 0, "\(final.stdout) \(final.stderr)")
+        let inDoubt = Set(try cli.outbox("in-doubt").compactMap { $0["key"] as? String }.map { "<\($0)@example.com>" })
+        let sent = Set(try cli.outbox("sent").compactMap { $0["key"] as? String }.map { "<\($0)@example.com>" })
+        let received = server.received.map(\.messageID)
+        var seen: [String: Int] = [:]
+        for id in received { seen[id, default: 0] += 1 }
+        let duplicates = seen.filter { $0.value > 1 }.map(\.key)
+        #expect(duplicates.allSatisfy { inDoubt.contains($0) }, "duplicates only for in-doubt mail: \(duplicates)")
+        #expect(sent.count + inDoubt.count == count, "every mail is sent or in doubt (\(sent.count) + \(inDoubt.count), \(kills) kills)")
+        #expect(sent.isSubset(of: Set(received)), "every mail recorded as sent was received")
+        #expect(try cli.outbox("planned").filter { ($0["key"] as? String)?.hasPrefix("tracking/") == true }.isEmpty)
+        #expect(try cli.outbox("sending").isEmpty)
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var items: [CLI.Result?] = []
+    func append(_ item: CLI.Result?) {
+        lock.lock()
+        items.append(item)
+        lock.unlock()
+    }
+}
