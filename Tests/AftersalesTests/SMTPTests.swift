@@ -194,6 +194,26 @@ struct SMTPTests {
         }
     }
 
+    @Test("one connection is reused for the whole run; N parallel connections when configured", arguments: [1, 4])
+    func connections(_ count: Int) throws {
+        var cli = try CLI()
+        try cli.seed()
+        for i in 0..<24 {
+            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
+                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
+        }
+        let server = try TestSMTPServer(["fault", "none", "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        cli.environment["AFTERSALES_SMTP_CONNECTIONS"] = String(count)
+        let run = try cli.run(["run"])
+        #expect(run.code == 0 && run.stdout.contains("sent 24,"), "\(run.stdout)")
+        let sessions = (try? String(contentsOf: server.directory.appendingPathComponent("sessions.log"), encoding: .utf8))?
+            .split(separator: "\n").count ?? 0
+        #expect(sessions == count, "\(sessions) SMTP sessions for \(count) configured connection(s)")
+        #expect(Set(server.received.map(\.messageID)).count == 24)
+    }
+
     @Test("two runs started together send each mail exactly once")
     func overlappingRuns() throws {
         var cli = try CLI()

@@ -86,6 +86,8 @@ def run_fault(mode, directory):
     recorder = Recorder(directory)
 
     async def session(reader, writer):
+        with open(os.path.join(directory, "sessions.log"), "a") as log:
+            log.write("session\n")
         def send(line):
             writer.write((line + "\r\n").encode())
         if mode == "greeting421":

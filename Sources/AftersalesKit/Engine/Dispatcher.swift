@@ -195,18 +195,27 @@ extension Workspace {
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64(Date().timeIntervalSince1970 * 1000))"
         let failure = SendFailure()
-        DispatchQueue.concurrentPerform(iterations: connections) { _ in
-            let session = transport.openSession()
-            defer { session.close() }
-            while let key = work.next() {
-                do throws(AftersalesError) {
-                    try deliverOne(key, session: session, renderer: renderer, suppressed: suppressed, work: work, runID: runID, notDue: notDue)
-                } catch {
-                    failure.set(error)
-                    work.stop(error.description)
+        // One thread per connection (not concurrentPerform, which stops at the number of cores:
+        // the connections wait on the network, not the CPU).
+        let group = DispatchGroup()
+        for _ in 0..<connections {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                let session = transport.openSession()
+                defer { session.close() }
+                while let key = work.next() {
+                    do throws(AftersalesError) {
+                        try deliverOne(key, session: session, renderer: renderer, suppressed: suppressed, work: work, runID: runID, notDue: notDue)
+                    } catch {
+                        failure.set(error)
+                        work.stop(error.description)
+                    }
                 }
             }
+            thread.start()
         }
+        group.wait()
         if let error = failure.error { throw error }
         var result = work.summary
         result.waitingForRetry = try store.outbox(status: .retry).count
