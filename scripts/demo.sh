@@ -82,3 +82,12 @@ q order add --id SO-1110 --customer C-CN-001 --line SEAL-KIT:25:4000 --currency 
 
 echo "Demo database: demo/aftersales.db (now = $AFTERSALES_NOW)"
 "$A" status
+
+echo
+echo "Mail planned for the next 7 days (aftersales preview):"
+"$A" preview --days 7
+echo
+echo "Sending what is due now with the file transport (aftersales run):"
+rm -rf demo/outbox-files
+AFTERSALES_TRANSPORT_DIR=demo/outbox-files "$A" run --transport file
+echo "Messages written to demo/outbox-files/; try: $A outbox list --db demo/aftersales.db --now $AFTERSALES_NOW"

@@ -81,6 +81,21 @@ struct MailTests {
         #expect(throws: TemplateStore.Problem.self) { try store.render("p", locale: "en", context: [:]) }
     }
 
+    @Test("a company's templates.dir overrides single files; the rest stays built in")
+    func overrideDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-override-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("en"), withIntermediateDirectories: true)
+        try "Your order {{{order.id}}} is on its way with {{{shipment.carrier}}}".write(
+            to: dir.appendingPathComponent("en/tracking.subject.mustache"), atomically: true, encoding: .utf8)
+        let renderer = MailRenderer(templates: try TemplateStore(builtIn: templatesDirectory, override: dir.path),
+                                    configuration: try Configuration.load(path: nil, environment: [:]))
+        let facts = Samples.facts(locale: "en")
+        let mail = try #require(Samples.mails(facts: facts).first { $0.rule == "tracking" })
+        let parts = try renderer.parts(MailRequest(mail), facts: facts, locale: "en")
+        #expect(parts.subject == "Your order SO-1 is on its way with Maersk")
+        #expect(parts.text == (try sampleRenderer().parts(MailRequest(mail), facts: facts, locale: "en")).text)
+    }
+
     @Test("locale fallback: es-MX → es, a language without templates → en")
     func fallback() throws {
         let renderer = try sampleRenderer()

@@ -177,9 +177,16 @@ struct SMTPTests {
         let rows = try cli.outbox(state)
         #expect(rows.contains { $0["key"] as? String == "tracking/S1/1" }, "\(mode) should leave the mail \(state): \(run.stdout)")
         if mode == "rcpt550" {
-            // The hard bounce suppresses the address: a new mail to it fails without being tried.
             let show = try cli.run(["outbox", "show", "tracking/S1/1"])
-            #expect(show.stdout.contains("550"))
+            #expect(show.stdout.contains("550 5.1.1"))
+            // The hard bounce suppresses the address: a new mail to it fails without being tried.
+            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S2", "--carrier", "DHL", "--tracking", "T2",
+                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:40:00Z"]).code == 0)
+            let before = server.received.count
+            _ = try cli.run(["run"])
+            let second = try cli.run(["outbox", "show", "tracking/S2/1"])
+            #expect(second.stdout.contains("suppressed: 550"), "\(second.stdout)")
+            #expect(server.received.count == before)
         }
         if state == "in-doubt" {
             // Never re-sent automatically; ops settle it.
@@ -212,6 +219,23 @@ struct SMTPTests {
             .split(separator: "\n").count ?? 0
         #expect(sessions == count, "\(sessions) SMTP sessions for \(count) configured connection(s)")
         #expect(Set(server.received.map(\.messageID)).count == 24)
+    }
+
+    @Test("send.per_run caps a run; the rest goes on the next run")
+    func perRunLimit() throws {
+        var cli = try CLI()
+        try cli.seed()
+        for i in 0..<8 {
+            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
+                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
+        }
+        let server = try TestSMTPServer(["fault", "none", "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        cli.environment["AFTERSALES_SEND_PER_RUN"] = "5"
+        #expect(try cli.run(["run"]).stdout.contains("sent 5,"))
+        #expect(try cli.run(["run"]).stdout.contains("sent 3,"))
+        #expect(Set(server.received.map(\.messageID)).count == 8)
     }
 
     @Test("two runs started together send each mail exactly once")

@@ -63,6 +63,7 @@ extension Workspace {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
+        let templates = try? templateStore()
         let (dirty, last) = try store.read { db in try AftersalesStore.dirtyCustomers(db, now: now) }
         let consumed = try store.read { db in
             try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
@@ -78,7 +79,8 @@ extension Workspace {
                 for id in slice {
                     guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
                     let entries = try AftersalesStore.outboxEntries(db, customerID: id)
-                    let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
+                    var plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
+                    if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
                     try AftersalesStore.reconcile(db, plan: plan, entries: entries, now: now, changes: &changes)
                     changes.customers += 1
                 }
@@ -160,6 +162,16 @@ extension Workspace {
 }
 
 extension Workspace {
+    /// Records with each planned mail the template locale that will be used (the first of the
+    /// recipient's locale chain that has the rule's templates).
+    static func recordTemplateLocales(_ plan: inout CustomerPlan, templates: TemplateStore) {
+        for index in plan.mails.indices {
+            let mail = plan.mails[index]
+            let chain = mail.audience == .customer ? LocaleTag(unchecked: mail.locale).fallbackChain : ["en"]
+            if let used = templates.locale(for: mail.template, chain: chain) { plan.mails[index].locale = used }
+        }
+    }
+
     static func subject(_ request: MailRequest, facts: CustomerFacts, renderer: MailRenderer?) -> String? {
         guard let renderer, let locale = renderer.locale(for: request, customer: facts.customer) else { return nil }
         return try? renderer.parts(request, facts: facts, locale: locale).subject
