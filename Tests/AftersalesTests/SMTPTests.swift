@@ -79,6 +79,15 @@ extension CLI {
                          "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
     }
 
+    /// Dispatches `count` shipments of order O1 just before now: as many tracking mails due.
+    func dispatch(_ count: Int) throws {
+        for i in 0..<count {
+            let result = try run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
+                                  "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"])
+            #expect(result.code == 0, "\(result.stderr)")
+        }
+    }
+
     func outbox(_ status: String) throws -> [[String: Any]] {
         let result = try run(["outbox", "list", "--status", status, "--json"])
         return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]) ?? []
@@ -205,10 +214,7 @@ struct SMTPTests {
     func connections(_ count: Int) throws {
         var cli = try CLI()
         try cli.seed()
-        for i in 0..<24 {
-            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
-                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
-        }
+        try cli.dispatch(24)
         let server = try TestSMTPServer(["fault", "none", "DIR"])
         defer { server.stop() }
         cli = cli.smtp(server)
@@ -225,10 +231,7 @@ struct SMTPTests {
     func perRunLimit() throws {
         var cli = try CLI()
         try cli.seed()
-        for i in 0..<8 {
-            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
-                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
-        }
+        try cli.dispatch(8)
         let server = try TestSMTPServer(["fault", "none", "DIR"])
         defer { server.stop() }
         cli = cli.smtp(server)
@@ -242,10 +245,7 @@ struct SMTPTests {
     func overlappingRuns() throws {
         var cli = try CLI()
         try cli.seed()
-        for i in 0..<30 {
-            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
-                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
-        }
+        try cli.dispatch(30)
         let server = try TestSMTPServer(["real", "DIR"])
         defer { server.stop() }
         cli = cli.smtp(server)
@@ -270,10 +270,7 @@ struct SMTPTests {
         var cli = try CLI()
         try cli.seed()
         let count = 300
-        for i in 0..<count {
-            #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S\(i)", "--carrier", "DHL", "--tracking", "T\(i)",
-                                 "--eta", "2026-12-20", "--at", "2026-11-23T09:30:00Z"]).code == 0)
-        }
+        try cli.dispatch(count)
         let server = try TestSMTPServer(["real", "DIR"])
         defer { server.stop() }
         cli = cli.smtp(server)
