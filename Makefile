@@ -4,7 +4,12 @@ SWIFT ?= swift
 # Debian packages the build and the tests need; installed when missing and run as root.
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd
 
-.PHONY: all build deps test demo install clean
+# `make bench` scale (1 = about 1,000 orders) and SMTP messages.
+BENCH_SCALE ?= 50
+BENCH_MESSAGES ?= 2000
+BENCH_TOOLS := .build/bench-tools
+
+.PHONY: all build deps test demo bench install clean
 
 all: build
 
@@ -29,6 +34,15 @@ test: deps
 demo: deps
 	$(SWIFT) build
 	AFTERSALES=$(CURDIR)/.build/debug/aftersales bash scripts/demo.sh
+
+bench: deps
+	@for p in sqlite3 time; do dpkg -s $$p >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$p >/dev/null; }; done
+	$(SWIFT) build -c release
+	mkdir -p $(BENCH_TOOLS)
+	[ -x $(BENCH_TOOLS)/usr/sbin/smtp-sink ] || (cd $(BENCH_TOOLS) && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb .)
+	cc -O2 -o $(BENCH_TOOLS)/curl_send Benchmarks/curl_send.c -lcurl
+	bin=$$($(SWIFT) build -c release --show-bin-path); $$bin/aftersales-bench --scale $(BENCH_SCALE) --messages $(BENCH_MESSAGES) \
+	  --binary $$bin/aftersales --smtp-sink $(BENCH_TOOLS)/usr/sbin/smtp-sink --curl-send $(BENCH_TOOLS)/curl_send
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin

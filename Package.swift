@@ -49,6 +49,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make bench`: the benchmark runner (not part of the product).
+        .executableTarget(
+            name: "aftersales-bench",
+            dependencies: [
+                "AftersalesKit",
+                "AftersalesDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "AftersalesTests",
             dependencies: ["AftersalesKit", "AftersalesDomain", "AftersalesPlanning"]

@@ -14,19 +14,45 @@ public struct AftersalesStore: Sendable {
     }
 
     let writer: any DatabaseWriter
+    /// Set inside ``batch(_:)``: every write runs in a savepoint of one outer transaction.
+    private let batchContext: BatchContext?
+
+    final class BatchContext: @unchecked Sendable {
+        let db: Database
+        init(_ db: Database) { self.db = db }
+    }
 
     /// A store over an open GRDB connection (an in-memory `DatabaseQueue()` in tests);
     /// migrates it to the current schema.
     public init(writer: any DatabaseWriter) throws(AftersalesError) {
         self.writer = writer
+        batchContext = nil
         try Self.map(path: ":memory:") {
             if try writer.read({ db in try Schema.migrator.hasBeenSuperseded(db) }) { throw Self.newer(path: "the database") }
             try Schema.migrator.migrate(writer)
         }
     }
 
-    private init(opened writer: any DatabaseWriter) {
+    private init(opened writer: any DatabaseWriter, batch: BatchContext? = nil) {
         self.writer = writer
+        batchContext = batch
+    }
+
+    /// Runs `body` with a store whose recordings all go into one transaction: the same
+    /// validation and writes as one by one, for bulk loads (the synthetic company). A refused
+    /// fact inside rolls back only itself (savepoint); an error thrown out of `body` rolls back all.
+    public func batch<T>(_ body: @escaping (AftersalesStore) throws -> T) throws(AftersalesError) -> T {
+        let writer = self.writer
+        return try Self.map(path: path) {
+            try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(AftersalesStore(opened: writer, batch: BatchContext(db)))
+                    return .commit
+                }
+                return result!
+            }
+        }
     }
 
     /// Opens the database file at `path`.
@@ -111,7 +137,17 @@ public struct AftersalesStore: Sendable {
     /// The transaction is IMMEDIATE: a writer takes the lock up front, so two processes queue
     /// (within the busy timeout) instead of failing when both try to upgrade a read lock.
     func write<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
-        try Self.map(path: path) {
+        if let batchContext {
+            return try Self.map(path: path) {
+                var result: T?
+                try batchContext.db.inSavepoint {
+                    result = try body(batchContext.db)
+                    return .commit
+                }
+                return result!
+            }
+        }
+        return try Self.map(path: path) {
             try writer.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
@@ -123,9 +159,16 @@ public struct AftersalesStore: Sendable {
         }
     }
 
+    /// Moves the write-ahead log into the database file, so that the file alone is a full copy.
+    public func checkpoint() throws(AftersalesError) {
+        let writer = self.writer
+        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+    }
+
     /// A read.
     func read<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
-        try Self.map(path: path) { try writer.read(body) }
+        if let batchContext { return try Self.map(path: path) { try body(batchContext.db) } }
+        return try Self.map(path: path) { try writer.read(body) }
     }
 
     var path: String { writer.path.isEmpty ? ":memory:" : writer.path }

@@ -105,6 +105,17 @@ extension AftersalesStore {
         try read { db in try Event.filter(Event.Columns.seq > seq).order(Event.Columns.seq).limit(limit).fetchAll(db) }
     }
 
+    /// Shipments not yet delivered, oldest first (for the benchmark's normal day).
+    public func openShipmentIDs(limit: Int) throws(AftersalesError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT s.id FROM shipments s JOIN orders o ON o.id = s.orderID
+                WHERE o.cancelledAt IS NULL AND s.id NOT IN (SELECT shipmentID FROM shipment_events WHERE kind = 'delivered')
+                ORDER BY s.dispatchedAt, s.id LIMIT ?
+                """, arguments: [limit])
+        }
+    }
+
     public func status() throws(AftersalesError) -> StoreStatus {
         try read { db in
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }

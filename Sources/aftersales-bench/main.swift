@@ -1,0 +1,265 @@
+import AftersalesDomain
+import AftersalesKit
+import ArgumentParser
+import Foundation
+
+/// `make bench`: builds a synthetic company, measures the five figures of the performance issue
+/// against their references in the same run (medians of several runs), and prints one table.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "aftersales-bench", abstract: "Measure aftersales against its performance targets.")
+
+    @Option(help: "Scale of the large company (1 = about 1,000 orders).") var scale: Double = 50
+    @Option(help: "Scale of the small company the incremental run is compared with.") var smallScale: Double = 1
+    @Option(help: "Runs per timed figure (the median is reported).") var runs: Int = 5
+    @Option(help: "Messages for the SMTP figures.") var messages: Int = 2000
+    @Option(help: "Work directory (deleted and made anew).") var work: String = ".build/bench-work"
+    @Option(help: "The aftersales binary to measure.") var binary: String
+    @Option(help: "Postfix's smtp-sink binary (SMTP figures are skipped without it).") var smtpSink: String?
+    @Option(help: "The reference C sender (Benchmarks/curl_send.c, compiled).") var curlSend: String?
+    @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
+
+    static let now = "2026-11-23T10:00:00Z"
+
+    struct Row {
+        var figure: String, measured: String, reference: String, ratio: String, target: String, verdict: String
+    }
+
+    func run() throws {
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: work)
+        try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+        var rows: [Row] = []
+        let nowDate = try Timestamp.parse(Self.now, field: "now")
+
+        // The companies: generated through the store, then a full plan measured as a process.
+        func company(_ scale: Double, _ name: String) throws -> (path: String, orders: Int, planSeconds: Double, planKB: Int, outboxRows: Int) {
+            let path = "\(work)/\(name).db"
+            let ws = try Workspace.open(Settings(databasePath: path, configPath: nil, now: nowDate, environment: [:]), access: .readWrite)
+            let counts = try SyntheticCompany(scale: scale, now: nowDate).generate(into: ws.store)
+            try ws.store.checkpoint()
+            let plan = try timed(["plan", "--db", path, "--now", Self.now])
+            let rowsCount = try ws.store.outbox().count
+            _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: nowDate)
+            try ws.store.checkpoint()
+            log("\(name): \(counts.orders) orders, \(counts.customers) customers, \(rowsCount) planned mails; full plan \(fmt(plan.seconds)) s")
+            return (path, counts.orders, plan.seconds, plan.kb, rowsCount)
+        }
+        let large = try company(scale, "large")
+        let small = try company(smallScale, "small")
+
+        // 1. Incremental run: nothing new, nothing due.
+        func incremental(_ path: String) throws -> Double {
+            let args = ["run", "--transport", "file", "--db", path, "--now", Self.now]
+            _ = try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"])
+            return median(try (0..<runs).map { _ in try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"]).seconds })
+        }
+        let idleLarge = try incremental(large.path), idleSmall = try incremental(small.path)
+        let idleRatio = idleLarge / idleSmall
+        rows.append(Row(figure: "1. run, nothing to do, \(large.orders) vs \(small.orders) orders", measured: "\(fmt(idleLarge)) s",
+                        reference: "\(fmt(idleSmall)) s", ratio: fmt(idleRatio), target: "<= 1.5", verdict: idleRatio <= 1.5 ? "PASS" : "MISS"))
+
+        // 2. A normal day: 0.1% of orders get an event, then run.
+        let day = nowDate.addingTimeInterval(3600)
+        let dayText = Timestamp.utc(day)
+        let ws = try Workspace.open(Settings(databasePath: large.path, configPath: nil, now: day, environment: [:]), access: .readWrite)
+        let touched = max(1, large.orders / 1000)
+        let open = try ws.store.openShipmentIDs(limit: touched)
+        for id in open { _ = try? ws.store.recordShipmentEvent(ShipmentEvent(shipmentID: id, kind: .inTransit, at: day, location: "Transshipment hub"), now: day) }
+        try ws.store.checkpoint()
+        let normal = try timed(["run", "--transport", "file", "--db", large.path, "--now", dayText], environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-day"])
+        rows.append(Row(figure: "2. normal day: \(open.count) events, plan + file transport", measured: "\(fmt(normal.seconds)) s, \(normal.kb / 1024) MB peak",
+                        reference: "-", ratio: "-", target: "< 10 s, < 250 MB",
+                        verdict: normal.seconds < 10 && normal.kb < 250 * 1024 ? "PASS" : "MISS"))
+
+        // 3. Full plan from scratch against the sqlite3 shell inserting as many outbox rows in one transaction.
+        let sqliteSeconds = try sqliteReference(rows: large.outboxRows, schemaFrom: large.path)
+        let planRatio = large.planSeconds / sqliteSeconds
+        let memoryRatio = Double(large.planKB) / Double(max(small.planKB, 1))
+        rows.append(Row(figure: "3. full plan, \(large.orders) orders (\(large.outboxRows) mails)",
+                        measured: "\(fmt(large.planSeconds)) s, \(Int(Double(large.orders) / large.planSeconds)) orders/s, \(large.planKB / 1024) MB",
+                        reference: "sqlite3 \(fmt(sqliteSeconds)) s; \(small.planKB / 1024) MB at \(small.orders) orders", ratio: "\(fmt(planRatio)); mem \(fmt(memoryRatio))",
+                        target: "<= 3; mem flat (<= 1.5)", verdict: planRatio <= 3 && memoryRatio <= 1.5 ? "PASS" : "MISS"))
+
+        // 4. Render + MIME composition on one core.
+        let rate = try renderRate()
+        rows.append(Row(figure: "4. render + MIME, one core", measured: "\(Int(rate)) msg/s", reference: "-", ratio: "-", target: ">= 5000 msg/s",
+                        verdict: rate >= 5000 ? "PASS" : "MISS"))
+
+        // 5. SMTP throughput against smtp-sink.
+        if let smtpSink, fm.isExecutableFile(atPath: smtpSink) {
+            rows += try smtpFigures(sink: smtpSink)
+        } else {
+            rows.append(Row(figure: "5. SMTP throughput", measured: "skipped", reference: "no smtp-sink", ratio: "-", target: "-", verdict: "SKIP"))
+        }
+        print(table(rows))
+    }
+
+    // MARK: Measuring
+
+    func log(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
+    func fmt(_ value: Double) -> String { String(format: value < 10 ? "%.3f" : "%.1f", value) }
+    func median(_ values: [Double]) -> Double { let s = values.sorted(); return s[s.count / 2] }
+
+    /// Runs the aftersales binary under /usr/bin/time: wall seconds and peak resident kilobytes.
+    func timed(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> (seconds: Double, kb: Int, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "BENCH %e %M", executable ?? binary] + arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let start = ContinuousClock.now
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let line = errors.split(separator: "\n").last { $0.hasPrefix("BENCH ") } ?? ""
+        let kb = Int(line.split(separator: " ").last ?? "") ?? 0
+        let status = process.terminationStatus
+        if status != 0 && status != 75 {
+            throw ValidationError("\(arguments.joined(separator: " ")) failed (\(status)): \(errors.prefix(400))")
+        }
+        return (seconds, kb, String(decoding: output, as: UTF8.self))
+    }
+
+    /// The sqlite3 shell inserting `rows` outbox rows in one transaction, median of the runs.
+    func sqliteReference(rows: Int, schemaFrom path: String) throws -> Double {
+        let schema = try shell("/usr/bin/sqlite3", [path, ".schema outbox"])
+        var sql = schema + "\nBEGIN;\n"
+        for i in 0..<rows {
+            sql += "INSERT INTO outbox (key, rule, stream, audience, customerID, orderID, subject, occurrence, triggeredAt, nominalDue, due, toAddresses, ccAddresses, locale, timeZone, template, needsApproval, status, reasons, flags, context, createdAt, updatedAt) VALUES ('transit-update/S\(i)/1', 'transit-update', 'transactional', 'customer', 'C\(i % 1000)', 'O\(i)', 'S\(i)', '1', '2026-11-23 10:00:00.000', '2026-11-23 10:00:00.000', '2026-11-23 10:00:00.000', '[\"a@example.com\"]', '[]', 'en', 'UTC', 'transit-update', 0, 'planned', '[\"why\"]', '[]', '{\"shipment\":\"S\(i)\"}', '2026-11-23 10:00:00.000', '2026-11-23 10:00:00.000');\n"
+        }
+        sql += "COMMIT;\n"
+        let script = "\(work)/insert.sql"
+        try sql.write(toFile: script, atomically: true, encoding: .utf8)
+        return median(try (0..<3).map { run in
+            let db = "\(work)/reference-\(run).db"
+            try? FileManager.default.removeItem(atPath: db)
+            let start = ContinuousClock.now
+            _ = try shell("/bin/sh", ["-c", "/usr/bin/sqlite3 \(db) < \(script)"])
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        })
+    }
+
+    @discardableResult
+    func shell(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Messages rendered and composed per second on one thread, over the sample mails of every locale.
+    func renderRate() throws -> Double {
+        let settings = try Settings.resolve(db: nil, config: nil, now: Self.now, environment: [:], executable: binary, clock: { Date() })
+        guard let templates = settings.templatesPath else { throw ValidationError("templates not found next to \(binary)") }
+        let renderer = MailRenderer(templates: try TemplateStore(builtIn: templates), configuration: Configuration.defaults)
+        let cases = ["en", "es-MX", "ar-SA", "zh-Hans", "ru", "de"].flatMap { locale in
+            let facts = Samples.facts(locale: locale)
+            return Samples.mails(facts: facts).map { (MailRequest($0), facts) }
+        }
+        let now = try Timestamp.parse(Self.now, field: "now")
+        var count = 0
+        let start = ContinuousClock.now
+        let limit = Duration.milliseconds(Int(renderSeconds * 1000))
+        while ContinuousClock.now - start < limit {
+            for (request, facts) in cases {
+                _ = try renderer.render(request, facts: facts, now: now)
+                count += 1
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// aftersales send with 1 and 4 connections, the plain C libcurl sender and Python's smtplib,
+    /// all against the same smtp-sink and the same messages.
+    func smtpFigures(sink: String) throws -> [Row] {
+        let port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: sink)
+        var env = ProcessInfo.processInfo.environment
+        env["LD_LIBRARY_PATH"] = URL(fileURLWithPath: sink).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib/postfix").path
+        server.environment = env
+        server.arguments = (getuid() == 0 ? ["-u", "nobody"] : []) + ["-c", "127.0.0.1:\(port)", "1024"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let nowDate = try Timestamp.parse(Self.now, field: "now")
+        let base = "\(work)/smtp-base.db"
+        let ws = try Workspace.open(Settings(databasePath: base, configPath: nil, now: nowDate, environment: [:]), access: .readWrite)
+        let count = messages
+        try ws.store.batch { store in
+            _ = try store.addCustomer(id: "B1", CustomerChanges(name: "Bench Buyer", email: "bench@example.com", locale: "es", timeZone: "America/Mexico_City", country: "MX"), now: nowDate)
+            _ = try store.addProduct(sku: "B-P", ProductChanges(name: "Bench pump"), now: nowDate)
+            _ = try store.addOrder(id: "B-O", customerID: "B1", lines: [OrderLine(sku: "B-P", quantity: 1)], currency: "USD", at: nowDate.addingTimeInterval(-86_400), now: nowDate)
+            for i in 0..<count {
+                _ = try store.dispatch(Shipment(id: String(format: "B-S%05d", i), orderID: "B-O", carrier: "DHL", trackingNumber: "T\(i)",
+                                                dispatchedAt: nowDate.addingTimeInterval(-600), eta: nowDate.addingTimeInterval(10 * 86_400)), now: nowDate)
+            }
+        }
+        _ = try ws.plan()
+        try ws.store.checkpoint()
+        func copy(_ name: String) throws -> String {
+            let path = "\(work)/\(name).db"
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: base, toPath: path)
+            return path
+        }
+        let url = "smtp://127.0.0.1:\(port)"
+        func send(_ connections: Int) throws -> Double {
+            median(try (0..<3).map { run in
+                let path = try copy("smtp-\(connections)-\(run)")
+                let result = try timed(["send", "--due", "--transport", "smtp", "--db", path, "--now", Self.now],
+                                       environment: ["AFTERSALES_SMTP_URL": url, "AFTERSALES_SMTP_TLS": "none", "AFTERSALES_SMTP_CONNECTIONS": "\(connections)"])
+                guard result.output.contains("sent \(count),") else { throw ValidationError("send did not send all: \(result.output)") }
+                return Double(count) / result.seconds
+            })
+        }
+        let one = try send(1), four = try send(4)
+        // The same messages as files, for the references.
+        let files = "\(work)/smtp-files"
+        _ = try timed(["run", "--transport", "file", "--db", try copy("smtp-files"), "--now", Self.now], environment: ["AFTERSALES_TRANSPORT_DIR": files])
+        var rows: [Row] = []
+        if let curlSend {
+            let c = median(try (0..<3).map { _ in Double(count) / (try timed([url, files], executable: curlSend)).seconds })
+            rows.append(Row(figure: "5a. send, 1 connection, \(count) messages", measured: "\(Int(one)) msg/s", reference: "C libcurl \(Int(c)) msg/s",
+                            ratio: fmt(one / c), target: ">= 0.9", verdict: one / c >= 0.9 ? "PASS" : "MISS"))
+        }
+        let python = median(try (0..<3).map { _ in
+            Double(count) / (try timed(["Benchmarks/smtplib_send.py", "127.0.0.1:\(port)", files], executable: "/usr/bin/python3")).seconds
+        })
+        rows.append(Row(figure: "5b. send, 1 connection vs Python smtplib", measured: "\(Int(one)) msg/s", reference: "smtplib \(Int(python)) msg/s",
+                        ratio: fmt(one / python), target: "(reference)", verdict: "-"))
+        rows.append(Row(figure: "5c. send, 4 connections vs 1", measured: "\(Int(four)) msg/s", reference: "\(Int(one)) msg/s",
+                        ratio: fmt(four / one), target: ">= 2.5", verdict: four / one >= 2.5 ? "PASS" : "MISS"))
+        return rows
+    }
+
+    func table(_ rows: [Row]) -> String {
+        let header = Row(figure: "figure", measured: "measured", reference: "reference", ratio: "ratio", target: "target", verdict: "verdict")
+        let all = [header] + rows
+        let paths: [KeyPath<Row, String>] = [\Row.figure, \Row.measured, \Row.reference, \Row.ratio, \Row.target, \Row.verdict]
+        let columns: [(Row) -> String] = paths.map { path in { $0[keyPath: path] } }
+        let widths = columns.map { column in all.map { column($0).count }.max() ?? 0 }
+        func line(_ row: Row) -> String {
+            "| " + zip(columns, widths).map { column, width in column(row).padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |"
+        }
+        return ([line(header), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"] + rows.map(line)).joined(separator: "\n")
+    }
+}
