@@ -198,20 +198,46 @@ public enum Timestamp {
         throw InvalidInput(field: field, value: raw, problem: "expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
     }
 
-    /// `2026-11-23T09:30:00Z`.
+    /// `2026-11-23T09:30:00Z`. Plain arithmetic: this runs for every planned mail.
     public static func utc(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)))
+        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2) + "Z"
     }
 
     /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone`.
     public static func local(_ date: Date, in zone: TimeZone) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = zone
-        let text = f.string(from: date)
-        return text.hasSuffix("Z") ? String(text.dropLast()) + "+00:00" : text
+        let offset = zone.secondsFromGMT(for: date)
+        let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + offset)
+        let sign = offset < 0 ? "-" : "+"
+        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2)
+            + sign + pad(abs(offset) / 3600, 2) + ":" + pad(abs(offset) % 3600 / 60, 2)
+    }
+
+    /// Local calendar fields of an instant in `zone`: year, month, day, hour, minute.
+    public static func fields(_ date: Date, in zone: TimeZone) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
+        let (y, mo, d, h, mi, _) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: date))
+        return (y, mo, d, h, mi)
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).
+    static func civil(_ seconds: Int) -> (Int, Int, Int, Int, Int, Int) {
+        var days = seconds / 86_400
+        var rest = seconds % 86_400
+        if rest < 0 { rest += 86_400; days -= 1 }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d, rest / 3600, rest % 3600 / 60, rest % 60)
     }
 }
 

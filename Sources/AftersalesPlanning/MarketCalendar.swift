@@ -37,73 +37,126 @@ public struct MarketCalendar: Sendable, Hashable {
         return [1, 7]
     }
 
+    /// The market's holidays and Ramadan days of one year, by local date `yyyy-MM-dd`, computed
+    /// once from Foundation's Islamic (Umm al-Qura) and Chinese calendars and cached.
+    struct Year: Sendable {
+        var holidays: [String: String] = [:]
+        var ramadan: Set<String> = []
+    }
+
+    final class Cache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var years: [String: Year] = [:]
+        func year(_ key: String, make: () -> Year) -> Year {
+            lock.lock()
+            defer { lock.unlock() }
+            if let year = years[key] { return year }
+            let year = make()
+            years[key] = year
+            return year
+        }
+    }
+
+    static let cache = Cache()
+
+    static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
+        cache.year("\(country)|\(year)|\(zone.identifier)") {
+            var result = Year()
+            let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
+            guard muslim || lunar else { return result }
+            var gregorian = Calendar(identifier: .gregorian)
+            gregorian.timeZone = zone
+            var islamic = Calendar(identifier: .islamicUmmAlQura)
+            islamic.timeZone = zone
+            var chinese = Calendar(identifier: .chinese)
+            chinese.timeZone = zone
+            guard var day = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)) else { return result }
+            while gregorian.component(.year, from: day) == year {
+                let f = Timestamp.fields(day, in: zone)
+                let key = String(format: "%04d-%02d-%02d", f.year, f.month, f.day)
+                if muslim {
+                    let h = islamic.dateComponents([.month, .day], from: day)
+                    if h.month == 9 { result.ramadan.insert(key) }
+                    if h.month == 10, let d = h.day, d <= 3 { result.holidays[key] = "Eid al-Fitr" }
+                    if h.month == 12, let d = h.day, (10...12).contains(d) { result.holidays[key] = "Eid al-Adha" }
+                }
+                if lunar {
+                    let c = chinese.dateComponents([.month, .day], from: day)
+                    let length = country == "CN" ? 7 : 3
+                    if c.month == 1, let d = c.day, d <= length { result.holidays[key] = "Chinese New Year" }
+                    if country == "CN", c.month == 12, let next = chinese.date(byAdding: .day, value: 1, to: day),
+                       chinese.component(.month, from: next) == 1 { result.holidays[key] = "Chinese New Year's Eve" }
+                }
+                day = day.addingTimeInterval(86_400)
+            }
+            return result
+        }
+    }
+
     /// A public holiday on this local date in this market, if any (by name).
-    public func holiday(on components: DateComponents, date: Date, country: String, zone: TimeZone) -> String? {
-        guard let month = components.month, let day = components.day, let year = components.year else { return nil }
+    public func holiday(year: Int, month: Int, day: Int, country: String, zone: TimeZone) -> String? {
         let iso = String(format: "%04d-%02d-%02d", year, month, day)
         if extraHolidays.contains(iso) { return "company holiday \(iso)" }
         if month == 1 && day == 1 { return "New Year's Day" }
         if !Self.nonChristmasMarkets.contains(country), month == 12, day == 25 { return "Christmas Day" }
-        if Self.muslimMarkets.contains(country) {
-            var islamic = Calendar(identifier: .islamicUmmAlQura)
-            islamic.timeZone = zone
-            let h = islamic.dateComponents([.month, .day], from: date)
-            if h.month == 10, let d = h.day, d <= 3 { return "Eid al-Fitr" }
-            if h.month == 12, let d = h.day, (10...12).contains(d) { return "Eid al-Adha" }
-        }
-        if Self.lunarNewYearMarkets.contains(country) {
-            var chinese = Calendar(identifier: .chinese)
-            chinese.timeZone = zone
-            let c = chinese.dateComponents([.month, .day], from: date)
-            let length = country == "CN" ? 7 : 3
-            if c.month == 1, let d = c.day, d <= length { return "Chinese New Year" }
-            // New Year's Eve (the last day of the 12th month).
-            if c.month == 12, country == "CN", let next = chinese.date(byAdding: .day, value: 1, to: date),
-               chinese.dateComponents([.month], from: next).month == 1 { return "Chinese New Year's Eve" }
-        }
-        return nil
+        return Self.year(year, country: country, zone: zone).holidays[iso]
     }
 
     /// Whether `date` falls in Ramadan in `zone`.
-    public static func isRamadan(_ date: Date, zone: TimeZone) -> Bool {
-        var islamic = Calendar(identifier: .islamicUmmAlQura)
-        islamic.timeZone = zone
-        return islamic.component(.month, from: date) == 9
+    public static func isRamadan(_ date: Date, zone: TimeZone, country: String = "SA") -> Bool {
+        let f = Timestamp.fields(date, in: zone)
+        return year(f.year, country: muslimMarkets.contains(country) ? country : "SA", zone: zone)
+            .ramadan.contains(String(format: "%04d-%02d-%02d", f.year, f.month, f.day))
+    }
+
+    /// The instant of a local wall-clock time in `zone` (the later one across a DST gap).
+    public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
+        let local = Double(daysFromCivil(year, month, day) * 86_400 + minutes * 60)
+        let guess = local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
+        return Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: guess))))
+    }
+
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 
     /// The first instant at or after `date` inside business hours in the recipient's market,
     /// with the reasons for every move (weekend, holiday, outside hours, Ramadan hours).
     public func nextOpening(at date: Date, zone: TimeZone, country: String) -> (Date, [String]) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
         let weekend = Self.weekend(country)
+        let muslim = Self.muslimMarkets.contains(country)
         var reasons: [String] = []
         var candidate = date
         for _ in 0..<120 {
-            let c = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute], from: candidate)
-            let startOfDay = calendar.startOfDay(for: candidate)
-            guard let nextDay = calendar.date(byAdding: .day, value: 1, to: startOfDay) else { break }
-            let localDay = String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
-            if let weekday = c.weekday, weekend.contains(weekday) {
+            let f = Timestamp.fields(candidate, in: zone)
+            let days = Self.daysFromCivil(f.year, f.month, f.day)
+            let weekday = ((days % 7 + 7 + 4) % 7) + 1
+            let nextDay = Self.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
+            let localDay = String(format: "%04d-%02d-%02d", f.year, f.month, f.day)
+            if weekend.contains(weekday) {
                 reasons.append("\(localDay) is a weekend day in \(country)")
                 candidate = nextDay
                 continue
             }
-            if let name = holiday(on: c, date: candidate, country: country, zone: zone) {
+            if let name = holiday(year: f.year, month: f.month, day: f.day, country: country, zone: zone) {
                 reasons.append("\(localDay) is a holiday in \(country) (\(name))")
                 candidate = nextDay
                 continue
             }
             var open = opens, close = closes
-            if Self.muslimMarkets.contains(country), Self.isRamadan(candidate, zone: zone) {
+            if muslim, Self.year(f.year, country: country, zone: zone).ramadan.contains(localDay) {
                 open = max(open, 10 * 60)
                 close = min(close, 15 * 60)
             }
-            let minute = (c.hour ?? 0) * 60 + (c.minute ?? 0)
+            let minute = f.hour * 60 + f.minute
             if minute < open {
-                let opening = calendar.date(bySettingHour: open / 60, minute: open % 60, second: 0, of: candidate) ?? candidate
                 reasons.append("before business hours (\(Self.clock(open)) local\(open != opens ? ", Ramadan hours" : ""))")
-                return (opening, reasons)
+                return (Self.instant(year: f.year, month: f.month, day: f.day, minutes: open, zone: zone), reasons)
             }
             if minute >= close {
                 reasons.append("after business hours (\(Self.clock(close)) local\(close != closes ? ", Ramadan hours" : ""))")

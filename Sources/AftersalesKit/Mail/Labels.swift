@@ -97,6 +97,22 @@ enum Labels {
 
     /// The country's name in the language, from Foundation's locale data.
     static func country(_ code: String, _ language: String) -> String {
-        Locale(identifier: language).localizedString(forRegionCode: code) ?? code
+        countryNames.value("\(language)|\(code)") { Locale(identifier: language).localizedString(forRegionCode: code) ?? code }
+    }
+
+    static let countryNames = Memo()
+
+    /// A small thread-safe memo for values that are costly to look up.
+    final class Memo: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [String: String] = [:]
+        func value(_ key: String, make: () -> String) -> String {
+            lock.lock()
+            defer { lock.unlock() }
+            if let value = values[key] { return value }
+            let value = make()
+            values[key] = value
+            return value
+        }
     }
 }

@@ -1,3 +1,4 @@
+import AftersalesDomain
 import Foundation
 
 /// Low-level MIME encodings: RFC 2047 encoded words, header folding, quoted-printable,
@@ -150,11 +151,13 @@ public enum MIME {
 
     /// RFC 5322 date: `Mon, 23 Nov 2026 10:00:00 +0000`.
     public static func date(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return f.string(from: date)
+        let utc = TimeZone(identifier: "UTC")!
+        let f = Timestamp.fields(date, in: utc)
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][f.month - 1]
+        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", weekday, f.day, month, f.year, f.hour, f.minute, ((seconds % 60) + 60) % 60)
     }
 }
 

@@ -154,23 +154,24 @@ enum RenderContext {
         return c
     }
 
+    /// `yyyy-MM-dd`, `HH:mm` or `yyyy-MM-dd HH:mm` in `zone`, without a formatter object.
     static func format(_ date: Date, _ zone: TimeZone, _ pattern: String) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = zone
-        f.dateFormat = pattern
-        return f.string(from: date)
+        let f = Timestamp.fields(date, in: zone)
+        let day = String(format: "%04d-%02d-%02d", f.year, f.month, f.day), time = String(format: "%02d:%02d", f.hour, f.minute)
+        switch pattern {
+        case "HH:mm": return time
+        case "yyyy-MM-dd HH:mm": return day + " " + time
+        default: return day
+        }
     }
 
     /// Support hours from `support.*`, converted to the buyer's zone on the mail's day.
     static func supportHours(_ configuration: Configuration, zone: TimeZone, on date: Date) -> String {
         let supportZone = TimeZone(identifier: configuration["support.time_zone"]) ?? TimeZone(identifier: "UTC")!
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = supportZone
+        let day = Timestamp.fields(date, in: supportZone)
         func local(_ key: String) -> String {
             let minutes = Configuration.minutes(configuration[key]) ?? 0
-            let instant = calendar.date(bySettingHour: minutes / 60, minute: minutes % 60, second: 0, of: date) ?? date
-            return format(instant, zone, "HH:mm")
+            return format(MarketCalendar.instant(year: day.year, month: day.month, day: day.day, minutes: minutes, zone: supportZone), zone, "HH:mm")
         }
         return "\(local("support.hours_start"))–\(local("support.hours_end")) (\(zone.identifier))"
     }

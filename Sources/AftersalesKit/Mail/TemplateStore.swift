@@ -8,6 +8,8 @@ public struct TemplateStore: Sendable {
     /// Template texts by locale, then by name (`tracking.subject`, `greeting.html`, ...).
     public let texts: [String: [String: String]]
     private let libraries: [String: MustacheLibrary]
+    /// The tags of every template, tokenized once for the strict check.
+    private let tags: [String: [String: [StrictCheck.Tag]]]
 
     /// A template problem: which template, which locale, what is wrong.
     public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -54,6 +56,7 @@ public struct TemplateStore: Sendable {
             libraries[locale] = library
         }
         self.libraries = libraries
+        tags = texts.mapValues { $0.mapValues(StrictCheck.tokenize) }
     }
 
     /// The locales that have templates.
@@ -72,7 +75,7 @@ public struct TemplateStore: Sendable {
         guard let library = libraries[locale], texts[locale]?[name] != nil else {
             throw Problem(locale: locale, template: name, message: "does not exist")
         }
-        let missing = StrictCheck.missing(in: name, templates: texts[locale] ?? [:], context: context)
+        let missing = StrictCheck.missing(in: name, templates: tags[locale] ?? [:], context: context)
         if let first = missing.first {
             throw Problem(locale: locale, template: name, message: "variable \"\(first)\" is missing from the data" +
                           (missing.count > 1 ? " (and \(missing.dropFirst().joined(separator: ", ")))" : ""))
@@ -88,7 +91,7 @@ public struct TemplateStore: Sendable {
 /// template as Mustache renders it: sections over lists look inside their elements, false or
 /// empty sections are skipped (nothing in them is rendered), partials are followed.
 enum StrictCheck {
-    static func missing(in name: String, templates: [String: String], context: [String: Any]) -> [String] {
+    static func missing(in name: String, templates: [String: [Tag]], context: [String: Any]) -> [String] {
         var missing: [String] = []
         var visiting: Set<String> = []
         walk(name, templates: templates, stack: [context], missing: &missing, visiting: &visiting)
@@ -120,19 +123,18 @@ enum StrictCheck {
         }
     }
 
-    static func walk(_ name: String, templates: [String: String], stack: [Any], missing: inout [String], visiting: inout Set<String>) {
-        guard let text = templates[name], !visiting.contains(name) else {
+    static func walk(_ name: String, templates: [String: [Tag]], stack: [Any], missing: inout [String], visiting: inout Set<String>) {
+        guard let tags = templates[name], !visiting.contains(name) else {
             if templates[name] == nil { missing.append("partial \(name)") }
             return
         }
         visiting.insert(name)
         defer { visiting.remove(name) }
-        let tags = tokenize(text)
         var index = 0
         check(tags, &index, until: nil, templates: templates, stack: stack, render: true, missing: &missing, visiting: &visiting)
     }
 
-    enum Tag { case variable(String), section(String, inverted: Bool), close(String), partial(String) }
+    enum Tag: Sendable { case variable(String), section(String, inverted: Bool), close(String), partial(String) }
 
     static func tokenize(_ text: String) -> [Tag] {
         var tags: [Tag] = []
@@ -159,7 +161,7 @@ enum StrictCheck {
         return tags
     }
 
-    static func check(_ tags: [Tag], _ index: inout Int, until: String?, templates: [String: String], stack: [Any], render: Bool,
+    static func check(_ tags: [Tag], _ index: inout Int, until: String?, templates: [String: [Tag]], stack: [Any], render: Bool,
                       missing: inout [String], visiting: inout Set<String>) {
         while index < tags.count {
             let tag = tags[index]
