@@ -5,8 +5,8 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd
 
 # `make bench` scale (1 = about 1,000 orders) and SMTP messages.
-BENCH_SCALE ?= 50
-BENCH_MESSAGES ?= 2000
+BENCH_SCALE ?= 20
+BENCH_MESSAGES ?= 1000
 BENCH_TOOLS := .build/bench-tools
 
 .PHONY: all build deps test demo bench install clean

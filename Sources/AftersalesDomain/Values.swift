@@ -163,8 +163,23 @@ public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
         value = text
     }
 
-    /// The Foundation time zone (always exists: validated at construction).
-    public var timeZone: TimeZone { TimeZone(identifier: value) ?? TimeZone(secondsFromGMT: 0)! }
+    /// The Foundation time zone (always exists: validated at construction). Looked up once per identifier.
+    public var timeZone: TimeZone { Self.zones.zone(value) }
+
+    static let zones = ZoneCache()
+
+    final class ZoneCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var zones: [String: TimeZone] = [:]
+        func zone(_ identifier: String) -> TimeZone {
+            lock.lock()
+            defer { lock.unlock() }
+            if let zone = zones[identifier] { return zone }
+            let zone = TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: 0)!
+            zones[identifier] = zone
+            return zone
+        }
+    }
 
     public var description: String { value }
 
@@ -211,6 +226,11 @@ public enum Timestamp {
         let sign = offset < 0 ? "-" : "+"
         return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2)
             + sign + pad(abs(offset) / 3600, 2) + ":" + pad(abs(offset) % 3600 / 60, 2)
+    }
+
+    /// `yyyy-MM-dd` of a calendar date.
+    public static func day(_ year: Int, _ month: Int, _ day: Int) -> String {
+        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
     }
 
     /// Local calendar fields of an instant in `zone`: year, month, day, hour, minute.

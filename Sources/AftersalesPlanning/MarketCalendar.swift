@@ -73,7 +73,7 @@ public struct MarketCalendar: Sendable, Hashable {
             guard var day = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)) else { return result }
             while gregorian.component(.year, from: day) == year {
                 let f = Timestamp.fields(day, in: zone)
-                let key = String(format: "%04d-%02d-%02d", f.year, f.month, f.day)
+                let key = Timestamp.day(f.year, f.month, f.day)
                 if muslim {
                     let h = islamic.dateComponents([.month, .day], from: day)
                     if h.month == 9 { result.ramadan.insert(key) }
@@ -95,7 +95,7 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// A public holiday on this local date in this market, if any (by name).
     public func holiday(year: Int, month: Int, day: Int, country: String, zone: TimeZone) -> String? {
-        let iso = String(format: "%04d-%02d-%02d", year, month, day)
+        let iso = Timestamp.day(year, month, day)
         if extraHolidays.contains(iso) { return "company holiday \(iso)" }
         if month == 1 && day == 1 { return "New Year's Day" }
         if !Self.nonChristmasMarkets.contains(country), month == 12, day == 25 { return "Christmas Day" }
@@ -106,7 +106,7 @@ public struct MarketCalendar: Sendable, Hashable {
     public static func isRamadan(_ date: Date, zone: TimeZone, country: String = "SA") -> Bool {
         let f = Timestamp.fields(date, in: zone)
         return year(f.year, country: muslimMarkets.contains(country) ? country : "SA", zone: zone)
-            .ramadan.contains(String(format: "%04d-%02d-%02d", f.year, f.month, f.day))
+            .ramadan.contains(Timestamp.day(f.year, f.month, f.day))
     }
 
     /// The instant of a local wall-clock time in `zone` (the later one across a DST gap).
@@ -137,7 +137,7 @@ public struct MarketCalendar: Sendable, Hashable {
             let days = Self.daysFromCivil(f.year, f.month, f.day)
             let weekday = ((days % 7 + 7 + 4) % 7) + 1
             let nextDay = Self.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
-            let localDay = String(format: "%04d-%02d-%02d", f.year, f.month, f.day)
+            let localDay = Timestamp.day(f.year, f.month, f.day)
             if weekend.contains(weekday) {
                 reasons.append("\(localDay) is a weekend day in \(country)")
                 candidate = nextDay

@@ -189,6 +189,11 @@ extension Workspace {
     }
 
     func deliver(_ keys: [String], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
+        if keys.isEmpty {
+            var result = summary
+            result.waitingForRetry = try store.outbox(status: .retry).count
+            return result
+        }
         let renderer = try renderer(generators: generators)
         let suppressed = try store.suppressions()
         let work = SendWork(keys: keys, summary: summary, perMinute: configuration.integer("send.per_minute"))

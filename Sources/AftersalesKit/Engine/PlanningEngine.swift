@@ -63,8 +63,9 @@ extension Workspace {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
-        let templates = try? templateStore()
         let (dirty, last) = try store.read { db in try AftersalesStore.dirtyCustomers(db, now: now) }
+        // Templates are loaded only when there is something to plan.
+        let templates = dirty.isEmpty ? nil : try? templateStore()
         let consumed = try store.read { db in
             try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
         }

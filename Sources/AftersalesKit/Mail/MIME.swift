@@ -108,33 +108,41 @@ public enum MIME {
     }
 
     /// Quoted-printable (RFC 2045) of UTF-8 text with CRLF line breaks; lines at most 76 characters.
+    /// Works on bytes: it runs for every body of every message.
     public static func quotedPrintable(_ text: String) -> String {
-        var out: [String] = []
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            var encoded = ""
-            var current = ""
-            let bytes = Array(line.utf8)
-            for (i, byte) in bytes.enumerated() {
-                let isLast = i == bytes.count - 1
-                var piece: String
-                if (byte >= 33 && byte <= 126 && byte != 61) || (byte == 32 && !isLast) || (byte == 9 && !isLast) {
-                    piece = String(UnicodeScalar(byte))
-                } else {
-                    piece = String(format: "=%02X", byte)
-                }
-                // A line may be 76 characters including the trailing "=" of a soft break.
-                if current.count + piece.count > 75 {
-                    encoded += current + "=" + crlf
-                    current = ""
-                }
-                current += piece
-                _ = piece
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 2)
+        var lineLength = 0
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            var byte = bytes[i]
+            if byte == 13 || byte == 10 {
+                // CRLF, CR or LF: one hard line break.
+                if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
+                out += [13, 10]
+                lineLength = 0
+                i += 1
+                continue
             }
-            encoded += current
-            out.append(encoded)
+            let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
+            let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
+            let width = literal ? 1 : 3
+            if lineLength + width > 75 {
+                out += [61, 13, 10]
+                lineLength = 0
+            }
+            if literal {
+                out.append(byte)
+            } else {
+                out += [61, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
+            lineLength += width
+            byte = 0
+            i += 1
         }
-        return out.joined(separator: crlf)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Base64 in lines of 76 characters.

@@ -157,7 +157,7 @@ enum RenderContext {
     /// `yyyy-MM-dd`, `HH:mm` or `yyyy-MM-dd HH:mm` in `zone`, without a formatter object.
     static func format(_ date: Date, _ zone: TimeZone, _ pattern: String) -> String {
         let f = Timestamp.fields(date, in: zone)
-        let day = String(format: "%04d-%02d-%02d", f.year, f.month, f.day), time = String(format: "%02d:%02d", f.hour, f.minute)
+        let day = Timestamp.day(f.year, f.month, f.day), time = String(format: "%02d:%02d", f.hour, f.minute)
         switch pattern {
         case "HH:mm": return time
         case "yyyy-MM-dd HH:mm": return day + " " + time
