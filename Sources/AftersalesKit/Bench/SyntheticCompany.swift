@@ -110,8 +110,9 @@ public struct SyntheticCompany: Sendable {
         } catch { return c }
         let favourite = String(format: "P-%03d", random.int(0...(productCount - 1)))
         let second = String(format: "P-%03d", random.int(0...(productCount - 1)))
-        let cycle = Double(random.int(30...180)) * 86_400
-        var placed = start.addingTimeInterval(Double(random.int(0...300)) * 86_400)
+        // The customer's own rhythm: their orders spread over the history, with some jitter.
+        var placed = start.addingTimeInterval(Double(random.int(0...60)) * 86_400)
+        let cycle = max(7 * 86_400, (now.timeIntervalSince(placed) - 5 * 86_400) / Double(max(orders, 1)))
         for n in 0..<orders {
             if placed > now.addingTimeInterval(-3600) { break }
             let orderID = "\(id)-O\(n)"
@@ -170,7 +171,7 @@ public struct SyntheticCompany: Sendable {
                     }
                 }
             }
-            placed = placed.addingTimeInterval(cycle * (0.8 + Double(random.int(0...40)) / 100))
+            placed = placed.addingTimeInterval(cycle * (0.9 + Double(random.int(0...20)) / 100))
         }
         return c
     }
