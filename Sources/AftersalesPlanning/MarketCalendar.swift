@@ -172,6 +172,26 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// The market's peak holidays starting in `year` (local start dates), for `peak-season`.
     public static func peakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
+        peaks.value("\(country)|\(year)|\(zone.identifier)") { computePeakHolidays(country: country, year: year, zone: zone) }
+    }
+
+    /// Memo of the peak holidays per market and year (they need ICU calendars, costly to make).
+    final class PeakCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [String: [(id: String, name: String, start: Date)]] = [:]
+        func value(_ key: String, make: () -> [(id: String, name: String, start: Date)]) -> [(id: String, name: String, start: Date)] {
+            lock.lock()
+            defer { lock.unlock() }
+            if let value = values[key] { return value }
+            let value = make()
+            values[key] = value
+            return value
+        }
+    }
+
+    static let peaks = PeakCache()
+
+    static func computePeakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
         var result: [(String, String, Date)] = []
         var gregorian = Calendar(identifier: .gregorian)
         gregorian.timeZone = zone
