@@ -164,22 +164,9 @@ public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// The Foundation time zone (always exists: validated at construction). Looked up once per identifier.
-    public var timeZone: TimeZone { Self.zones.zone(value) }
+    public var timeZone: TimeZone { Self.zones.value(value) { TimeZone(identifier: value) ?? TimeZone(secondsFromGMT: 0)! } }
 
-    static let zones = ZoneCache()
-
-    final class ZoneCache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var zones: [String: TimeZone] = [:]
-        func zone(_ identifier: String) -> TimeZone {
-            lock.lock()
-            defer { lock.unlock() }
-            if let zone = zones[identifier] { return zone }
-            let zone = TimeZone(identifier: identifier) ?? TimeZone(secondsFromGMT: 0)!
-            zones[identifier] = zone
-            return zone
-        }
-    }
+    static let zones = Memo<TimeZone>()
 
     public var description: String { value }
 

@@ -44,23 +44,10 @@ public struct MarketCalendar: Sendable, Hashable {
         var ramadan: Set<String> = []
     }
 
-    final class Cache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var years: [String: Year] = [:]
-        func year(_ key: String, make: () -> Year) -> Year {
-            lock.lock()
-            defer { lock.unlock() }
-            if let year = years[key] { return year }
-            let year = make()
-            years[key] = year
-            return year
-        }
-    }
-
-    static let cache = Cache()
+    static let cache = Memo<Year>()
 
     static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
-        cache.year("\(country)|\(year)|\(zone.identifier)") {
+        cache.value("\(country)|\(year)|\(zone.identifier)") {
             var result = Year()
             let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
             guard muslim || lunar else { return result }
@@ -175,21 +162,8 @@ public struct MarketCalendar: Sendable, Hashable {
         peaks.value("\(country)|\(year)|\(zone.identifier)") { computePeakHolidays(country: country, year: year, zone: zone) }
     }
 
-    /// Memo of the peak holidays per market and year (they need ICU calendars, costly to make).
-    final class PeakCache: @unchecked Sendable {
-        private let lock = NSLock()
-        private var values: [String: [(id: String, name: String, start: Date)]] = [:]
-        func value(_ key: String, make: () -> [(id: String, name: String, start: Date)]) -> [(id: String, name: String, start: Date)] {
-            lock.lock()
-            defer { lock.unlock() }
-            if let value = values[key] { return value }
-            let value = make()
-            values[key] = value
-            return value
-        }
-    }
-
-    static let peaks = PeakCache()
+    /// The peak holidays per market and year (they need ICU calendars, costly to make).
+    static let peaks = Memo<[(id: String, name: String, start: Date)]>()
 
     static func computePeakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
         var result: [(String, String, Date)] = []

@@ -100,19 +100,5 @@ enum Labels {
         countryNames.value("\(language)|\(code)") { Locale(identifier: language).localizedString(forRegionCode: code) ?? code }
     }
 
-    static let countryNames = Memo()
-
-    /// A small thread-safe memo for values that are costly to look up.
-    final class Memo: @unchecked Sendable {
-        private let lock = NSLock()
-        private var values: [String: String] = [:]
-        func value(_ key: String, make: () -> String) -> String {
-            lock.lock()
-            defer { lock.unlock() }
-            if let value = values[key] { return value }
-            let value = make()
-            values[key] = value
-            return value
-        }
-    }
+    static let countryNames = Memo<String>()
 }
