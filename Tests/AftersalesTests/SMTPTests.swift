@@ -138,6 +138,30 @@ struct SMTPTests {
         #expect(database.range(of: Data("s3cret".utf8)) == nil)
     }
 
+    @Test("XOAUTH2: a bearer token from smtp.oauth_token_file instead of a password")
+    func xoauth2() throws {
+        var cli = try CLI()
+        try cli.seedDue()
+        let tls = try makeCertificate(in: cli.directory.appendingPathComponent("tls"))
+        let server = try TestSMTPServer(["real", "DIR", "--tls", tls.cert, tls.key, "--xoauth2", "ops@example.com", "ya29.token-value"])
+        defer { server.stop() }
+        let tokenFile = cli.directory.appendingPathComponent("token").path
+        try "ya29.token-value\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        cli = cli.smtp(server, tls: "starttls")
+        cli.environment["AFTERSALES_SMTP_CA_FILE"] = tls.cert
+        cli.environment["AFTERSALES_SMTP_USER"] = "ops@example.com"
+        cli.environment["AFTERSALES_SMTP_OAUTH_TOKEN_FILE"] = tokenFile
+        let run = try cli.run(["run"])
+        #expect(run.code == 0 && run.stdout.contains("sent 1,"), "\(run.stdout) \(run.stderr)")
+        #expect(server.received.count == 2)
+        try "expired-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S9", "--carrier", "DHL", "--tracking", "T9",
+                             "--eta", "2026-12-20", "--at", "2026-11-23T09:40:00Z"]).code == 0)
+        let refused = try cli.run(["run"])
+        #expect(refused.code == 1 && refused.stdout.contains("stopped:"), "\(refused.stdout)")
+        #expect(!refused.stdout.contains("expired-token"))
+    }
+
     @Test("whole-run failures stop at once and leave every mail as it was", arguments: ["auth", "tls-refused", "untrusted-certificate", "greeting421", "refused"])
     func wholeRunFailures(_ failure: String) throws {
         var cli = try CLI()

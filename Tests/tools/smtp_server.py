@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Test SMTP servers for aftersales, on 127.0.0.1 and a free port.
 
-  smtp_server.py real DIR [--tls CERT KEY] [--auth USER PASS]
+  smtp_server.py real DIR [--tls CERT KEY] [--auth USER PASS] [--xoauth2 USER TOKEN]
       aiosmtpd (Debian's python3-aiosmtpd): STARTTLS required when --tls is given, AUTH when --auth
       is given. Every accepted transaction is written to DIR/NNNNN.eml, and a line of JSON
       {"from", "rcpt", "file", "message_id"} is appended to DIR/log.jsonl.
@@ -53,13 +53,28 @@ class Recorder:
                 os.fsync(log.fileno())
 
 
-def run_real(directory, tls, auth):
+def run_real(directory, tls, auth, xoauth2=None):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     recorder = Recorder(directory)
 
     class Handler:
+        async def auth_XOAUTH2(self, server, args):
+            """XOAUTH2 (RFC 7628 style): base64 of "user=U^Aauth=Bearer T^A^A"."""
+            import base64
+            try:
+                if len(args) >= 2:
+                    decoded = base64.b64decode(args[1]).decode()
+                else:
+                    # No initial response: ask for it with an empty challenge.
+                    response = await server.challenge_auth("")
+                    decoded = response.decode() if isinstance(response, bytes) else ""
+            except Exception:
+                return AuthResult(success=False, handled=False)
+            ok = xoauth2 is not None and decoded == "user=%s\x01auth=Bearer %s\x01\x01" % (xoauth2[0], xoauth2[1])
+            return AuthResult(success=ok, handled=False, auth_data=decoded)
+
         async def handle_DATA(self, server, session, envelope):
             recorder.record(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
             return "250 2.0.0 Ok: queued as %05d" % recorder.count
@@ -69,6 +84,8 @@ def run_real(directory, tls, auth):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls[0], tls[1])
         kwargs.update(tls_context=context, require_starttls=True)
+    if xoauth2 and not auth:
+        kwargs.update(authenticator=lambda *a: AuthResult(success=False), auth_required=True, auth_require_tls=bool(tls))
     if auth:
         def authenticator(server, session, envelope, mechanism, data):
             ok = isinstance(data, LoginPassword) and data.login.decode() == auth[0] and data.password.decode() == auth[1]
@@ -194,15 +211,17 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[0] == "real":
         directory = args[1]
-        tls = auth = None
+        tls = auth = xoauth2 = None
         rest = args[2:]
         while rest:
             if rest[0] == "--tls":
                 tls, rest = rest[1:3], rest[3:]
             elif rest[0] == "--auth":
                 auth, rest = rest[1:3], rest[3:]
+            elif rest[0] == "--xoauth2":
+                xoauth2, rest = rest[1:3], rest[3:]
             else:
                 sys.exit("unknown option " + rest[0])
-        run_real(directory, tls, auth)
+        run_real(directory, tls, auth, xoauth2)
     else:
         run_fault(args[1], args[2])
