@@ -115,10 +115,6 @@ public struct ShipmentEvent: Sendable, Hashable, Codable {
             if newETA < at {
                 throw InvalidInput(field: "eta", value: Timestamp.utc(newETA), problem: "the new ETA is before the delay was recorded (\(when))")
             }
-        case .cleared:
-            if !earlier.contains(where: { $0.kind == .atCustoms || $0.kind == .held }) {
-                // Clearance without an arrival event is allowed (carriers skip events), nothing to check.
-            }
         default: break
         }
     }

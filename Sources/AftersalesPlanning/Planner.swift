@@ -383,8 +383,8 @@ public enum Planner {
                 let (opening, _) = settings.calendar.nextOpening(at: t, zone: zone, country: country)
                 mails[index].reasons.append("postponed by the marketing cap (\(settings.marketingCap) in \(settings.marketingCapDays) days) from \(Timestamp.utc(mails[index].due)) to \(Timestamp.utc(opening))")
                 mails[index].due = opening
-                if let stale = mails[index].staleAt, let after = stale.timeIntervalSince(mails[index].nominalDue) as TimeInterval? {
-                    mails[index].staleAt = opening.addingTimeInterval(max(after, 0))
+                if let stale = mails[index].staleAt {
+                    mails[index].staleAt = opening.addingTimeInterval(max(stale.timeIntervalSince(mails[index].nominalDue), 0))
                 }
             }
             taken.append(mails[index].due)

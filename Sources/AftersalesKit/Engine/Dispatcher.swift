@@ -55,9 +55,10 @@ final class RunLock {
     init?(path: String, waitSeconds: Double) {
         fd = open(path, O_CREAT | O_RDWR, 0o644)
         guard fd >= 0 else { return nil }
-        let deadline = Date().addingTimeInterval(waitSeconds)
+        // Real elapsed time, not the injected clock: this is how long a process waits.
+        let deadline = ContinuousClock.now + .milliseconds(Int(waitSeconds * 1000))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            if Date() >= deadline {
+            if ContinuousClock.now >= deadline {
                 Glibc.close(fd)
                 return nil
             }
@@ -198,7 +199,7 @@ extension Workspace {
         let suppressed = try store.suppressions()
         let work = SendWork(keys: keys, summary: summary, perMinute: configuration.integer("send.per_minute"))
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
-        let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64(Date().timeIntervalSince1970 * 1000))"
+        let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let failure = SendFailure()
         // One thread per connection (not concurrentPerform, which stops at the number of cores:
         // the connections wait on the network, not the CPU).
@@ -242,7 +243,7 @@ extension Workspace {
             throw .notFound(entity: "customer", id: entry.customerID)
         }
         let rendered = try renderer.render(MailRequest(entry), facts: facts, now: now)
-        guard let claimed = try store.claim(key: key, bytes: rendered.bytes, messageID: rendered.messageID, runID: runID, allowNotDue: notDue, now: now) else {
+        guard let claimed = try store.claim(key: key, bytes: rendered.bytes, messageID: rendered.messageID, runID: runID, now: now) else {
             work.update { $0.skipped += 1 }
             return
         }

@@ -92,7 +92,8 @@ enum Labels {
     static func status(_ kind: ShipmentEventKind, _ language: String) -> String { pick(states, kind.rawValue, language) }
     static func dispatched(_ language: String) -> String { pick(states, "dispatched", language) }
     static func category(_ category: ComplaintCategory, _ language: String) -> String { pick(categories, category.rawValue, language) }
-    static func document(_ name: String, _ language: String) -> String { pick(documents, name.lowercased(), language) == name.lowercased() ? name : pick(documents, name.lowercased(), language) }
+    /// The document's name in the language, or as it was typed when there is no translation.
+    static func document(_ name: String, _ language: String) -> String { documents[language]?[name.lowercased()] ?? name }
     static func holiday(_ name: String, _ language: String) -> String { pick(holidays, name, language) }
 
     /// The country's name in the language, from Foundation's locale data.

@@ -117,7 +117,7 @@ public enum MIME {
         let bytes = Array(text.utf8)
         var i = 0
         while i < bytes.count {
-            var byte = bytes[i]
+            let byte = bytes[i]
             if byte == 13 || byte == 10 {
                 // CRLF, CR or LF: one hard line break.
                 if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
@@ -139,7 +139,6 @@ public enum MIME {
                 out += [61, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
             }
             lineLength += width
-            byte = 0
             i += 1
         }
         return String(decoding: out, as: UTF8.self)

@@ -36,16 +36,14 @@ extension AftersalesStore {
         }
     }
 
-    /// Claims a mail for sending: only one process can move it from planned/retry (or, for ops
-    /// sending by hand, from held) to `sending`. The bytes are archived with their hash and
+    /// Claims a mail for sending: only one process can move it from planned or retry to `sending`. The bytes are archived with their hash and
     /// Message-ID in the same transaction. Returns nil when someone else got it first.
-    public func claim(key: String, bytes: Data, messageID: String, runID: String, allowNotDue: Bool, now: Date) throws(AftersalesError) -> ClaimedMail? {
+    public func claim(key: String, bytes: Data, messageID: String, runID: String, now: Date) throws(AftersalesError) -> ClaimedMail? {
         try write { db in
             guard let before = try OutboxEntry.fetchOne(db, key: key), before.status == .planned || before.status == .retry else { return nil }
-            let allowed = "('planned', 'retry')"
             try db.execute(sql: """
                 UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
-                WHERE key = ? AND status IN \(allowed)
+                WHERE key = ? AND status IN ('planned', 'retry')
                 """, arguments: [runID, now, bytes, SHA256.hex(bytes), messageID, key])
             guard db.changesCount == 1 else { return nil }
             try Self.history(db, key: key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
