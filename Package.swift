@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AftersalesTests",
-            dependencies: ["AftersalesKit", "AftersalesDomain", "AftersalesPlanning"]
+            dependencies: ["AftersalesKit", "AftersalesDomain", "AftersalesPlanning", .product(name: "Mustache", package: "swift-mustache")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -188,16 +188,86 @@ public enum Timestamp {
     /// Parses an ISO 8601 instant (`2026-11-23T09:30:00Z`, with an offset, with fractional
     /// seconds) or a calendar date (`2026-12-01`, taken as 00:00 UTC).
     public static func parse(_ raw: String, field: String) throws(InvalidInput) -> Date {
-        let text = raw.trimmingCharacters(in: .whitespaces)
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        if text.count >= 20, let date = plain.date(from: text) ?? withFraction.date(from: text) { return date }
-        if text.count == 10, let date = day.date(from: text) { return date }
-        throw InvalidInput(field: field, value: raw, problem: "expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
+        guard let date = parseISO(Array(raw.trimmingCharacters(in: .whitespaces).utf8)) else {
+            throw InvalidInput(field: field, value: raw, problem: "expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
+        }
+        return date
+    }
+
+    /// `yyyy-MM-dd`, or `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm)`, checked field by field.
+    /// Plain arithmetic, no formatter: this runs for every rendered mail.
+    static func parseISO(_ b: [UInt8]) -> Date? {
+        func number(_ at: Int, _ width: Int) -> Int? {
+            guard at + width <= b.count else { return nil }
+            var value = 0
+            for byte in b[at..<at + width] {
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        func at(_ i: Int, _ char: Character) -> Bool { i < b.count && b[i] == char.asciiValue! }
+        guard let year = number(0, 4), at(4, "-"), let month = number(5, 2), at(7, "-"), let day = number(8, 2),
+              (1...12).contains(month), day >= 1, day <= daysIn(year, month) else { return nil }
+        let days = daysFromCivil(year, month, day)
+        if b.count == 10 { return Date(timeIntervalSince1970: Double(days * 86_400)) }
+        guard at(10, "T") || at(10, "t"), let hour = number(11, 2), at(13, ":"), let minute = number(14, 2), at(16, ":"),
+              let second = number(17, 2), hour < 24, minute < 60, second < 60 else { return nil }
+        var i = 19
+        var fraction = 0.0
+        if at(i, ".") {
+            i += 1
+            var scale = 0.1
+            let start = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { fraction += Double(b[i] - 0x30) * scale; scale /= 10; i += 1 }
+            guard i > start else { return nil }
+        }
+        var offset = 0
+        if (at(i, "Z") || at(i, "z")), i + 1 == b.count {
+            offset = 0
+        } else if at(i, "+") || at(i, "-"), i + 6 == b.count, let oh = number(i + 1, 2), at(i + 3, ":"), let om = number(i + 4, 2), oh < 24, om < 60 {
+            offset = (oh * 3600 + om * 60) * (at(i, "-") ? -1 : 1)
+        } else {
+            return nil
+        }
+        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction)
+    }
+
+    /// Days in a month of the Gregorian calendar.
+    public static func daysIn(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's days-from-civil).
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The instant of a wall-clock time (`minutes` after midnight) on a date in `zone`
+    /// (the later one across a DST gap).
+    public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
+        let local = Double(daysFromCivil(year, month, day) * 86_400 + minutes * 60)
+        let guess = local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
+        return Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: guess))))
+    }
+
+    /// RFC 5322 date-time in UTC: `Mon, 23 Nov 2026 10:00:00 +0000`.
+    public static func rfc5322(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let (y, mo, d, h, mi, se) = civil(seconds)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][mo - 1]
+        return weekday + ", " + pad(d, 2) + " " + month + " " + pad(y, 4) + " " + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2) + " +0000"
     }
 
     /// `2026-11-23T09:30:00Z`. Plain arithmetic: this runs for every planned mail.

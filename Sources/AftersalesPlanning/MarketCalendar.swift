@@ -96,22 +96,6 @@ public struct MarketCalendar: Sendable, Hashable {
             .ramadan.contains(Timestamp.day(f.year, f.month, f.day))
     }
 
-    /// The instant of a local wall-clock time in `zone` (the later one across a DST gap).
-    public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
-        let local = Double(daysFromCivil(year, month, day) * 86_400 + minutes * 60)
-        let guess = local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
-        return Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: guess))))
-    }
-
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
     /// The first instant at or after `date` inside business hours in the recipient's market,
     /// with the reasons for every move (weekend, holiday, outside hours, Ramadan hours).
     public func nextOpening(at date: Date, zone: TimeZone, country: String) -> (Date, [String]) {
@@ -121,9 +105,9 @@ public struct MarketCalendar: Sendable, Hashable {
         var candidate = date
         for _ in 0..<120 {
             let f = Timestamp.fields(candidate, in: zone)
-            let days = Self.daysFromCivil(f.year, f.month, f.day)
+            let days = Timestamp.daysFromCivil(f.year, f.month, f.day)
             let weekday = ((days % 7 + 7 + 4) % 7) + 1
-            let nextDay = Self.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
+            let nextDay = Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
             let localDay = Timestamp.day(f.year, f.month, f.day)
             if weekend.contains(weekday) {
                 reasons.append("\(localDay) is a weekend day in \(country)")
@@ -143,7 +127,7 @@ public struct MarketCalendar: Sendable, Hashable {
             let minute = f.hour * 60 + f.minute
             if minute < open {
                 reasons.append("before business hours (\(Self.clock(open)) local\(open != opens ? ", Ramadan hours" : ""))")
-                return (Self.instant(year: f.year, month: f.month, day: f.day, minutes: open, zone: zone), reasons)
+                return (Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: open, zone: zone), reasons)
             }
             if minute >= close {
                 reasons.append("after business hours (\(Self.clock(close)) local\(close != closes ? ", Ramadan hours" : ""))")

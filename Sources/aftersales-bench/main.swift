@@ -19,6 +19,9 @@ struct Bench: ParsableCommand {
     @Option(help: "An SMTP server already listening (smtp://127.0.0.1:PORT), used instead of smtp-sink.") var smtpURL: String?
     @Option(help: "The reference C sender (Benchmarks/curl_send.c, compiled).") var curlSend: String?
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
+    @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp); all when absent.") var only: String?
+
+    func wants(_ figure: String) -> Bool { only.map { $0.split(separator: ",").contains(Substring(figure)) } ?? true }
 
     static let now = "2026-11-23T10:00:00Z"
 
@@ -46,49 +49,60 @@ struct Bench: ParsableCommand {
             log("\(name): \(counts.orders) orders, \(counts.customers) customers, \(rowsCount) planned mails; full plan \(fmt(plan.seconds)) s")
             return (path, counts.orders, plan.seconds, plan.kb, rowsCount)
         }
-        let large = try company(scale, "large")
-        let small = try company(smallScale, "small")
+        if wants("plan") || wants("idle") || wants("day") {
+            let large = try company(scale, "large")
+            let small = try company(smallScale, "small")
 
-        // 1. Incremental run: nothing new, nothing due.
-        func incremental(_ path: String) throws -> Double {
-            let args = ["run", "--transport", "file", "--db", path, "--now", Self.now]
-            _ = try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"])
-            return median(try (0..<runs).map { _ in try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"]).seconds })
+            // 1. Incremental run: nothing new, nothing due.
+            func incremental(_ path: String) throws -> Double {
+                let args = ["run", "--transport", "file", "--db", path, "--now", Self.now]
+                _ = try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"])
+                return median(try (0..<runs).map { _ in try timed(args, environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-idle"]).seconds })
+            }
+            if wants("idle") {
+            let idleLarge = try incremental(large.path), idleSmall = try incremental(small.path)
+            let idleRatio = idleLarge / idleSmall
+            rows.append(Row(figure: "1. run, nothing to do, \(large.orders) vs \(small.orders) orders", measured: "\(fmt(idleLarge)) s",
+                            reference: "\(fmt(idleSmall)) s", ratio: fmt(idleRatio), target: "<= 1.5", verdict: idleRatio <= 1.5 ? "PASS" : "MISS"))
+            }
+
+            // 2. A normal day: 0.1% of orders get an event, then run.
+            if wants("day") {
+            let day = nowDate.addingTimeInterval(3600)
+            let dayText = Timestamp.utc(day)
+            let ws = try Workspace.open(Settings(databasePath: large.path, configPath: nil, now: day, environment: [:]), access: .readWrite)
+            let touched = max(1, large.orders / 1000)
+            let open = try ws.store.openShipmentIDs(limit: touched)
+            for id in open { _ = try? ws.store.recordShipmentEvent(ShipmentEvent(shipmentID: id, kind: .inTransit, at: day, location: "Transshipment hub"), now: day) }
+            try ws.store.checkpoint()
+            let normal = try timed(["run", "--transport", "file", "--db", large.path, "--now", dayText], environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-day"])
+            rows.append(Row(figure: "2. normal day: \(open.count) events, plan + file transport", measured: "\(fmt(normal.seconds)) s, \(normal.kb / 1024) MB peak",
+                            reference: "-", ratio: "-", target: "< 10 s, < 250 MB",
+                            verdict: normal.seconds < 10 && normal.kb < 250 * 1024 ? "PASS" : "MISS"))
+            }
+
+            // 3. Full plan from scratch against the sqlite3 shell inserting as many outbox rows in one transaction.
+            if wants("plan") {
+            let sqliteSeconds = try sqliteReference(rows: large.outboxRows, schemaFrom: large.path)
+            let planRatio = large.planSeconds / sqliteSeconds
+            let memoryRatio = Double(large.planKB) / Double(max(small.planKB, 1))
+            rows.append(Row(figure: "3. full plan, \(large.orders) orders (\(large.outboxRows) mails)",
+                            measured: "\(fmt(large.planSeconds)) s, \(Int(Double(large.orders) / large.planSeconds)) orders/s, \(large.planKB / 1024) MB",
+                            reference: "sqlite3 \(fmt(sqliteSeconds)) s; \(small.planKB / 1024) MB at \(small.orders) orders", ratio: "\(fmt(planRatio)); mem \(fmt(memoryRatio))",
+                            target: "<= 3; mem flat (<= 1.5)", verdict: planRatio <= 3 && memoryRatio <= 1.5 ? "PASS" : "MISS"))
+            }
         }
-        let idleLarge = try incremental(large.path), idleSmall = try incremental(small.path)
-        let idleRatio = idleLarge / idleSmall
-        rows.append(Row(figure: "1. run, nothing to do, \(large.orders) vs \(small.orders) orders", measured: "\(fmt(idleLarge)) s",
-                        reference: "\(fmt(idleSmall)) s", ratio: fmt(idleRatio), target: "<= 1.5", verdict: idleRatio <= 1.5 ? "PASS" : "MISS"))
-
-        // 2. A normal day: 0.1% of orders get an event, then run.
-        let day = nowDate.addingTimeInterval(3600)
-        let dayText = Timestamp.utc(day)
-        let ws = try Workspace.open(Settings(databasePath: large.path, configPath: nil, now: day, environment: [:]), access: .readWrite)
-        let touched = max(1, large.orders / 1000)
-        let open = try ws.store.openShipmentIDs(limit: touched)
-        for id in open { _ = try? ws.store.recordShipmentEvent(ShipmentEvent(shipmentID: id, kind: .inTransit, at: day, location: "Transshipment hub"), now: day) }
-        try ws.store.checkpoint()
-        let normal = try timed(["run", "--transport", "file", "--db", large.path, "--now", dayText], environment: ["AFTERSALES_TRANSPORT_DIR": "\(work)/files-day"])
-        rows.append(Row(figure: "2. normal day: \(open.count) events, plan + file transport", measured: "\(fmt(normal.seconds)) s, \(normal.kb / 1024) MB peak",
-                        reference: "-", ratio: "-", target: "< 10 s, < 250 MB",
-                        verdict: normal.seconds < 10 && normal.kb < 250 * 1024 ? "PASS" : "MISS"))
-
-        // 3. Full plan from scratch against the sqlite3 shell inserting as many outbox rows in one transaction.
-        let sqliteSeconds = try sqliteReference(rows: large.outboxRows, schemaFrom: large.path)
-        let planRatio = large.planSeconds / sqliteSeconds
-        let memoryRatio = Double(large.planKB) / Double(max(small.planKB, 1))
-        rows.append(Row(figure: "3. full plan, \(large.orders) orders (\(large.outboxRows) mails)",
-                        measured: "\(fmt(large.planSeconds)) s, \(Int(Double(large.orders) / large.planSeconds)) orders/s, \(large.planKB / 1024) MB",
-                        reference: "sqlite3 \(fmt(sqliteSeconds)) s; \(small.planKB / 1024) MB at \(small.orders) orders", ratio: "\(fmt(planRatio)); mem \(fmt(memoryRatio))",
-                        target: "<= 3; mem flat (<= 1.5)", verdict: planRatio <= 3 && memoryRatio <= 1.5 ? "PASS" : "MISS"))
 
         // 4. Render + MIME composition on one core.
+        if wants("render") {
         let rate = try renderRate()
         rows.append(Row(figure: "4. render + MIME, one core", measured: "\(Int(rate)) msg/s", reference: "-", ratio: "-", target: ">= 5000 msg/s",
                         verdict: rate >= 5000 ? "PASS" : "MISS"))
+        }
 
         // 5. SMTP throughput against smtp-sink.
-        if smtpURL != nil || (smtpSink.map { fm.isExecutableFile(atPath: $0) } ?? false) {
+        if !wants("smtp") {
+        } else if smtpURL != nil || (smtpSink.map { fm.isExecutableFile(atPath: $0) } ?? false) {
             rows += try smtpFigures(sink: smtpSink)
         } else {
             rows.append(Row(figure: "5. SMTP throughput", measured: "skipped", reference: "no smtp-sink", ratio: "-", target: "-", verdict: "SKIP"))

@@ -49,7 +49,13 @@ struct DomainTests {
         #expect(Timestamp.utc(try Timestamp.parse("2026-11-23T12:30:00+03:00", field: "at")) == "2026-11-23T09:30:00Z")
         #expect(Timestamp.utc(try Timestamp.parse("2026-12-01", field: "eta")) == "2026-12-01T00:00:00Z")
         #expect(Timestamp.utc(try Timestamp.parse("2026-11-23T09:30:00.250Z", field: "at")) == "2026-11-23T09:30:00Z")
-        for bad in ["yesterday", "2026-13-01", "2026-11-23 09:30", "", "1700000000"] {
+        #expect(try Timestamp.parse("2026-11-23T09:30:00.250Z", field: "at").timeIntervalSince1970 == 1_795_426_200.25)
+        #expect(Timestamp.utc(try Timestamp.parse("2024-02-29T23:59:59-05:30", field: "at")) == "2024-03-01T05:29:59Z")
+        #expect(Timestamp.utc(try Timestamp.parse("1969-12-31T23:59:59Z", field: "at")) == "1969-12-31T23:59:59Z")
+        #expect(Timestamp.rfc5322(t("2026-11-23T09:30:05Z")) == "Mon, 23 Nov 2026 09:30:05 +0000")
+        #expect(Timestamp.rfc5322(t("2024-02-29T00:00:00Z")) == "Thu, 29 Feb 2024 00:00:00 +0000")
+        for bad in ["yesterday", "2026-13-01", "2026-11-23 09:30", "", "1700000000", "2026-02-29", "2026-04-31T10:00:00Z",
+                    "2026-11-23T24:00:00Z", "2026-11-23T09:30:00", "2026-11-23T09:30:00.Z", "2026-11-23T09:30:00+0300", "2026-11-23T09:30:00Zjunk"] {
             #expect(throws: InvalidInput.self, "\(bad)") { try Timestamp.parse(bad, field: "at") }
         }
         #expect(Timestamp.local(t("2026-11-23T09:30:00Z"), in: TimeZone(identifier: "Asia/Riyadh")!) == "2026-11-23T12:30:00+03:00")

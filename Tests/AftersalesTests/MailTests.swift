@@ -2,6 +2,7 @@ import AftersalesDomain
 @testable import AftersalesKit
 import AftersalesPlanning
 import Foundation
+import Mustache
 import Testing
 
 let templatesDirectory = CLI.packageRoot.appendingPathComponent("templates").path
@@ -79,6 +80,54 @@ struct MailTests {
         #expect(try store.render("x.html", locale: "en", context: ["list": [] as [Any]]) == "", "an empty section renders nothing, checks nothing")
         #expect(throws: TemplateStore.Problem.self) { try store.render("x.html", locale: "en", context: ["list": [["nome": "a"]]]) }
         #expect(throws: TemplateStore.Problem.self) { try store.render("p", locale: "en", context: [:]) }
+    }
+
+    @Test("the compiled templates render byte for byte what swift-mustache renders: every template, every locale, every sample mail")
+    func sameAsSwiftMustache() throws {
+        let store = try TemplateStore(builtIn: templatesDirectory)
+        let configuration = try Configuration.load(path: nil, environment: [:])
+        var compared = 0
+        for locale in store.locales {
+            let library = MustacheLibrary(templates: try store.texts[locale, default: [:]].mapValues { try MustacheTemplate(string: $0) })
+            let facts = Samples.facts(locale: locale)
+            for mail in Samples.mails(facts: facts) {
+                let context = RenderContext.build(MailRequest(mail), facts: facts, configuration: configuration, locale: locale)
+                for part in ["subject", "text", "html"] {
+                    let name = "\(mail.template).\(part)"
+                    guard store.texts[locale]?[name] != nil else { continue }
+                    #expect(try store.render(name, locale: locale, context: context) == library.render(context, withTemplate: name), "\(locale)/\(name)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared >= 26 * 3 * 8)
+        // Whitespace rules: standalone tags, indented partials, inline sections, comments, CRLF, escaping, lists, booleans.
+        let cases = [
+            "a\n  {{#yes}}\n  in\n  {{/yes}}\nb\n", "x {{#yes}}y{{/yes}} z\n", "  {{! note }}\nafter\n", "{{! c }} text {{name}}\n",
+            "top\n  {{> part}}\nend\n", "  {{>part}}  \n", "{{#list}}\n- {{name}}\n{{/list}}\n", "{{^empty}}none{{/empty}}|{{^list}}x{{/list}}\n",
+            "{{#yes}}\r\n{{name}}\r\n{{/yes}}\r\n", "<{{name}}>{{{name}}}{{& name}}", "{{#nested}}{{inner.value}} {{name}}{{/nested}}", "{{#count}}{{.}}{{/count}}",
+            "{{#text}}[{{.}}]{{/text}}{{^text}}no{{/text}}", "  {{#yes}}  {{/yes}}  \n", "{{#yes}}a{{/yes}}\n{{#no}}\nb\n{{/no}}\nc",
+        ]
+        let partials = ["part": "p1\n{{#list}}\n  {{name}}\n{{/list}}\n"]
+        let context: [String: Any] = ["yes": true, "no": false, "name": "A&B <\"q'>", "list": [["name": "one"], ["name": "two"]], "empty": [] as [Any],
+                                      "nested": ["inner": ["value": 7]], "count": 3, "text": ""]
+        for text in cases {
+            let store = try TemplateStore(texts: ["en": partials.merging(["t": text]) { a, _ in a }])
+            let library = MustacheLibrary(templates: try partials.merging(["t": text]) { a, _ in a }.mapValues { try MustacheTemplate(string: $0) })
+            #expect(try store.render("t", locale: "en", context: context) == library.render(context, withTemplate: "t"), "\(text.debugDescription)")
+        }
+    }
+
+    @Test("template features aftersales does not support are refused when loading, naming the template")
+    func unsupportedFeatures() throws {
+        for text in ["{{=<% %>=}}", "{{<parent}}{{/parent}}", "{{$block}}x{{/block}}", "{{>*dynamic}}", "{{uppercased(name)}}"] {
+            #expect(throws: AftersalesError.self, "\(text)") { try TemplateStore(texts: ["en": ["x.text": text]]) }
+        }
+        do {
+            _ = try TemplateStore(texts: ["fr": ["x.html": "{{#a}}open"]])
+        } catch {
+            #expect(error.description.contains("fr/x.html"))
+        }
     }
 
     @Test("a company's templates.dir overrides single files; the rest stays built in")

@@ -58,7 +58,7 @@ public enum MIME {
         guard let raw = name.map(singleLine), !raw.isEmpty else { return "<\(addr)>" }
         if raw.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) {
             let atext = raw.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
-            let phrase = atext ? raw : "\"" + raw.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            let phrase = atext ? raw : "\"" + escaping(raw) { $0 == 0x5C ? "\\\\" : $0 == 0x22 ? "\\\"" : nil } + "\""
             return "\(phrase) <\(addr)>"
         }
         return encodedWords(raw).joined(separator: " ") + " <\(addr)>"
@@ -91,9 +91,37 @@ public enum MIME {
         return fold(name: name, words: words, separator: " ")
     }
 
+    /// The text on one line: CRLF, CR and LF each become one space; trimmed.
     static func singleLine(_ text: String) -> String {
-        text.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-            .trimmingCharacters(in: .whitespaces)
+        escaping(text.replacing("\r\n", with: " ")) { $0 == 0x0D || $0 == 0x0A ? " " : nil }.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `text` with each ASCII byte for which `replacement` returns a string replaced by it; the text
+    /// itself when nothing is replaced.
+    static func escaping(_ text: String, _ replacement: (UInt8) -> String?) -> String {
+        guard text.utf8.contains(where: { $0 < 0x80 && replacement($0) != nil }) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 16)
+        for byte in text.utf8 {
+            if byte < 0x80, let r = replacement(byte) { out += r.utf8 } else { out.append(byte) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let hexUpper = Array("0123456789ABCDEF".utf8)
+    static let hexLower = Array("0123456789abcdef".utf8)
+
+    /// Percent-encoding for URL query values and RFC 2231 parameters: unreserved ASCII stays.
+    static func percent(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.append(byte)
+            default: out += [0x25, hexUpper[Int(byte >> 4)], hexUpper[Int(byte & 15)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The address with an internationalized domain in IDNA punycode (`xn--`).
@@ -110,7 +138,7 @@ public enum MIME {
     /// Quoted-printable (RFC 2045) of UTF-8 text with CRLF line breaks; lines at most 76 characters.
     /// Works on bytes: it runs for every body of every message.
     public static func quotedPrintable(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
+        let hex = hexUpper
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count * 2)
         var lineLength = 0
@@ -157,15 +185,7 @@ public enum MIME {
     }
 
     /// RFC 5322 date: `Mon, 23 Nov 2026 10:00:00 +0000`.
-    public static func date(_ date: Date) -> String {
-        let utc = TimeZone(identifier: "UTC")!
-        let f = Timestamp.fields(date, in: utc)
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
-        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][f.month - 1]
-        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", weekday, f.day, month, f.year, f.hour, f.minute, ((seconds % 60) + 60) % 60)
-    }
+    public static func date(_ date: Date) -> String { Timestamp.rfc5322(date) }
 }
 
 /// RFC 3492 punycode, for internationalized domain names.

@@ -31,12 +31,16 @@ public struct MessageGenerators: Sendable {
 
     /// The key as RFC 5322 dot-atom text: characters outside atext become `=XX`.
     static func idText(_ key: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(key.utf8.count)
         for byte in key.utf8 {
-            let c = Character(UnicodeScalar(byte))
-            if byte < 0x80, c.isLetter || c.isNumber || "!#$%&'*+-/?^_`{|}~".contains(c) { out.append(c) } else { out += String(format: "=%02X", byte) }
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: out.append(byte)
+            case _ where byte < 0x80 && "!#$%&'*+-/?^_`{|}~".utf8.contains(byte): out.append(byte)
+            default: out += [0x3D, MIME.hexUpper[Int(byte >> 4)], MIME.hexUpper[Int(byte & 15)]]
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -205,7 +209,14 @@ public struct MailRenderer: Sendable {
     }
 
     func escapeHTML(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        MIME.escaping(text) { byte in
+            switch byte {
+            case 0x26: "&amp;"
+            case 0x3C: "&lt;"
+            case 0x3E: "&gt;"
+            case 0x22: "&quot;"
+            default: nil
+            }
+        }
     }
 }

@@ -157,7 +157,7 @@ enum RenderContext {
     /// `yyyy-MM-dd`, `HH:mm` or `yyyy-MM-dd HH:mm` in `zone`, without a formatter object.
     static func format(_ date: Date, _ zone: TimeZone, _ pattern: String) -> String {
         let f = Timestamp.fields(date, in: zone)
-        let day = Timestamp.day(f.year, f.month, f.day), time = String(format: "%02d:%02d", f.hour, f.minute)
+        let day = Timestamp.day(f.year, f.month, f.day), time = (f.hour < 10 ? "0" : "") + String(f.hour) + (f.minute < 10 ? ":0" : ":") + String(f.minute)
         switch pattern {
         case "HH:mm": return time
         case "yyyy-MM-dd HH:mm": return day + " " + time
@@ -167,16 +167,14 @@ enum RenderContext {
 
     /// Support hours from `support.*`, converted to the buyer's zone on the mail's day.
     static func supportHours(_ configuration: Configuration, zone: TimeZone, on date: Date) -> String {
-        let supportZone = TimeZone(identifier: configuration["support.time_zone"]) ?? TimeZone(identifier: "UTC")!
+        let supportZone = TimeZoneID(unchecked: configuration["support.time_zone"]).timeZone
         let day = Timestamp.fields(date, in: supportZone)
         func local(_ key: String) -> String {
             let minutes = Configuration.minutes(configuration[key]) ?? 0
-            return format(MarketCalendar.instant(year: day.year, month: day.month, day: day.day, minutes: minutes, zone: supportZone), zone, "HH:mm")
+            return format(Timestamp.instant(year: day.year, month: day.month, day: day.day, minutes: minutes, zone: supportZone), zone, "HH:mm")
         }
         return "\(local("support.hours_start"))–\(local("support.hours_end")) (\(zone.identifier))"
     }
 
-    static func percent(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
+    static func percent(_ text: String) -> String { MIME.percent(text) }
 }

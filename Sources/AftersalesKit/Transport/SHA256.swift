@@ -13,7 +13,7 @@ public enum SHA256 {
 
     /// The digest as 64 lowercase hex digits.
     public static func hex(_ data: Data) -> String {
-        digest(data).map { String(format: "%02x", $0) }.joined()
+        String(decoding: digest(data).flatMap { [MIME.hexLower[Int($0 >> 4)], MIME.hexLower[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     public static func digest(_ data: Data) -> [UInt8] {

@@ -1,0 +1,286 @@
+import Foundation
+
+/// A Mustache template compiled once into a tree, rendered and checked in one pass.
+///
+/// Why not render with swift-mustache itself: it looks every name up through dynamic protocol
+/// casts and splits dotted names on every lookup, which made it most of the cost of a mail
+/// (see README, Performance). swift-mustache still parses every template when it is loaded
+/// (its errors name line and column), and the tests render every template of every locale
+/// with both and require the same bytes. This tree follows swift-mustache's parser rule for
+/// rule (standalone lines, partial indentation) for the subset aftersales supports: variables,
+/// sections, inverted sections, partials and comments. Templates that use anything else
+/// (set delimiters, blocks, dynamic partials, transforms, pragmas) are refused when loaded.
+struct CompiledTemplate: Sendable {
+    /// A dotted name, split once.
+    struct Path: Sendable {
+        let name: String
+        let parts: [String]
+        init(_ name: String) {
+            self.name = name
+            parts = name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+
+    indirect enum Node: Sendable {
+        case text(String)
+        case variable(Path, escaped: Bool)
+        case section(Path, inverted: Bool, [Node])
+        case partial(String, indentation: String?)
+    }
+
+    let nodes: [Node]
+
+    /// Compiles `text`; throws a message naming what is not supported.
+    init(_ text: String) throws(CompileError) {
+        var cursor = Cursor(Array(text))
+        nodes = try Self.parse(&cursor, section: nil, newLine: true)
+    }
+
+    struct CompileError: Error, Sendable { var message: String }
+
+    // MARK: Parsing (swift-mustache's Template+Parser, restricted to the supported tags)
+
+    struct Cursor {
+        let chars: [Character]
+        var i = 0
+        init(_ chars: [Character]) { self.chars = chars }
+        var atEnd: Bool { i == chars.count }
+        var current: Character { atEnd ? "\0" : chars[i] }
+        mutating func read(while predicate: (Character) -> Bool) -> String {
+            let start = i
+            while i < chars.count, predicate(chars[i]) { i += 1 }
+            return String(chars[start..<i])
+        }
+        /// Text up to a newline (not consumed) or the opening `{{` (consumed).
+        mutating func readText() -> String {
+            var text = ""
+            while i < chars.count {
+                let c = chars[i]
+                if c == "\n" || c == "\r\n" { break }
+                if c == "{", i + 1 < chars.count, chars[i + 1] == "{" { i += 2; break }
+                text.append(c)
+                i += 1
+            }
+            return text
+        }
+        /// Only spaces or tabs up to the end of the line: consumes them and the newline.
+        mutating func lineFinished() -> Bool {
+            if atEnd { return true }
+            var j = i
+            while j < chars.count, chars[j] == " " || chars[j] == "\t" { j += 1 }
+            if j < chars.count, chars[j].isNewline { i = j + 1; return true }
+            return false
+        }
+    }
+
+    static let nameCharacters = Set<Character>("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_?*")
+
+    static func name(_ cursor: inout Cursor, partial: Bool = false) throws(CompileError) -> String {
+        _ = cursor.read { $0.isWhitespace }
+        let name = cursor.read { nameCharacters.contains($0) || (partial && $0 == "/") }
+        _ = cursor.read { $0.isWhitespace }
+        guard cursor.current == "}", cursor.i + 1 < cursor.chars.count, cursor.chars[cursor.i + 1] == "}" else {
+            throw CompileError(message: "tag \"\(name)\" is not closed with }} (transforms and other names are not supported)")
+        }
+        cursor.i += 2
+        guard !name.isEmpty, !name.contains("*") else {
+            throw CompileError(message: "tag name \"\(name)\" is not supported")
+        }
+        return name
+    }
+
+    static func parse(_ cursor: inout Cursor, section: String?, newLine startsOnNewLine: Bool) throws(CompileError) -> [Node] {
+        var nodes: [Node] = []
+        var newLine = startsOnNewLine
+        var whiteSpaceBefore = ""
+        while !cursor.atEnd {
+            if newLine { whiteSpaceBefore = cursor.read { $0 == " " || $0 == "\t" } }
+            let text = cursor.readText()
+            if cursor.current == "\n" || cursor.current == "\r\n" {
+                nodes.append(.text(whiteSpaceBefore + text + String(cursor.current)))
+                newLine = true
+                cursor.i += 1
+                continue
+            }
+            if !text.isEmpty {
+                nodes.append(.text(whiteSpaceBefore + text))
+                whiteSpaceBefore = ""
+                newLine = false
+            }
+            if cursor.atEnd { break }
+            func flushWhiteSpace() {
+                if !whiteSpaceBefore.isEmpty { nodes.append(.text(whiteSpaceBefore)); whiteSpaceBefore = "" }
+            }
+            var setNewLine = false
+            switch cursor.current {
+            case "#", "^":
+                let inverted = cursor.current == "^"
+                cursor.i += 1
+                let name = try name(&cursor)
+                if newLine && cursor.lineFinished() { setNewLine = true } else { flushWhiteSpace() }
+                let body = try parse(&cursor, section: name, newLine: setNewLine)
+                nodes.append(.section(Path(name), inverted: inverted, body))
+            case "/":
+                cursor.i += 1
+                let name = try name(&cursor)
+                guard name == section else {
+                    throw CompileError(message: section.map { "section \"\($0)\" is closed by \"\(name)\"" } ?? "\"\(name)\" closes no open section")
+                }
+                if !(newLine && cursor.lineFinished()) { flushWhiteSpace() }
+                return nodes
+            case "!":
+                while !cursor.atEnd, !(cursor.current == "}" && cursor.i + 1 < cursor.chars.count && cursor.chars[cursor.i + 1] == "}") { cursor.i += 1 }
+                guard !cursor.atEnd else { throw CompileError(message: "a comment is not closed with }}") }
+                cursor.i += 2
+                setNewLine = newLine && cursor.lineFinished()
+            case "{":
+                flushWhiteSpace()
+                cursor.i += 1
+                let name = try name(&cursor)
+                guard cursor.current == "}" else { throw CompileError(message: "{{{\(name)}} is not closed with }}}") }
+                cursor.i += 1
+                nodes.append(.variable(Path(name), escaped: false))
+            case "&":
+                flushWhiteSpace()
+                cursor.i += 1
+                nodes.append(.variable(Path(try name(&cursor)), escaped: false))
+            case ">":
+                cursor.i += 1
+                _ = cursor.read { $0.isWhitespace }
+                guard cursor.current != "*" else { throw CompileError(message: "dynamic partials are not supported") }
+                let name = try name(&cursor, partial: true)
+                let indentation = whiteSpaceBefore
+                flushWhiteSpace()
+                if newLine && cursor.lineFinished() {
+                    setNewLine = true
+                    nodes.append(.partial(name, indentation: indentation))
+                } else {
+                    nodes.append(.partial(name, indentation: nil))
+                }
+            case "<", "$", "=", "%":
+                throw CompileError(message: "{{\(cursor.current) tags (blocks, inheritance, set delimiters, pragmas) are not supported")
+            default:
+                flushWhiteSpace()
+                nodes.append(.variable(Path(try name(&cursor)), escaped: true))
+            }
+            newLine = setNewLine
+        }
+        if let section { throw CompileError(message: "section \"\(section)\" is not closed") }
+        return nodes
+    }
+
+    // MARK: Rendering
+
+    /// Renders with `context`; partials come from `partials`. Every name the rendered parts use
+    /// and the context lacks is appended to `missing`.
+    func render(_ context: [String: Any], partials: [String: CompiledTemplate], missing: inout [String]) -> String {
+        var output = ""
+        output.reserveCapacity(2048)
+        var renderer = Renderer(partials: partials, stack: [context], missing: [], depth: 0)
+        renderer.render(nodes, indentation: nil, into: &output)
+        missing = renderer.missing
+        return output
+    }
+
+    struct Renderer {
+        let partials: [String: CompiledTemplate]
+        var stack: [Any]
+        var missing: [String]
+        var depth: Int
+
+        /// Looks `path` up as Mustache does: the first part anywhere up the stack, the rest inside it.
+        func lookup(_ path: Path) -> Any? {
+            guard let first = path.parts.first else { return stack.last }
+            for frame in stack.reversed() {
+                guard let dict = frame as? [String: Any], let found = dict[first] else { continue }
+                var value = found
+                for part in path.parts.dropFirst() {
+                    guard let d = value as? [String: Any], let next = d[part] else { return nil }
+                    value = next
+                }
+                return value
+            }
+            return nil
+        }
+
+        mutating func render(_ nodes: [Node], indentation: String?, into output: inout String) {
+            guard let indentation, !indentation.isEmpty else {
+                for node in nodes { render(node, indentation: indentation, into: &output) }
+                return
+            }
+            // As swift-mustache: inside an indented partial, each piece that starts a line gets the indentation.
+            var local = ""
+            for node in nodes {
+                var piece = ""
+                render(node, indentation: indentation, into: &piece)
+                if !piece.isEmpty, local.last == "\n" { local += indentation }
+                local += piece
+            }
+            output += local
+        }
+
+        mutating func render(_ node: Node, indentation: String?, into output: inout String) {
+            switch node {
+            case .text(let text):
+                output += text
+            case .variable(let path, let escaped):
+                guard let value = lookup(path) else { missing.append(path.name); return }
+                let text: String
+                switch value {
+                case let s as String: text = s
+                case let i as Int: text = String(i)
+                case let b as Bool: text = b ? "true" : "false"
+                default: text = String(describing: value)
+                }
+                output += escaped ? Self.escapeHTML(text) : text
+            case .section(let path, let inverted, let body):
+                let value = lookup(path)
+                if value == nil { missing.append(path.name) }
+                let renders: Bool
+                var pushed: Any?
+                switch value {
+                case let list as [Any]:
+                    if inverted {
+                        renders = list.isEmpty
+                        pushed = list
+                    } else {
+                        for element in list {
+                            stack.append(element)
+                            render(body, indentation: indentation, into: &output)
+                            stack.removeLast()
+                        }
+                        return
+                    }
+                case let flag as Bool: renders = flag != inverted
+                case .some(let v): renders = !inverted; pushed = v
+                case .none: renders = inverted
+                }
+                guard renders else { return }
+                if let pushed { stack.append(pushed) }
+                render(body, indentation: indentation, into: &output)
+                if pushed != nil { stack.removeLast() }
+            case .partial(let name, let indented):
+                guard let partial = partials[name] else { missing.append("partial \(name)"); return }
+                guard depth < 50 else { missing.append("partial \(name) (nested too deep)"); return }
+                depth += 1
+                let combined = indented.map { (indentation ?? "") + $0 } ?? indentation
+                render(partial.nodes, indentation: combined, into: &output)
+                depth -= 1
+            }
+        }
+
+        /// swift-mustache's HTML escaping: & < > " '.
+        static func escapeHTML(_ text: String) -> String {
+            MIME.escaping(text) { byte in
+                switch byte {
+                case 0x26: "&amp;"
+                case 0x3C: "&lt;"
+                case 0x3E: "&gt;"
+                case 0x22: "&quot;"
+                case 0x27: "&#39;"
+                default: nil
+                }
+            }
+        }
+    }
+}
