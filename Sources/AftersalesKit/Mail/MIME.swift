@@ -56,8 +56,13 @@ public enum MIME {
     public static func mailbox(name: String?, address: String) -> String {
         let addr = asciiAddress(address)
         guard let raw = name.map(singleLine), !raw.isEmpty else { return "<\(addr)>" }
-        if raw.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) {
-            let atext = raw.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || " !#$%&'*+-/=?^_`{|}~".unicodeScalars.contains($0) }
+        if raw.utf8.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }) {
+            let atext = raw.utf8.allSatisfy { byte in
+                switch byte {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+                default: " !#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+                }
+            }
             let phrase = atext ? raw : "\"" + escaping(raw) { $0 == 0x5C ? "\\\\" : $0 == 0x22 ? "\\\"" : nil } + "\""
             return "\(phrase) <\(addr)>"
         }
@@ -93,7 +98,21 @@ public enum MIME {
 
     /// The text on one line: CRLF, CR and LF each become one space; trimmed.
     static func singleLine(_ text: String) -> String {
-        escaping(text.replacing("\r\n", with: " ")) { $0 == 0x0D || $0 == 0x0A ? " " : nil }.trimmingCharacters(in: .whitespaces)
+        let utf8 = text.utf8
+        let clean = !utf8.contains { $0 == 0x0D || $0 == 0x0A }
+        if clean, let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
+           !first.properties.isWhitespace, !last.properties.isWhitespace {
+            return text
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte == 0x0A, previous == 0x0D { previous = byte; continue }
+            out.append(byte == 0x0D || byte == 0x0A ? 0x20 : byte)
+            previous = byte
+        }
+        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespaces)
     }
 
     /// `text` with each ASCII byte for which `replacement` returns a string replaced by it; the text
@@ -126,6 +145,7 @@ public enum MIME {
 
     /// The address with an internationalized domain in IDNA punycode (`xn--`).
     public static func asciiAddress(_ address: String) -> String {
+        if address.utf8.allSatisfy({ $0 < 0x80 }) { return address }
         guard let at = address.lastIndex(of: "@") else { return address }
         let local = address[..<at]
         let domain = address[address.index(after: at)...]
@@ -138,38 +158,50 @@ public enum MIME {
     /// Quoted-printable (RFC 2045) of UTF-8 text with CRLF line breaks; lines at most 76 characters.
     /// Works on bytes: it runs for every body of every message.
     public static func quotedPrintable(_ text: String) -> String {
-        let hex = hexUpper
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count * 2)
-        var lineLength = 0
-        let bytes = Array(text.utf8)
-        var i = 0
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte == 13 || byte == 10 {
-                // CRLF, CR or LF: one hard line break.
-                if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
-                out += [13, 10]
-                lineLength = 0
-                i += 1
-                continue
-            }
-            let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
-            let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
-            let width = literal ? 1 : 3
-            if lineLength + width > 75 {
-                out += [61, 13, 10]
-                lineLength = 0
-            }
-            if literal {
-                out.append(byte)
-            } else {
-                out += [61, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            }
-            lineLength += width
-            i += 1
-        }
+        quotedPrintable(text, into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Quoted-printable of `text` appended to `out`.
+    static func quotedPrintable(_ text: String, into out: inout [UInt8]) {
+        let hex = hexUpper
+        out.reserveCapacity(out.count + text.utf8.count * 2)
+        var lineLength = 0
+        var text = text
+        text.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte == 13 || byte == 10 {
+                    // CRLF, CR or LF: one hard line break.
+                    if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
+                    out.append(13)
+                    out.append(10)
+                    lineLength = 0
+                    i += 1
+                    continue
+                }
+                let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
+                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
+                let width = literal ? 1 : 3
+                if lineLength + width > 75 {
+                    out.append(61)
+                    out.append(13)
+                    out.append(10)
+                    lineLength = 0
+                }
+                if literal {
+                    out.append(byte)
+                } else {
+                    out.append(61)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 15)])
+                }
+                lineLength += width
+                i += 1
+            }
+        }
     }
 
     /// Base64 in lines of 76 characters.

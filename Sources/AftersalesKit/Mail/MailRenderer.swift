@@ -65,10 +65,14 @@ public struct MailRenderer: Sendable {
     public let configuration: Configuration
     public let generators: MessageGenerators
 
+    /// The domain of Message-IDs and thread ids, in ASCII.
+    let domain: String
+
     public init(templates: TemplateStore, configuration: Configuration, generators: MessageGenerators = .standard) {
         self.templates = templates
         self.configuration = configuration
         self.generators = generators
+        domain = MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost"
     }
 
     static let bilingualRules: Set<String> = ["complaint-ack", "complaint-solution", "satisfaction-check"]
@@ -119,7 +123,6 @@ public struct MailRenderer: Sendable {
 
     public func messageID(_ key: String) -> String { generators.messageID(key, domain) }
 
-    var domain: String { MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost" }
 
     static func direction(_ locale: String) -> String {
         ["ar", "he", "fa", "ur"].contains(String(locale.split(separator: "-")[0])) ? "rtl" : "ltr"
@@ -183,16 +186,19 @@ public struct MailRenderer: Sendable {
         let dir = Self.direction(locale)
         let document = "<!DOCTYPE html>\n<html lang=\"\(locale)\" dir=\"\(dir)\">\n<head>\n<meta charset=\"utf-8\">\n<title>\(escapeHTML(subject))</title>\n</head>\n"
             + "<body>\n<div dir=\"\(dir)\" style=\"font-family: Arial, sans-serif; line-height: 1.5;\">\n\(html)\n</div>\n</body>\n</html>\n"
-        var body = "--\(alternative)\(crlf)Content-Type: text/plain; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)"
-            + MIME.quotedPrintable(text) + crlf
-            + "--\(alternative)\(crlf)Content-Type: text/html; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)"
-            + MIME.quotedPrintable(document) + crlf + "--\(alternative)--\(crlf)"
+        var body: [UInt8] = []
+        body.reserveCapacity(text.utf8.count + document.utf8.count * 2 + 1024)
+        body += "--\(alternative)\(crlf)Content-Type: text/plain; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)".utf8
+        MIME.quotedPrintable(text, into: &body)
+        body += "\(crlf)--\(alternative)\(crlf)Content-Type: text/html; charset=utf-8\(crlf)Content-Transfer-Encoding: quoted-printable\(crlf)\(crlf)".utf8
+        MIME.quotedPrintable(document, into: &body)
+        body += "\(crlf)--\(alternative)--\(crlf)".utf8
         if attachments.isEmpty {
             headers.append("Content-Type: multipart/alternative;\(crlf) boundary=\"\(alternative)\"")
         } else {
             let mixed = generators.boundary(request.key, 0)
             headers.append("Content-Type: multipart/mixed;\(crlf) boundary=\"\(mixed)\"")
-            var parts = "--\(mixed)\(crlf)Content-Type: multipart/alternative;\(crlf) boundary=\"\(alternative)\"\(crlf)\(crlf)" + body
+            var parts = Array("--\(mixed)\(crlf)Content-Type: multipart/alternative;\(crlf) boundary=\"\(alternative)\"\(crlf)\(crlf)".utf8) + body
             for file in attachments {
                 let data = (try? Data(contentsOf: file)) ?? Data()
                 let name = file.lastPathComponent
@@ -200,12 +206,14 @@ public struct MailRenderer: Sendable {
                     ?? "application/octet-stream"
                 let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0 != "\\" }
                 let parameter = ascii ? "filename=\"\(name)\"" : "filename*=UTF-8''\(RenderContext.percent(name))"
-                parts += "--\(mixed)\(crlf)Content-Type: \(type)\(crlf)Content-Disposition: attachment;\(crlf) \(parameter)\(crlf)"
-                    + "Content-Transfer-Encoding: base64\(crlf)\(crlf)" + MIME.base64Lines(data) + crlf
+                parts += ("--\(mixed)\(crlf)Content-Type: \(type)\(crlf)Content-Disposition: attachment;\(crlf) \(parameter)\(crlf)"
+                    + "Content-Transfer-Encoding: base64\(crlf)\(crlf)" + MIME.base64Lines(data) + crlf).utf8
             }
-            body = parts + "--\(mixed)--\(crlf)"
+            body = parts + "--\(mixed)--\(crlf)".utf8
         }
-        return Data((headers.joined(separator: crlf) + crlf + crlf + body).utf8)
+        var message = Array((headers.joined(separator: crlf) + crlf + crlf).utf8)
+        message += body
+        return Data(message)
     }
 
     func escapeHTML(_ text: String) -> String {
