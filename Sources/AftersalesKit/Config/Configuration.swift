@@ -59,6 +59,7 @@ public struct Configuration: Sendable, Equatable {
         Key(name: "smtp.timeout", defaultValue: "60", help: "Seconds one message may take.", kind: .integer),
         Key(name: "smtp.connections", defaultValue: "1", help: "Parallel SMTP connections.", kind: .integer),
         Key(name: "send.per_minute", defaultValue: "0", help: "At most this many messages a minute (0: no limit).", kind: .integer),
+        Key(name: "send.batch", defaultValue: "50", help: "Mails rendered and claimed per transaction while sending (1: each alone). A killed run leaves at most about twice this many mails in doubt.", kind: .integer),
         Key(name: "send.per_run", defaultValue: "0", help: "At most this many messages a run (0: no limit).", kind: .integer),
     ]
 
@@ -156,6 +157,7 @@ public struct Configuration: Sendable, Equatable {
         case "smtp.tls": guard ["starttls", "tls", "none"].contains(value) else { throw bad("starttls, tls or none") }
         case "smtp.url":
             guard value.hasPrefix("smtp://") || value.hasPrefix("smtps://") else { throw bad("smtp://host:port or smtps://host:port") }
+        case "send.batch": guard (1...1000).contains(Int(value) ?? 0) else { throw bad("1 to 1000 mails") }
         case "smtp.connections": guard (1...64).contains(Int(value) ?? 0) else { throw bad("1 to 64 connections") }
         case "holidays.extra":
             for day in value.split(separator: ",") {

@@ -72,25 +72,60 @@ final class RunLock {
     }
 }
 
-/// A queue of keys and the summary, shared by the sending workers.
-final class SendWork: @unchecked Sendable {
-    private let lock = NSLock()
-    private var keys: [String]
-    private(set) var summary: RunSummary
-    private var stopped = false
+/// The line between the thread that prepares, claims and records (one transaction per batch)
+/// and the threads that hold the SMTP connections: claimed mail goes one way, outcomes the other.
+final class SendLine: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queue: [ClaimedMail] = []
+    private var head = 0
+    private var outcomes: [(DeliveryOutcome, ClaimedMail)] = []
+    private var releases: [ClaimedMail] = []
+    private var closed = false
+    private var running: Int
+    private(set) var stoppedBy: String?
     private var nextStart = ContinuousClock.now
     let interval: Duration?
 
-    init(keys: [String], summary: RunSummary, perMinute: Int) {
-        self.keys = keys.reversed()
-        self.summary = summary
+    init(connections: Int, perMinute: Int) {
+        running = connections
         interval = perMinute > 0 ? .milliseconds(60_000 / perMinute) : nil
     }
 
-    /// The next key, waiting for the rate limit; nil when done or stopped.
-    func next() -> String? {
-        lock.lock()
-        guard !stopped, let key = keys.popLast() else { lock.unlock(); return nil }
+    /// Mails claimed and not yet taken by a connection.
+    var waiting: Int { condition.withLock { queue.count - head } }
+
+    /// True once stopped, or closed with nothing left, and every connection has finished.
+    var finished: Bool { condition.withLock { running == 0 } }
+
+    func enqueue(_ mails: [ClaimedMail]) {
+        condition.withLock {
+            if stoppedBy != nil { releases += mails } else { queue += mails }
+            condition.broadcast()
+        }
+    }
+
+    /// No more mail will be enqueued.
+    func close() { condition.withLock { closed = true; condition.broadcast() } }
+
+    /// Stops the run: connections take nothing more; what is queued will be put back.
+    func stop(_ reason: String) {
+        condition.withLock {
+            if stoppedBy == nil { stoppedBy = reason }
+            releases += queue[head...]
+            queue = []
+            head = 0
+            condition.broadcast()
+        }
+    }
+
+    /// The next mail for a connection, waiting for the rate limit; nil when the run is over.
+    func next() -> ClaimedMail? {
+        condition.lock()
+        while stoppedBy == nil, head == queue.count, !closed { condition.wait() }
+        guard stoppedBy == nil, head < queue.count else { condition.unlock(); return nil }
+        let mail = queue[head]
+        head += 1
+        if head > 1024 { queue.removeFirst(head); head = 0 }
         var wait: Duration = .zero
         if let interval {
             let now = ContinuousClock.now
@@ -98,22 +133,38 @@ final class SendWork: @unchecked Sendable {
             nextStart = start + interval
             wait = start - now
         }
-        lock.unlock()
+        condition.broadcast()
+        condition.unlock()
         if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
-        return key
+        return mail
     }
 
-    func update(_ body: (inout RunSummary) -> Void) {
-        lock.lock()
-        body(&summary)
-        lock.unlock()
+    /// A connection finished a mail.
+    func done(_ outcome: DeliveryOutcome, _ mail: ClaimedMail) {
+        condition.withLock { outcomes.append((outcome, mail)); condition.broadcast() }
     }
 
-    func stop(_ reason: String) {
-        lock.lock()
-        stopped = true
-        if summary.stoppedBy == nil { summary.stoppedBy = reason }
-        lock.unlock()
+    /// A connection put a mail back untried.
+    func putBack(_ mail: ClaimedMail) {
+        condition.withLock { releases.append(mail); condition.broadcast() }
+    }
+
+    /// A connection has ended.
+    func leave() { condition.withLock { running -= 1; condition.broadcast() } }
+
+    /// What the connections reported since the last call.
+    func collect() -> (outcomes: [(DeliveryOutcome, ClaimedMail)], releases: [ClaimedMail]) {
+        condition.withLock {
+            defer { outcomes = []; releases = [] }
+            return (outcomes, releases)
+        }
+    }
+
+    /// Waits until a connection reports, takes a mail or ends (or `timeout` passes).
+    func waitForChange(timeout: Double) {
+        condition.withLock {
+            if outcomes.isEmpty, releases.isEmpty { _ = condition.wait(until: Date(timeIntervalSinceNow: timeout)) }
+        }
     }
 }
 
@@ -189,6 +240,9 @@ extension Workspace {
         return try deliver(keys, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
     }
 
+    /// Sends `keys` over `smtp.connections` connections. This thread prepares (renders) and claims
+    /// mail in batches of `send.batch`, one transaction each, staying at most two batches ahead of
+    /// the connections, and records their outcomes in the same transactions.
     func deliver(_ keys: [String], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
         if keys.isEmpty {
             var result = summary
@@ -197,129 +251,167 @@ extension Workspace {
         }
         let renderer = try renderer(generators: generators)
         let suppressed = try store.suppressions()
-        let work = SendWork(keys: keys, summary: summary, perMinute: configuration.integer("send.per_minute"))
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
+        let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let failure = SendFailure()
+        let from = configuration["company.email"]
+        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"))
         // One thread per connection (not concurrentPerform, which stops at the number of cores:
         // the connections wait on the network, not the CPU).
-        let group = DispatchGroup()
         for _ in 0..<connections {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
+            Thread {
+                defer { line.leave() }
                 let session = transport.openSession()
                 defer { session.close() }
-                while let key = work.next() {
-                    do throws(AftersalesError) {
-                        try deliverOne(key, session: session, renderer: renderer, suppressed: suppressed, work: work, runID: runID, notDue: notDue)
-                    } catch {
-                        failure.set(error)
-                        work.stop(error.description)
+                while let mail = line.next() {
+                    switch Self.attempt(mail, session: session, from: from, suppressed: suppressed) {
+                    case .outcome(let outcome): line.done(outcome, mail)
+                    case .outcomeThenStop(let outcome, let reason): line.done(outcome, mail); line.stop(reason)
+                    case .putBack(let reason): line.putBack(mail); line.stop(reason)
                     }
                 }
-            }
-            thread.start()
+            }.start()
         }
-        group.wait()
-        if let error = failure.error { throw error }
-        var result = work.summary
+        var result = summary
+        var remaining = keys[...]
+        var failure: AftersalesError?
+        var pending = SendStep()
+        var lastCommit = ContinuousClock.now
+        while true {
+            var closeAfterCommit = false
+            if failure == nil, line.stoppedBy == nil, !remaining.isEmpty, line.waiting < batchSize {
+                let batch = Array(remaining.prefix(batchSize))
+                remaining = remaining.dropFirst(batchSize)
+                do throws(AftersalesError) {
+                    let prepared = try prepare(batch, renderer: renderer, notDue: notDue)
+                    pending.claims = prepared.mails
+                    pending.cancellations = prepared.stale
+                    result.skipped += prepared.skipped
+                    closeAfterCommit = remaining.isEmpty
+                } catch {
+                    failure = error
+                    line.stop(error.description)
+                    line.close()
+                }
+            }
+            let reported = line.collect()
+            pending.outcomes += reported.outcomes
+            pending.releases += reported.releases
+            let finished = line.finished
+            // Outcomes wait for the next claim (group commit) unless there are many, the run is
+            // ending, or a quarter of a second has passed: a crash leaves unrecorded mail in doubt, never resent.
+            let due = !pending.claims.isEmpty || !pending.cancellations.isEmpty || !pending.releases.isEmpty || finished
+                || pending.outcomes.count >= batchSize || ContinuousClock.now - lastCommit > .milliseconds(250)
+            if pending.isEmpty || !due {
+                if finished { break }
+                if closeAfterCommit { line.close() }
+                line.waitForChange(timeout: 0.05)
+                continue
+            }
+            do throws(AftersalesError) {
+                let (recorded, claimed) = try store.sendStep(pending, runID: runID, now: now)
+                lastCommit = ContinuousClock.now
+                for status in recorded {
+                    switch status {
+                    case .sent: result.sent += 1
+                    case .retry: result.retried += 1
+                    case .failed: result.failed += 1
+                    case .inDoubt: result.inDoubt += 1
+                    default: break
+                    }
+                }
+                result.cancelled += pending.cancellations.count
+                result.skipped += claimed.filter { $0 == nil }.count
+                line.enqueue(claimed.compactMap { $0 })
+            } catch {
+                // What this step would have recorded stays `sending`: the next run settles it as in doubt.
+                failure = failure ?? error
+                line.stop(error.description)
+                line.close()
+            }
+            pending = SendStep()
+            if closeAfterCommit { line.close() }
+        }
+        if let failure { throw failure }
+        result.stoppedBy = result.stoppedBy ?? line.stoppedBy
         result.waitingForRetry = try store.outbox(status: .retry).count
         logger.info("run finished", metadata: ["sent": "\(result.sent)", "retried": "\(result.retried)", "failed": "\(result.failed)",
                                                "inDoubt": "\(result.inDoubt)", "transport": "\(transport.name)"])
         return result
     }
 
-    private func deliverOne(_ key: String, session: any TransportSession, renderer: MailRenderer, suppressed: [String: String],
-                            work: SendWork, runID: String, notDue: Bool) throws(AftersalesError) {
-        let entry = try store.outboxEntry(key: key)
-        guard entry.status == .planned || entry.status == .retry else { work.update { $0.skipped += 1 }; return }
-        if let staleAt = entry.staleAt, now > staleAt, !notDue {
-            try store.cancelStale(key: key, reason: "stale: due \(Timestamp.utc(entry.due)), no longer worth sending after \(Timestamp.utc(staleAt))", now: now)
-            work.update { $0.cancelled += 1 }
-            return
+    /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
+    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool) throws(AftersalesError)
+        -> (mails: [PreparedMail], stale: [(key: String, reason: String)], skipped: Int) {
+        let (entries, facts) = try store.sendingFacts(keys: keys)
+        var mails: [PreparedMail] = []
+        var stale: [(key: String, reason: String)] = []
+        var skipped = 0
+        for key in keys {
+            guard let entry = entries[key], entry.status == .planned || entry.status == .retry else { skipped += 1; continue }
+            if let staleAt = entry.staleAt, now > staleAt, !notDue {
+                stale.append((key, "stale: due \(Timestamp.utc(entry.due)), no longer worth sending after \(Timestamp.utc(staleAt))"))
+                continue
+            }
+            guard let customer = facts[entry.customerID] else { throw .notFound(entity: "customer", id: entry.customerID) }
+            let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
+            mails.append(PreparedMail(key: key, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID))
         }
-        guard let facts = try store.read({ db in try AftersalesStore.customerFacts(db, entry.customerID) }) else {
-            throw .notFound(entity: "customer", id: entry.customerID)
-        }
-        let rendered = try renderer.render(MailRequest(entry), facts: facts, now: now)
-        guard let claimed = try store.claim(key: key, bytes: rendered.bytes, messageID: rendered.messageID, runID: runID, now: now) else {
-            work.update { $0.skipped += 1 }
-            return
-        }
-        let from = configuration["company.email"]
+        return (mails, stale, skipped)
+    }
+
+    /// What a connection did with a mail.
+    enum Attempt {
+        case outcome(DeliveryOutcome)
+        /// The Cc's connection failed after the To had it: record, then stop the run.
+        case outcomeThenStop(DeliveryOutcome, String)
+        /// The connection failed before anyone had it: put it back untried and stop the run.
+        case putBack(String)
+    }
+
+    /// Delivers one claimed mail: the To first; the Cc only once the To has it, each in its own transaction.
+    static func attempt(_ mail: ClaimedMail, session: any TransportSession, from: String, suppressed: [String: String]) -> Attempt {
+        let entry = mail.entry
         var refused: [String: String] = [:]
         var accepted: String?
-        // The To first; the Cc only once the To has it, each in its own transaction.
         for recipient in entry.toAddresses {
             if let why = suppressed[recipient.lowercased()] {
                 refused[recipient] = "suppressed: \(why)"
                 continue
             }
-            switch session.deliver(from: from, recipient: recipient, message: claimed.bytes, key: key) {
+            switch session.deliver(from: from, recipient: recipient, message: mail.bytes, key: entry.key) {
             case .accepted(let reply): accepted = accepted ?? reply
             case .permanent(let reply, _): refused[recipient] = reply
             case .transient(let reply):
-                if accepted == nil { try finish(.transient(reply: reply), claimed, work); return }
+                if accepted == nil { return .outcome(.transient(reply: reply)) }
                 refused[recipient] = reply
             case .unknown(let reason):
-                if accepted == nil { try finish(.unknown(reason: reason), claimed, work); return }
+                if accepted == nil { return .outcome(.unknown(reason: reason)) }
                 refused[recipient] = "in doubt: \(reason)"
             case .connectionFailed(let reason):
-                if accepted == nil {
-                    try store.release(claimed, now: now)
-                    work.stop(reason)
-                    return
-                }
+                if accepted == nil { return .putBack(reason) }
                 refused[recipient] = "not delivered: \(reason)"
             }
         }
         guard let reply = accepted else {
-            try finish(.permanent(reply: refused.values.sorted().joined(separator: "; "), refused: refused), claimed, work)
-            return
+            return .outcome(.permanent(reply: refused.values.sorted().joined(separator: "; "), refused: refused))
         }
         for recipient in entry.ccAddresses {
             if let why = suppressed[recipient.lowercased()] { refused[recipient] = "suppressed: \(why)"; continue }
-            switch session.deliver(from: from, recipient: recipient, message: claimed.bytes, key: key) {
+            switch session.deliver(from: from, recipient: recipient, message: mail.bytes, key: entry.key) {
             case .accepted: break
             case .permanent(let r, _), .transient(let r): refused[recipient] = r
             case .unknown(let r): refused[recipient] = "in doubt: \(r)"
             case .connectionFailed(let r):
                 refused[recipient] = "not delivered: \(r)"
-                try finish(.accepted(reply: reply, refused: refused), claimed, work)
-                work.stop(r)
-                return
+                return .outcomeThenStop(.accepted(reply: reply, refused: refused), r)
             }
         }
-        try finish(.accepted(reply: reply, refused: refused), claimed, work)
-    }
-
-    private func finish(_ outcome: DeliveryOutcome, _ claimed: ClaimedMail, _ work: SendWork) throws(AftersalesError) {
-        let status = try store.record(outcome, for: claimed, now: now)
-        work.update { s in
-            switch status {
-            case .sent: s.sent += 1
-            case .retry: s.retried += 1
-            case .failed: s.failed += 1
-            case .inDoubt: s.inDoubt += 1
-            default: break
-            }
-        }
+        return .outcome(.accepted(reply: reply, refused: refused))
     }
 
     /// Applies an ops action to an outbox entry.
     public func outboxAction(_ action: OutboxMachine.Action, key: String) throws(AftersalesError) -> OutboxEntry {
         try store.apply(action, key: key, now: now)
-    }
-}
-
-/// The first error a sending worker hit.
-final class SendFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var error: AftersalesError?
-    func set(_ error: AftersalesError) {
-        lock.lock()
-        if self.error == nil { self.error = error }
-        lock.unlock()
     }
 }

@@ -3,6 +3,24 @@ import AftersalesPlanning
 import Foundation
 import GRDB
 
+/// A rendered mail ready to be claimed: the exact bytes, their SHA-256 and the Message-ID.
+public struct PreparedMail: Sendable {
+    public var key: String
+    public var bytes: Data
+    public var sha256: String
+    public var messageID: String
+}
+
+/// What one send step writes (see ``AftersalesStore/sendStep(_:runID:now:)``).
+public struct SendStep: Sendable {
+    public var outcomes: [(DeliveryOutcome, ClaimedMail)] = []
+    public var releases: [ClaimedMail] = []
+    public var cancellations: [(key: String, reason: String)] = []
+    public var claims: [PreparedMail] = []
+
+    public var isEmpty: Bool { outcomes.isEmpty && releases.isEmpty && cancellations.isEmpty && claims.isEmpty }
+}
+
 /// A claimed mail: its entry and the exact bytes archived for it.
 public struct ClaimedMail: Sendable {
     public var entry: OutboxEntry
@@ -36,54 +54,75 @@ extension AftersalesStore {
         }
     }
 
-    /// Claims a mail for sending: only one process can move it from planned or retry to `sending`. The bytes are archived with their hash and
-    /// Message-ID in the same transaction. Returns nil when someone else got it first.
-    public func claim(key: String, bytes: Data, messageID: String, runID: String, now: Date) throws(AftersalesError) -> ClaimedMail? {
+    /// One durable step of sending, in one transaction (one fsync): the outcomes of finished
+    /// attempts are recorded, claimed mail that was never tried is put back, stale mail is
+    /// cancelled, and the next prepared mails are claimed. Returns the status each outcome led
+    /// to and the mails this step claimed (nil where someone else got it first).
+    public func sendStep(_ step: SendStep, runID: String, now: Date) throws(AftersalesError) -> (recorded: [OutboxStatus], claimed: [ClaimedMail?]) {
         try write { db in
-            guard let before = try OutboxEntry.fetchOne(db, key: key), before.status == .planned || before.status == .retry else { return nil }
-            try db.execute(sql: """
-                UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
-                WHERE key = ? AND status IN ('planned', 'retry')
-                """, arguments: [runID, now, bytes, SHA256.hex(bytes), messageID, key])
-            guard db.changesCount == 1 else { return nil }
-            try Self.history(db, key: key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
-            // The entry as it was before the claim, so that a release can put it back.
-            return ClaimedMail(entry: before, bytes: bytes, messageID: messageID)
+            let recorded = try step.outcomes.map { outcome, claimed in try Self.record(db, outcome, for: claimed, now: now) }
+            for claimed in step.releases { try Self.release(db, claimed, now: now) }
+            for (key, reason) in step.cancellations {
+                guard var entry = try OutboxEntry.fetchOne(db, key: key), entry.status.isPending else { continue }
+                try Self.cancel(db, &entry, reason: reason, now: now)
+            }
+            let claimed = try step.claims.map { try Self.claim(db, $0, runID: runID, now: now) }
+            return (recorded, claimed)
         }
     }
 
-    /// Puts a claimed mail back as it was, using up no attempt (the connection failed before it was tried).
-    public func release(_ claimed: ClaimedMail, now: Date) throws(AftersalesError) {
-        try write { db in
-            try db.execute(sql: "UPDATE outbox SET status = ?, claimedBy = NULL, updatedAt = ? WHERE key = ? AND status = 'sending'",
-                           arguments: [claimed.entry.status.rawValue, now, claimed.entry.key])
-            try Self.history(db, key: claimed.entry.key, from: .sending, to: claimed.entry.status, reason: "released: the run stopped before trying it", at: now)
-        }
+    /// Claims a mail for sending: only one process can move it from planned or retry to `sending`. The bytes are archived with their hash and
+    /// Message-ID in the same transaction. Returns nil when someone else got it first.
+    static func claim(_ db: Database, _ mail: PreparedMail, runID: String, now: Date) throws -> ClaimedMail? {
+        guard let before = try OutboxEntry.fetchOne(db, key: mail.key), before.status == .planned || before.status == .retry else { return nil }
+        try db.execute(sql: """
+            UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
+            WHERE key = ? AND status IN ('planned', 'retry')
+            """, arguments: [runID, now, mail.bytes, mail.sha256, mail.messageID, mail.key])
+        guard db.changesCount == 1 else { return nil }
+        try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
+        // The entry as it was before the claim, so that a release can put it back.
+        return ClaimedMail(entry: before, bytes: mail.bytes, messageID: mail.messageID)
+    }
+
+    /// Puts a claimed mail back as it was, using up no attempt (the run stopped before it was tried).
+    static func release(_ db: Database, _ claimed: ClaimedMail, now: Date) throws {
+        try db.execute(sql: "UPDATE outbox SET status = ?, claimedBy = NULL, updatedAt = ? WHERE key = ? AND status = 'sending'",
+                       arguments: [claimed.entry.status.rawValue, now, claimed.entry.key])
+        try history(db, key: claimed.entry.key, from: .sending, to: claimed.entry.status, reason: "released: the run stopped before trying it", at: now)
     }
 
     /// Records the outcome of a delivery attempt; hard bounces at RCPT (550, 551, 553) suppress the address.
-    public func record(_ outcome: DeliveryOutcome, for claimed: ClaimedMail, now: Date) throws(AftersalesError) -> OutboxStatus {
-        try write { db in
-            let attempt = claimed.entry.attempts + 1
-            let (status, next, reason) = OutboxMachine.after(outcome, attempt: attempt, now: now, giveUpAt: claimed.entry.staleAt)
-            var reply: String?
-            var refused: [String: String] = [:]
-            switch outcome {
-            case .accepted(let r, let f): (reply, refused) = (r, f)
-            case .permanent(let r, let f): (reply, refused) = (r, f)
-            case .transient(let r): reply = r
-            case .unknown(let r): reply = r
-            }
-            try db.execute(sql: """
-                UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
-                WHERE key = ?
-                """, arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
-            try Self.history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
-            for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
-                try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
-                               arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now])
-            }
-            return status
+    static func record(_ db: Database, _ outcome: DeliveryOutcome, for claimed: ClaimedMail, now: Date) throws -> OutboxStatus {
+        let attempt = claimed.entry.attempts + 1
+        let (status, next, reason) = OutboxMachine.after(outcome, attempt: attempt, now: now, giveUpAt: claimed.entry.staleAt)
+        var reply: String?
+        var refused: [String: String] = [:]
+        switch outcome {
+        case .accepted(let r, let f): (reply, refused) = (r, f)
+        case .permanent(let r, let f): (reply, refused) = (r, f)
+        case .transient(let r): reply = r
+        case .unknown(let r): reply = r
+        }
+        try db.execute(sql: """
+            UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
+            WHERE key = ?
+            """, arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
+        try history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
+        for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
+            try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
+                           arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now])
+        }
+        return status
+    }
+
+    /// The outbox entries with these keys and their customers' facts, in one read.
+    public func sendingFacts(keys: [String]) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
+        try read { db in
+            let entries = try OutboxEntry.fetchAll(db, keys: keys)
+            var facts: [String: CustomerFacts] = [:]
+            for id in Set(entries.map(\.customerID)) { facts[id] = try Self.customerFacts(db, id) }
+            return (Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) }), facts)
         }
     }
 
@@ -98,14 +137,6 @@ extension AftersalesStore {
                 try Self.history(db, key: key, from: .sending, to: .inDoubt, reason: reason, at: now)
             }
             return keys.count
-        }
-    }
-
-    /// Cancels a due mail that is no longer worth sending.
-    public func cancelStale(key: String, reason: String, now: Date) throws(AftersalesError) {
-        try write { db in
-            guard var entry = try OutboxEntry.fetchOne(db, key: key), entry.status.isPending else { return }
-            try Self.cancel(db, &entry, reason: reason, now: now)
         }
     }
 
