@@ -277,13 +277,16 @@ extension Workspace {
         var failure: AftersalesError?
         var pending = SendStep()
         var lastCommit = ContinuousClock.now
+        // Facts read once per customer in a run (a run lasts seconds; bounded in size).
+        var facts: [String: CustomerFacts] = [:]
         while true {
             var closeAfterCommit = false
             if failure == nil, line.stoppedBy == nil, !remaining.isEmpty, line.waiting < batchSize {
                 let batch = Array(remaining.prefix(batchSize))
                 remaining = remaining.dropFirst(batchSize)
                 do throws(AftersalesError) {
-                    let prepared = try prepare(batch, renderer: renderer, notDue: notDue)
+                    if facts.count > 1000 { facts = [:] }
+                    let prepared = try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts)
                     pending.claims = prepared.mails
                     pending.cancellations = prepared.stale
                     result.skipped += prepared.skipped
@@ -341,9 +344,10 @@ extension Workspace {
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
-    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool) throws(AftersalesError)
+    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool, facts: inout [String: CustomerFacts]) throws(AftersalesError)
         -> (mails: [PreparedMail], stale: [(key: String, reason: String)], skipped: Int) {
-        let (entries, facts) = try store.sendingFacts(keys: keys)
+        let (entries, read) = try store.sendingFacts(keys: keys, known: Set(facts.keys))
+        facts.merge(read) { _, new in new }
         var mails: [PreparedMail] = []
         var stale: [(key: String, reason: String)] = []
         var skipped = 0
@@ -355,7 +359,7 @@ extension Workspace {
             }
             guard let customer = facts[entry.customerID] else { throw .notFound(entity: "customer", id: entry.customerID) }
             let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
-            mails.append(PreparedMail(key: key, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID))
+            mails.append(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID))
         }
         return (mails, stale, skipped)
     }

@@ -66,7 +66,7 @@ extension Workspace {
 
     static func check(renderer: MailRenderer, rules: RuleSet) -> TemplateCheckReport {
         let templates = renderer.templates
-        var problems: [String] = []
+        var problems = templates.libraryParseProblems()
         var rendered = 0
         let facts = Samples.facts()
         let mails = Samples.mails(facts: facts)

@@ -4,9 +4,9 @@ import Foundation
 ///
 /// Why not render with swift-mustache itself: it looks every name up through dynamic protocol
 /// casts and splits dotted names on every lookup, which made it most of the cost of a mail
-/// (see README, Performance). swift-mustache still parses every template when it is loaded
-/// (its errors name line and column), and the tests render every template of every locale
-/// with both and require the same bytes. This tree follows swift-mustache's parser rule for
+/// (see README, Performance). swift-mustache remains the reference: `templates check` parses
+/// every template with it, its message (line and column) is reported when a template does not
+/// compile, and the tests render every template of every locale with both and require the same bytes. This tree follows swift-mustache's parser rule for
 /// rule (standalone lines, partial indentation) for the subset aftersales supports: variables,
 /// sections, inverted sections, partials and comments. Templates that use anything else
 /// (set delimiters, blocks, dynamic partials, transforms, pragmas) are refused when loaded.
@@ -32,7 +32,7 @@ struct CompiledTemplate: Sendable {
 
     /// Compiles `text`; throws a message naming what is not supported.
     init(_ text: String) throws(CompileError) {
-        var cursor = Cursor(Array(text))
+        var cursor = Cursor(text)
         nodes = try Self.parse(&cursor, section: nil, newLine: true)
     }
 
@@ -40,46 +40,69 @@ struct CompiledTemplate: Sendable {
 
     // MARK: Parsing (swift-mustache's Template+Parser, restricted to the supported tags)
 
+    /// Reads UTF-8 bytes: every byte of Mustache syntax is ASCII, so text is never split inside a character.
     struct Cursor {
-        let chars: [Character]
+        let bytes: [UInt8]
         var i = 0
-        init(_ chars: [Character]) { self.chars = chars }
-        var atEnd: Bool { i == chars.count }
-        var current: Character { atEnd ? "\0" : chars[i] }
-        mutating func read(while predicate: (Character) -> Bool) -> String {
-            let start = i
-            while i < chars.count, predicate(chars[i]) { i += 1 }
-            return String(chars[start..<i])
+        init(_ text: String) { bytes = Array(text.utf8) }
+        var atEnd: Bool { i == bytes.count }
+        var current: UInt8 { atEnd ? 0 : bytes[i] }
+        func at(_ j: Int) -> UInt8 { j < bytes.count ? bytes[j] : 0 }
+        func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        /// The length of the line break at `j` (LF or CRLF, as swift-mustache reads text), else 0.
+        func lineBreak(_ j: Int) -> Int { at(j) == 0x0A ? 1 : (at(j) == 0x0D && at(j + 1) == 0x0A ? 2 : 0) }
+        /// The length of any newline character at `j` (`Character.isNewline`), else 0.
+        func newline(_ j: Int) -> Int {
+            switch at(j) {
+            case 0x0A, 0x0B, 0x0C: return 1
+            case 0x0D: return at(j + 1) == 0x0A ? 2 : 1
+            case 0xC2: return at(j + 1) == 0x85 ? 2 : 0
+            case 0xE2: return at(j + 1) == 0x80 && (at(j + 2) == 0xA8 || at(j + 2) == 0xA9) ? 3 : 0
+            default: return 0
+            }
         }
-        /// Text up to a newline (not consumed) or the opening `{{` (consumed).
+        mutating func skip(while predicate: (UInt8) -> Bool) -> Range<Int> {
+            let start = i
+            while i < bytes.count, predicate(bytes[i]) { i += 1 }
+            return start..<i
+        }
+        mutating func skipWhiteSpace() { _ = skip { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) } }
+        /// Text up to a line break (not consumed) or the opening `{{` (consumed).
         mutating func readText() -> String {
-            var text = ""
-            while i < chars.count {
-                let c = chars[i]
-                if c == "\n" || c == "\r\n" { break }
-                if c == "{", i + 1 < chars.count, chars[i + 1] == "{" { i += 2; break }
-                text.append(c)
+            let start = i
+            while i < bytes.count {
+                if lineBreak(i) > 0 { return string(start..<i) }
+                if bytes[i] == 0x7B, at(i + 1) == 0x7B { i += 2; return string(start..<i - 2) }
                 i += 1
             }
-            return text
+            return string(start..<i)
         }
         /// Only spaces or tabs up to the end of the line: consumes them and the newline.
         mutating func lineFinished() -> Bool {
             if atEnd { return true }
             var j = i
-            while j < chars.count, chars[j] == " " || chars[j] == "\t" { j += 1 }
-            if j < chars.count, chars[j].isNewline { i = j + 1; return true }
+            while at(j) == 0x20 || at(j) == 0x09 { j += 1 }
+            let length = newline(j)
+            if length > 0 { i = j + length; return true }
             return false
+        }
+        /// At `}}`.
+        var atClose: Bool { current == 0x7D && at(i + 1) == 0x7D }
+    }
+
+    static func isNameByte(_ byte: UInt8, partial: Bool) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2E, 0x2D, 0x5F, 0x3F, 0x2A: return true
+        case 0x2F: return partial
+        default: return false
         }
     }
 
-    static let nameCharacters = Set<Character>("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_?*")
-
     static func name(_ cursor: inout Cursor, partial: Bool = false) throws(CompileError) -> String {
-        _ = cursor.read { $0.isWhitespace }
-        let name = cursor.read { nameCharacters.contains($0) || (partial && $0 == "/") }
-        _ = cursor.read { $0.isWhitespace }
-        guard cursor.current == "}", cursor.i + 1 < cursor.chars.count, cursor.chars[cursor.i + 1] == "}" else {
+        cursor.skipWhiteSpace()
+        let name = cursor.string(cursor.skip { isNameByte($0, partial: partial) })
+        cursor.skipWhiteSpace()
+        guard cursor.atClose else {
             throw CompileError(message: "tag \"\(name)\" is not closed with }} (transforms and other names are not supported)")
         }
         cursor.i += 2
@@ -94,12 +117,13 @@ struct CompiledTemplate: Sendable {
         var newLine = startsOnNewLine
         var whiteSpaceBefore = ""
         while !cursor.atEnd {
-            if newLine { whiteSpaceBefore = cursor.read { $0 == " " || $0 == "\t" } }
+            if newLine { whiteSpaceBefore = cursor.string(cursor.skip { $0 == 0x20 || $0 == 0x09 }) }
             let text = cursor.readText()
-            if cursor.current == "\n" || cursor.current == "\r\n" {
-                nodes.append(.text(whiteSpaceBefore + text + String(cursor.current)))
+            let lineBreak = cursor.lineBreak(cursor.i)
+            if lineBreak > 0 {
+                nodes.append(.text(whiteSpaceBefore + text + cursor.string(cursor.i..<cursor.i + lineBreak)))
                 newLine = true
-                cursor.i += 1
+                cursor.i += lineBreak
                 continue
             }
             if !text.isEmpty {
@@ -113,14 +137,14 @@ struct CompiledTemplate: Sendable {
             }
             var setNewLine = false
             switch cursor.current {
-            case "#", "^":
-                let inverted = cursor.current == "^"
+            case 0x23, 0x5E: // # ^
+                let inverted = cursor.current == 0x5E
                 cursor.i += 1
                 let name = try name(&cursor)
                 if newLine && cursor.lineFinished() { setNewLine = true } else { flushWhiteSpace() }
                 let body = try parse(&cursor, section: name, newLine: setNewLine)
                 nodes.append(.section(Path(name), inverted: inverted, body))
-            case "/":
+            case 0x2F: // /
                 cursor.i += 1
                 let name = try name(&cursor)
                 guard name == section else {
@@ -128,26 +152,26 @@ struct CompiledTemplate: Sendable {
                 }
                 if !(newLine && cursor.lineFinished()) { flushWhiteSpace() }
                 return nodes
-            case "!":
-                while !cursor.atEnd, !(cursor.current == "}" && cursor.i + 1 < cursor.chars.count && cursor.chars[cursor.i + 1] == "}") { cursor.i += 1 }
+            case 0x21: // !
+                while !cursor.atEnd, !cursor.atClose { cursor.i += 1 }
                 guard !cursor.atEnd else { throw CompileError(message: "a comment is not closed with }}") }
                 cursor.i += 2
                 setNewLine = newLine && cursor.lineFinished()
-            case "{":
+            case 0x7B: // {
                 flushWhiteSpace()
                 cursor.i += 1
                 let name = try name(&cursor)
-                guard cursor.current == "}" else { throw CompileError(message: "{{{\(name)}} is not closed with }}}") }
+                guard cursor.current == 0x7D else { throw CompileError(message: "{{{\(name)}} is not closed with }}}") }
                 cursor.i += 1
                 nodes.append(.variable(Path(name), escaped: false))
-            case "&":
+            case 0x26: // &
                 flushWhiteSpace()
                 cursor.i += 1
                 nodes.append(.variable(Path(try name(&cursor)), escaped: false))
-            case ">":
+            case 0x3E: // >
                 cursor.i += 1
-                _ = cursor.read { $0.isWhitespace }
-                guard cursor.current != "*" else { throw CompileError(message: "dynamic partials are not supported") }
+                cursor.skipWhiteSpace()
+                guard cursor.current != 0x2A else { throw CompileError(message: "dynamic partials are not supported") }
                 let name = try name(&cursor, partial: true)
                 let indentation = whiteSpaceBefore
                 flushWhiteSpace()
@@ -157,8 +181,8 @@ struct CompiledTemplate: Sendable {
                 } else {
                     nodes.append(.partial(name, indentation: nil))
                 }
-            case "<", "$", "=", "%":
-                throw CompileError(message: "{{\(cursor.current) tags (blocks, inheritance, set delimiters, pragmas) are not supported")
+            case 0x3C, 0x24, 0x3D, 0x25: // < $ = %
+                throw CompileError(message: "{{\(Character(UnicodeScalar(cursor.current))) tags (blocks, inheritance, set delimiters, pragmas) are not supported")
             default:
                 flushWhiteSpace()
                 nodes.append(.variable(Path(try name(&cursor)), escaped: true))

@@ -47,18 +47,27 @@ public struct TemplateStore: Sendable {
         var compiled: [String: [String: CompiledTemplate]] = [:]
         for (locale, templates) in texts {
             for (name, text) in templates {
-                // swift-mustache parses first: its errors say where the template is wrong.
-                do { _ = try MustacheTemplate(string: text) } catch {
-                    throw .configuration("template \(locale)/\(name) does not parse: \(error)")
-                }
                 do throws(CompiledTemplate.CompileError) {
                     compiled[locale, default: [:]][name] = try CompiledTemplate(text)
                 } catch {
+                    // swift-mustache's message says where the template is wrong, when it also refuses it.
+                    do { _ = try MustacheTemplate(string: text) } catch let parse {
+                        throw .configuration("template \(locale)/\(name) does not parse: \(parse)")
+                    }
                     throw .configuration("template \(locale)/\(name): \(error.message)")
                 }
             }
         }
         self.compiled = compiled
+    }
+
+    /// Templates swift-mustache does not parse (a second opinion for `templates check`).
+    public func libraryParseProblems() -> [String] {
+        texts.sorted { $0.key < $1.key }.flatMap { locale, templates in
+            templates.sorted { $0.key < $1.key }.compactMap { name, text in
+                do { _ = try MustacheTemplate(string: text); return nil } catch { return "template \(locale)/\(name) does not parse: \(error)" }
+            }
+        }
     }
 
     /// The locales that have templates.

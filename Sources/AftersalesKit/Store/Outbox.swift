@@ -283,8 +283,8 @@ extension AftersalesStore {
     }
 
     static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
-        try db.execute(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [key, at, from?.rawValue, to.rawValue, reason])
+        try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [key, at, from?.rawValue, to.rawValue, reason])
     }
 
     // MARK: Queries

@@ -5,7 +5,9 @@ import GRDB
 
 /// A rendered mail ready to be claimed: the exact bytes, their SHA-256 and the Message-ID.
 public struct PreparedMail: Sendable {
-    public var key: String
+    /// The entry as read when the mail was rendered.
+    public var entry: OutboxEntry
+    public var key: String { entry.key }
     public var bytes: Data
     public var sha256: String
     public var messageID: String
@@ -71,14 +73,16 @@ extension AftersalesStore {
         }
     }
 
-    /// Claims a mail for sending: only one process can move it from planned or retry to `sending`. The bytes are archived with their hash and
-    /// Message-ID in the same transaction. Returns nil when someone else got it first.
+    /// Claims a mail for sending: only one process can move it from planned or retry to `sending`, and only if it is still as it was
+    /// read when rendered (same status, same attempts). The bytes are archived with their hash and Message-ID in the same
+    /// transaction. Returns nil when someone else got it first or it changed.
     static func claim(_ db: Database, _ mail: PreparedMail, runID: String, now: Date) throws -> ClaimedMail? {
-        guard let before = try OutboxEntry.fetchOne(db, key: mail.key), before.status == .planned || before.status == .retry else { return nil }
-        try db.execute(sql: """
+        let before = mail.entry
+        guard before.status == .planned || before.status == .retry else { return nil }
+        try db.cachedStatement(sql: """
             UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
-            WHERE key = ? AND status IN ('planned', 'retry')
-            """, arguments: [runID, now, mail.bytes, mail.sha256, mail.messageID, mail.key])
+            WHERE key = ? AND status = ? AND attempts = ?
+            """).execute(arguments: [runID, now, mail.bytes, mail.sha256, mail.messageID, mail.key, before.status.rawValue, before.attempts])
         guard db.changesCount == 1 else { return nil }
         try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
         // The entry as it was before the claim, so that a release can put it back.
@@ -104,10 +108,10 @@ extension AftersalesStore {
         case .transient(let r): reply = r
         case .unknown(let r): reply = r
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
             WHERE key = ?
-            """, arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
+            """).execute(arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
         try history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
         for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
             try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
@@ -116,12 +120,12 @@ extension AftersalesStore {
         return status
     }
 
-    /// The outbox entries with these keys and their customers' facts, in one read.
-    public func sendingFacts(keys: [String]) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
+    /// The outbox entries with these keys and their customers' facts (except those in `known`), in one read.
+    public func sendingFacts(keys: [String], known: Set<String> = []) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
         try read { db in
             let entries = try OutboxEntry.fetchAll(db, keys: keys)
             var facts: [String: CustomerFacts] = [:]
-            for id in Set(entries.map(\.customerID)) { facts[id] = try Self.customerFacts(db, id) }
+            for id in Set(entries.map(\.customerID)).subtracting(known) { facts[id] = try Self.customerFacts(db, id) }
             return (Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) }), facts)
         }
     }
