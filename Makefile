@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd openssl tim
 
 # `make bench` scale (1 = about 1,000 orders) and SMTP messages.
 BENCH_SCALE ?= 20
-BENCH_MESSAGES ?= 1000
+BENCH_MESSAGES ?= 3000
 BENCH_TOOLS := .build/bench-tools
 
 .PHONY: all build deps test demo bench install clean

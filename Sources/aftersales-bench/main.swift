@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Scale of the large company (1 = about 1,000 orders).") var scale: Double = 20
     @Option(help: "Scale of the small company the incremental run is compared with.") var smallScale: Double = 1
     @Option(help: "Runs per timed figure (the median is reported).") var runs: Int = 5
-    @Option(help: "Messages for the SMTP figures.") var messages: Int = 1000
+    @Option(help: "Messages for the SMTP figures (a batch of a few thousand).") var messages: Int = 3000
     @Option(help: "Work directory (deleted and made anew).") var work: String = ".build/bench-work"
     @Option(help: "The aftersales binary to measure.") var binary: String
     @Option(help: "Postfix's smtp-sink binary (SMTP figures are skipped without it or --smtp-url).") var smtpSink: String?

@@ -84,6 +84,8 @@ final class SendLine: @unchecked Sendable {
     private var running: Int
     private(set) var stoppedBy: String?
     private var nextStart = ContinuousClock.now
+    /// Counts every change the committing thread may wait for, so that no wake-up is lost.
+    private(set) var version = 0
     let interval: Duration?
 
     init(connections: Int, perMinute: Int) {
@@ -114,6 +116,7 @@ final class SendLine: @unchecked Sendable {
             releases += queue[head...]
             queue = []
             head = 0
+            version += 1
             condition.broadcast()
         }
     }
@@ -133,6 +136,7 @@ final class SendLine: @unchecked Sendable {
             nextStart = start + interval
             wait = start - now
         }
+        version += 1
         condition.broadcast()
         condition.unlock()
         if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
@@ -141,16 +145,22 @@ final class SendLine: @unchecked Sendable {
 
     /// A connection finished a mail.
     func done(_ outcome: DeliveryOutcome, _ mail: ClaimedMail) {
-        condition.withLock { outcomes.append((outcome, mail)); condition.broadcast() }
+        condition.withLock { outcomes.append((outcome, mail)); version += 1; condition.broadcast() }
     }
 
     /// A connection put a mail back untried.
     func putBack(_ mail: ClaimedMail) {
-        condition.withLock { releases.append(mail); condition.broadcast() }
+        condition.withLock { releases.append(mail); version += 1; condition.broadcast() }
     }
 
     /// A connection has ended.
-    func leave() { condition.withLock { running -= 1; condition.broadcast() } }
+    func leave() { condition.withLock { running -= 1; version += 1; condition.broadcast() } }
+
+    /// Something else changed (a prepared batch is ready).
+    func poke() { condition.withLock { version += 1; condition.broadcast() } }
+
+    /// The current version, to pass to ``waitForChange(since:timeout:)``.
+    var seen: Int { condition.withLock { version } }
 
     /// What the connections reported since the last call.
     func collect() -> (outcomes: [(DeliveryOutcome, ClaimedMail)], releases: [ClaimedMail]) {
@@ -160,10 +170,11 @@ final class SendLine: @unchecked Sendable {
         }
     }
 
-    /// Waits until a connection reports, takes a mail or ends (or `timeout` passes).
-    func waitForChange(timeout: Double) {
+    /// Waits until something changed after `since` (or `timeout` passes).
+    func waitForChange(since: Int, timeout: Double) {
         condition.withLock {
-            if outcomes.isEmpty, releases.isEmpty { _ = condition.wait(until: Date(timeIntervalSinceNow: timeout)) }
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while version == since, condition.wait(until: deadline) {}
         }
     }
 }
@@ -272,26 +283,46 @@ extension Workspace {
                 }
             }.start()
         }
+        // The preparing thread reads and renders batches ahead; this thread commits.
+        let preparer = Preparer(capacity: 2)
+        let prepared = DispatchGroup()
+        prepared.enter()
+        Thread {
+            defer { prepared.leave() }
+            // Facts read once per customer in a run (a run lasts seconds; bounded in size).
+            var facts: [String: CustomerFacts] = [:]
+            var remaining = keys[...]
+            // A small first batch, so that the connections start at once.
+            var size = min(batchSize, 8)
+            while !remaining.isEmpty, preparer.waitForRoom() {
+                let batch = Array(remaining.prefix(size))
+                remaining = remaining.dropFirst(size)
+                size = batchSize
+                if facts.count > 1000 { facts = [:] }
+                do throws(AftersalesError) {
+                    preparer.put(.success(try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts, last: remaining.isEmpty)))
+                } catch {
+                    preparer.put(.failure(error))
+                    break
+                }
+                line.poke()
+            }
+        }.start()
         var result = summary
-        var remaining = keys[...]
         var failure: AftersalesError?
         var pending = SendStep()
         var lastCommit = ContinuousClock.now
-        // Facts read once per customer in a run (a run lasts seconds; bounded in size).
-        var facts: [String: CustomerFacts] = [:]
         while true {
+            let seen = line.seen
             var closeAfterCommit = false
-            if failure == nil, line.stoppedBy == nil, !remaining.isEmpty, line.waiting < batchSize {
-                let batch = Array(remaining.prefix(batchSize))
-                remaining = remaining.dropFirst(batchSize)
-                do throws(AftersalesError) {
-                    if facts.count > 1000 { facts = [:] }
-                    let prepared = try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts)
-                    pending.claims = prepared.mails
-                    pending.cancellations = prepared.stale
-                    result.skipped += prepared.skipped
-                    closeAfterCommit = remaining.isEmpty
-                } catch {
+            if failure == nil, line.stoppedBy == nil, line.waiting < batchSize, let next = preparer.take() {
+                switch next {
+                case .success(let batch):
+                    pending.claims = batch.mails
+                    pending.cancellations = batch.stale
+                    result.skipped += batch.skipped
+                    closeAfterCommit = batch.last
+                case .failure(let error):
                     failure = error
                     line.stop(error.description)
                     line.close()
@@ -308,7 +339,7 @@ extension Workspace {
             if pending.isEmpty || !due {
                 if finished { break }
                 if closeAfterCommit { line.close() }
-                line.waitForChange(timeout: 0.05)
+                line.waitForChange(since: seen, timeout: 0.05)
                 continue
             }
             do throws(AftersalesError) {
@@ -334,7 +365,10 @@ extension Workspace {
             }
             pending = SendStep()
             if closeAfterCommit { line.close() }
+            if line.stoppedBy != nil { preparer.cancel() }
         }
+        preparer.cancel()
+        prepared.wait()
         if let failure { throw failure }
         result.stoppedBy = result.stoppedBy ?? line.stoppedBy
         result.waitingForRetry = try store.outbox(status: .retry).count
@@ -344,13 +378,13 @@ extension Workspace {
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
-    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool, facts: inout [String: CustomerFacts]) throws(AftersalesError)
-        -> (mails: [PreparedMail], stale: [(key: String, reason: String)], skipped: Int) {
+    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool, facts: inout [String: CustomerFacts], last: Bool) throws(AftersalesError)
+        -> PreparedBatch {
         let (entries, read) = try store.sendingFacts(keys: keys, known: Set(facts.keys))
         facts.merge(read) { _, new in new }
-        var mails: [PreparedMail] = []
         var stale: [(key: String, reason: String)] = []
         var skipped = 0
+        var work: [(entry: OutboxEntry, facts: CustomerFacts)] = []
         for key in keys {
             guard let entry = entries[key], entry.status == .planned || entry.status == .retry else { skipped += 1; continue }
             if let staleAt = entry.staleAt, now > staleAt, !notDue {
@@ -358,10 +392,33 @@ extension Workspace {
                 continue
             }
             guard let customer = facts[entry.customerID] else { throw .notFound(entity: "customer", id: entry.customerID) }
-            let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
-            mails.append(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID))
+            work.append((entry, customer))
         }
-        return (mails, stale, skipped)
+        // Rendering is the CPU-heavy part; it runs on every core while the connections wait on the network.
+        let jobs = work
+        let results = Results<PreparedMail>(count: jobs.count)
+        let now = self.now
+        let workers = jobs.count < 8 ? 1 : min(4, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: jobs.count, by: workers) {
+                let (entry, customer) = jobs[index]
+                do throws(AftersalesError) {
+                    let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
+                    results.set(index, .success(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID)))
+                } catch {
+                    results.set(index, .failure(error))
+                }
+            }
+        }
+        var mails: [PreparedMail] = []
+        for result in results.values {
+            switch result {
+            case .success(let mail)?: mails.append(mail)
+            case .failure(let error)?: throw error
+            case nil: break
+            }
+        }
+        return PreparedBatch(mails: mails, stale: stale, skipped: skipped, last: last)
     }
 
     /// What a connection did with a mail.
@@ -418,4 +475,57 @@ extension Workspace {
     public func outboxAction(_ action: OutboxMachine.Action, key: String) throws(AftersalesError) -> OutboxEntry {
         try store.apply(action, key: key, now: now)
     }
+}
+
+/// Results filled in by index from several threads.
+final class Results<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<Value, AftersalesError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<Value, AftersalesError>) { lock.withLock { slots[index] = result } }
+
+    var values: [Result<Value, AftersalesError>?] { lock.withLock { slots } }
+}
+
+/// A batch read and rendered, ready to be claimed.
+struct PreparedBatch: Sendable {
+    var mails: [PreparedMail]
+    var stale: [(key: String, reason: String)]
+    /// Mails no longer planned or waiting for a retry.
+    var skipped: Int
+    /// The last batch of the run.
+    var last: Bool
+}
+
+/// Prepared batches between the preparing thread and the committing thread, at most `capacity` ahead.
+final class Preparer: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var batches: [Result<PreparedBatch, AftersalesError>] = []
+    private var cancelled = false
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits until a batch may be added; false once cancelled.
+    func waitForRoom() -> Bool {
+        condition.withLock {
+            while !cancelled, batches.count >= capacity { condition.wait() }
+            return !cancelled
+        }
+    }
+
+    func put(_ batch: Result<PreparedBatch, AftersalesError>) { condition.withLock { batches.append(batch); condition.broadcast() } }
+
+    /// The next prepared batch, if one is ready.
+    func take() -> Result<PreparedBatch, AftersalesError>? {
+        condition.withLock {
+            guard !batches.isEmpty else { return nil }
+            condition.broadcast()
+            return batches.removeFirst()
+        }
+    }
+
+    func cancel() { condition.withLock { cancelled = true; condition.broadcast() } }
 }

@@ -184,7 +184,8 @@ private let readCallback: aftersales_curl_data_callback = { buffer, size, count,
 
 /// Follows the dialogue: the stage of each command we send, and the server's replies.
 private let debugCallback: aftersales_curl_debug_callback = { _, type, data, size, userdata in
-    guard let data, let userdata else { return 0 }
+    // Only the dialogue matters; the message body (DATA_OUT) is not looked at.
+    guard let data, let userdata, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
     let exchange = Unmanaged<CurlSMTPTransport.Exchange>.fromOpaque(userdata).takeUnretainedValue()
     let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
     if type == CURLINFO_HEADER_IN {
