@@ -139,7 +139,9 @@ public struct MarketCalendar: Sendable, Hashable {
         return (candidate, reasons)
     }
 
-    static func clock(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+    static func clock(_ minutes: Int) -> String {
+        (minutes / 60 < 10 ? "0" : "") + String(minutes / 60) + (minutes % 60 < 10 ? ":0" : ":") + String(minutes % 60)
+    }
 
     /// The market's peak holidays starting in `year` (local start dates), for `peak-season`.
     public static func peakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {

@@ -78,21 +78,24 @@ public enum Planner {
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
+        // Looked up by key once: passing the whole array next to an element being changed would copy it every time.
+        let dueToSend = Dictionary(mails.compactMap { mail -> (String, Date)? in
+            guard case .send = mail.disposition else { return nil }
+            return (mail.key, mail.due)
+        }) { first, _ in first }
         for index in mails.indices {
-            markStale(&mails[index], all: mails, rules: rules, now: now)
+            markStale(&mails[index], dueToSend: dueToSend, rules: rules, now: now)
         }
         mails.sort { ($0.due, $0.key) < ($1.due, $1.key) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let year = calendar.component(.year, from: now)
-        let wake = calendar.date(from: DateComponents(year: year + 1, month: 1, day: 1)) ?? now.addingTimeInterval(365 * 86_400)
+        let year = Timestamp.fields(now, in: TimeZone(secondsFromGMT: 0)!).year
+        let wake = Date(timeIntervalSince1970: Double(Timestamp.daysFromCivil(year + 1, 1, 1) * 86_400))
         return CustomerPlan(mails: mails, wakeAt: wake)
     }
 
     // MARK: Triggers
 
     static func stamp(_ date: Date) -> String {
-        Timestamp.utc(date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        String(Timestamp.utc(date).filter { $0 != "-" && $0 != ":" })
     }
 
     static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date) -> [Occurrence] {
@@ -209,9 +212,7 @@ public enum Planner {
                 }
             }
         case .seasonStart, .marketHoliday:
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = customer.timeZone.timeZone
-            let year = calendar.component(.year, from: now)
+            let year = Timestamp.fields(now, in: customer.timeZone.timeZone).year
             for y in [year, year + 1] {
                 if rule.trigger == .marketHoliday {
                     for holiday in MarketCalendar.peakHolidays(country: customer.country.value, year: y, zone: customer.timeZone.timeZone) {
@@ -221,7 +222,8 @@ public enum Planner {
                     }
                 } else if let industry = customer.industry?.lowercased() {
                     for season in seasons where season.industry.lowercased() == industry && season.countries.contains(customer.country.value) {
-                        guard let start = calendar.date(from: DateComponents(year: y, month: season.month, day: season.day)) else { continue }
+                        guard (1...12).contains(season.month), (1...Timestamp.daysIn(y, season.month)).contains(season.day) else { continue }
+                        let start = Timestamp.instant(year: y, month: season.month, day: season.day, minutes: 0, zone: customer.timeZone.timeZone)
                         add(nil, "\(customer.id)/\(season.name)-\(y)", "1", start,
                             "\(season.name) of \(season.industry) in \(customer.country.value) starts \(Timestamp.local(start, in: customer.timeZone.timeZone))",
                             context: ["season": season.name, "season-start": Timestamp.utc(start)])
@@ -393,12 +395,13 @@ public enum Planner {
 
     /// Cancels mail that is no longer worth sending: past its stale time, or superseded by a later
     /// occurrence of the same repeating rule that is already due.
-    static func markStale(_ mail: inout PlannedMail, all: [PlannedMail], rules: RuleSet, now: Date) {
+    /// `dueToSend` holds the due time of every mail planned to be sent, by key.
+    static func markStale(_ mail: inout PlannedMail, dueToSend: [String: Date], rules: RuleSet, now: Date) {
         guard case .send = mail.disposition else { return }
         if rules[mail.rule]?.repeatEvery != nil, let k = Int(mail.occurrence) {
             let nextKey = "\(mail.rule)/\(mail.subject)/\(k + 1)"
-            if let next = all.first(where: { $0.key == nextKey }), next.due <= now, case .send = next.disposition {
-                mail.disposition = .cancel("stale: superseded by \(nextKey), due \(Timestamp.utc(next.due))")
+            if let nextDue = dueToSend[nextKey], nextDue <= now {
+                mail.disposition = .cancel("stale: superseded by \(nextKey), due \(Timestamp.utc(nextDue))")
                 return
             }
         }

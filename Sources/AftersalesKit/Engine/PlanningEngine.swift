@@ -77,12 +77,25 @@ extension Workspace {
             let isLast = start + batch >= dirty.count
             changes = try store.write { db in
                 var changes = changes
+                // Read in the write transaction (so nothing changes underneath), plan in parallel (pure), then apply.
+                var work: [(facts: CustomerFacts, entries: [OutboxEntry])] = []
                 for id in slice {
                     guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
-                    let entries = try AftersalesStore.outboxEntries(db, customerID: id)
-                    var plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
-                    if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
-                    try AftersalesStore.reconcile(db, plan: plan, entries: entries, now: now, changes: &changes)
+                    work.append((facts, try AftersalesStore.outboxEntries(db, customerID: id)))
+                }
+                let inputs = work
+                let plans = Results<CustomerPlan>(count: inputs.count)
+                let workers = inputs.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for index in stride(from: worker, to: inputs.count, by: workers) {
+                        var plan = Planner.plan(inputs[index].facts, existing: AftersalesStore.existing(inputs[index].entries), rules: rules, settings: settings, now: now)
+                        if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
+                        plans.set(index, .success(plan))
+                    }
+                }
+                for (index, result) in plans.values.enumerated() {
+                    guard case .success(let plan)? = result else { continue }
+                    try AftersalesStore.reconcile(db, plan: plan, entries: inputs[index].entries, now: now, changes: &changes)
                     changes.customers += 1
                 }
                 if isLast {
@@ -166,10 +179,18 @@ extension Workspace {
     /// Records with each planned mail the template locale that will be used (the first of the
     /// recipient's locale chain that has the rule's templates).
     static func recordTemplateLocales(_ plan: inout CustomerPlan, templates: TemplateStore) {
+        // Few distinct (template, locale) pairs per customer: each is looked up once.
+        var found: [String: String?] = [:]
         for index in plan.mails.indices {
             let mail = plan.mails[index]
-            let chain = mail.audience == .customer ? LocaleTag(unchecked: mail.locale).fallbackChain : ["en"]
-            if let used = templates.locale(for: mail.template, chain: chain) { plan.mails[index].locale = used }
+            let lookup = mail.audience == .customer ? mail.template + "|" + mail.locale : mail.template + "|"
+            let used = found[lookup] ?? {
+                let chain = mail.audience == .customer ? LocaleTag(unchecked: mail.locale).fallbackChain : ["en"]
+                let used = templates.locale(for: mail.template, chain: chain)
+                found[lookup] = used
+                return used
+            }()
+            if let used { plan.mails[index].locale = used }
         }
     }
 

@@ -173,18 +173,29 @@ extension AftersalesStore {
     // MARK: Facts for planning
 
     /// Everything recorded about one customer, as the planner takes it.
+    /// Fixed SQL per table, so that each statement is compiled once per connection (this runs for every customer planned).
     static func customerFacts(_ db: Database, _ customerID: String) throws -> CustomerFacts? {
-        guard let customer = try Customer.fetchOne(db, key: customerID) else { return nil }
-        let orders = try Order.filter(Order.Columns.customerID == customerID).order(Order.Columns.placedAt, Column("id")).fetchAll(db)
-        let ids = orders.map(\.id)
-        let shipments = try Shipment.filter(ids.contains(Shipment.Columns.orderID)).order(Shipment.Columns.dispatchedAt, Column("id")).fetchAll(db)
-        let events = try ShipmentEvent.filter(shipments.map(\.id).contains(ShipmentEvent.Columns.shipmentID))
-            .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db)
-        let complaints = try Complaint.filter(ids.contains(Complaint.Columns.orderID)).order(Complaint.Columns.openedAt, Column("id")).fetchAll(db)
-        let surveys = try SurveyAnswer.filter(ids.contains(Column("orderID"))).fetchAll(db)
-        let reviews = try Review.filter(ids.contains(Review.Columns.orderID)).order(Column("reviewedAt")).fetchAll(db)
-        let skus = Set(orders.flatMap { $0.lines.map(\.sku) })
-        let products = try Product.filter(keys: Array(skus)).fetchAll(db)
+        func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
+        let arguments: StatementArguments = [customerID]
+        guard let customer = try Customer.fetchOne(statement("SELECT * FROM customers WHERE id = ?"), arguments: arguments) else { return nil }
+        let orders = try Order.fetchAll(statement("SELECT * FROM orders WHERE customerID = ? ORDER BY placedAt, id"), arguments: arguments)
+        let shipments = try Shipment.fetchAll(statement("""
+            SELECT s.* FROM shipments s JOIN orders o ON o.id = s.orderID WHERE o.customerID = ? ORDER BY s.dispatchedAt, s.id
+            """), arguments: arguments)
+        let events = try ShipmentEvent.fetchAll(statement("""
+            SELECT e.* FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
+            WHERE o.customerID = ? ORDER BY e.at, e.rowid
+            """), arguments: arguments)
+        let complaints = try Complaint.fetchAll(statement("""
+            SELECT k.* FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID = ? ORDER BY k.openedAt, k.id
+            """), arguments: arguments)
+        let surveys = try SurveyAnswer.fetchAll(statement("SELECT v.* FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID = ?"), arguments: arguments)
+        let reviews = try Review.fetchAll(statement("""
+            SELECT r.* FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID = ? ORDER BY r.reviewedAt
+            """), arguments: arguments)
+        let products = try Product.fetchAll(statement("""
+            SELECT * FROM products WHERE sku IN (SELECT json_extract(l.value, '$.sku') FROM orders o, json_each(o.lines) l WHERE o.customerID = ?)
+            """), arguments: arguments)
         let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
         let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
         return CustomerFacts(
