@@ -110,9 +110,10 @@ public struct SyntheticCompany: Sendable {
         } catch { return c }
         let favourite = String(format: "P-%03d", random.int(0...(productCount - 1)))
         let second = String(format: "P-%03d", random.int(0...(productCount - 1)))
-        // The customer's own rhythm: their orders spread over the history, with some jitter.
-        var placed = start.addingTimeInterval(Double(random.int(0...60)) * 86_400)
-        let cycle = max(7 * 86_400, (now.timeIntervalSince(placed) - 5 * 86_400) / Double(max(orders, 1)))
+        // The customer's own rhythm: their orders spread over the history, with some jitter, each
+        // customer at its own phase, so that the latest orders of some are still on their way.
+        let cycle = max(7 * 86_400, now.timeIntervalSince(start) / Double(max(orders, 1)))
+        var placed = start.addingTimeInterval(cycle * Double(random.int(0...1000)) / 1000)
         for n in 0..<orders {
             if placed > now.addingTimeInterval(-3600) { break }
             let orderID = "\(id)-O\(n)"

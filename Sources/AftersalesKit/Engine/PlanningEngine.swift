@@ -70,7 +70,7 @@ extension Workspace {
             try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
         }
         var changes = PlanChanges()
-        let batch = 200
+        let batch = 100
         var start = 0
         repeat {
             let slice = Array(dirty[start..<min(start + batch, dirty.count)])
