@@ -273,7 +273,21 @@ public enum Timestamp {
     /// `2026-11-23T09:30:00Z`. Plain arithmetic: this runs for every planned mail.
     public static func utc(_ date: Date) -> String {
         let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)))
-        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2) + "Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        digits(y, 4, &out); out.append(0x2D); digits(mo, 2, &out); out.append(0x2D); digits(d, 2, &out); out.append(0x54)
+        digits(h, 2, &out); out.append(0x3A); digits(mi, 2, &out); out.append(0x3A); digits(se, 2, &out); out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `value` in decimal with at least `width` digits (zero-padded).
+    static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+        if value < 0 { out.append(0x2D); digits(-value, width, &out); return }
+        var divisor = 1, count = 1
+        while divisor <= value / 10 { divisor *= 10; count += 1 }
+        for _ in count..<max(width, count) { out.append(0x30) }
+        var rest = value
+        while divisor > 0 { out.append(UInt8(0x30 + rest / divisor)); rest %= divisor; divisor /= 10 }
     }
 
     /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone`.
@@ -297,8 +311,9 @@ public enum Timestamp {
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        var out: [UInt8] = []
+        digits(value, width, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).

@@ -337,7 +337,8 @@ public enum Planner {
         var reasons = o.reasons
         if rule.offset != 0 { reasons.append("due \(DurationText.format(rule.offset)) after that: \(Timestamp.utc(nominal))") }
         var due = nominal
-        if rule.window == .business, rule.audience == .customer {
+        // Business hours move only mail that will go out; a cancelled one keeps its nominal time.
+        if rule.window == .business, rule.audience == .customer, o.cancel == nil {
             let (opening, moves) = settings.calendar.nextOpening(at: nominal, zone: zone, country: country)
             if opening != nominal {
                 reasons.append("moved to \(Timestamp.local(opening, in: zone)) (recipient's time): " + moves.joined(separator: "; "))
