@@ -200,23 +200,33 @@ struct CompiledTemplate: Sendable {
     func render(_ context: [String: Any], partials: [String: CompiledTemplate], missing: inout [String]) -> String {
         var output = ""
         output.reserveCapacity(2048)
-        var renderer = Renderer(partials: partials, stack: [context], missing: [], depth: 0)
+        var renderer = Renderer(partials: partials, stack: [Renderer.Frame(context)], missing: [], depth: 0)
         renderer.render(nodes, indentation: nil, into: &output)
         missing = renderer.missing
         return output
     }
 
     struct Renderer {
+        /// A context on the stack, cast to a dictionary once when pushed.
+        struct Frame {
+            let value: Any
+            let dictionary: [String: Any]?
+            init(_ value: Any) {
+                self.value = value
+                dictionary = value as? [String: Any]
+            }
+        }
+
         let partials: [String: CompiledTemplate]
-        var stack: [Any]
+        var stack: [Frame]
         var missing: [String]
         var depth: Int
 
         /// Looks `path` up as Mustache does: the first part anywhere up the stack, the rest inside it.
         func lookup(_ path: Path) -> Any? {
-            guard let first = path.parts.first else { return stack.last }
+            guard let first = path.parts.first else { return stack.last?.value }
             for frame in stack.reversed() {
-                guard let dict = frame as? [String: Any], let found = dict[first] else { continue }
+                guard let dict = frame.dictionary, let found = dict[first] else { continue }
                 var value = found
                 for part in path.parts.dropFirst() {
                     guard let d = value as? [String: Any], let next = d[part] else { return nil }
@@ -269,7 +279,7 @@ struct CompiledTemplate: Sendable {
                         pushed = list
                     } else {
                         for element in list {
-                            stack.append(element)
+                            stack.append(Frame(element))
                             render(body, indentation: indentation, into: &output)
                             stack.removeLast()
                         }
@@ -280,7 +290,7 @@ struct CompiledTemplate: Sendable {
                 case .none: renders = inverted
                 }
                 guard renders else { return }
-                if let pushed { stack.append(pushed) }
+                if let pushed { stack.append(Frame(pushed)) }
                 render(body, indentation: indentation, into: &output)
                 if pushed != nil { stack.removeLast() }
             case .partial(let name, let indented):

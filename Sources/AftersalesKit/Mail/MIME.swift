@@ -163,45 +163,46 @@ public enum MIME {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Quoted-printable of `text` appended to `out`.
+    /// Quoted-printable of `text` appended to `out`, written through a buffer sized for the worst case.
     static func quotedPrintable(_ text: String, into out: inout [UInt8]) {
         let hex = hexUpper
-        out.reserveCapacity(out.count + text.utf8.count * 2)
-        var lineLength = 0
         var text = text
-        text.withUTF8 { bytes in
-            var i = 0
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte == 13 || byte == 10 {
-                    // CRLF, CR or LF: one hard line break.
-                    if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
-                    out.append(13)
-                    out.append(10)
-                    lineLength = 0
+        let encoded: [UInt8] = text.withUTF8 { bytes in
+            // At most 3 bytes per input byte, plus a soft break (3 bytes) per 25 input bytes.
+            let capacity = bytes.count * 3 + (bytes.count / 25 + 1) * 3 + 4
+            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, written in
+                var n = 0
+                var lineLength = 0
+                var i = 0
+                while i < bytes.count {
+                    let byte = bytes[i]
+                    if byte == 13 || byte == 10 {
+                        // CRLF, CR or LF: one hard line break.
+                        if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
+                        buffer[n] = 13; buffer[n + 1] = 10; n += 2
+                        lineLength = 0
+                        i += 1
+                        continue
+                    }
+                    let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
+                    let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
+                    let width = literal ? 1 : 3
+                    if lineLength + width > 75 {
+                        buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; n += 3
+                        lineLength = 0
+                    }
+                    if literal {
+                        buffer[n] = byte; n += 1
+                    } else {
+                        buffer[n] = 61; buffer[n + 1] = hex[Int(byte >> 4)]; buffer[n + 2] = hex[Int(byte & 15)]; n += 3
+                    }
+                    lineLength += width
                     i += 1
-                    continue
                 }
-                let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
-                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
-                let width = literal ? 1 : 3
-                if lineLength + width > 75 {
-                    out.append(61)
-                    out.append(13)
-                    out.append(10)
-                    lineLength = 0
-                }
-                if literal {
-                    out.append(byte)
-                } else {
-                    out.append(61)
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 15)])
-                }
-                lineLength += width
-                i += 1
+                written = n
             }
         }
+        out += encoded
     }
 
     /// Base64 in lines of 76 characters.
