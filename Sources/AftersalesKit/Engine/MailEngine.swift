@@ -58,7 +58,7 @@ extension Workspace {
             throw .configuration("the built-in templates were not found; set AFTERSALES_TEMPLATES to the templates/ directory")
         }
         let override = configuration["templates.dir"]
-        let templates = try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override)
+        let templates = try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, strict: false)
         let rulesPath = configuration["rules.file"]
         return check(renderer: MailRenderer(templates: templates, configuration: configuration),
                      rules: try RulesFile.load(path: rulesPath.isEmpty ? nil : rulesPath))
@@ -66,7 +66,7 @@ extension Workspace {
 
     static func check(renderer: MailRenderer, rules: RuleSet) -> TemplateCheckReport {
         let templates = renderer.templates
-        var problems = templates.libraryParseProblems()
+        var problems = templates.loadProblems()
         var rendered = 0
         let facts = Samples.facts()
         let mails = Samples.mails(facts: facts)
@@ -84,6 +84,8 @@ extension Workspace {
                     problems.append("template \(locale)/\(missing.joined(separator: ", ")): missing")
                     continue
                 }
+                // Already reported as not compiling.
+                if names.contains(where: { templates.broken["\(locale)/\($0)"] != nil }) { continue }
                 do {
                     let parts = try renderer.parts(request, facts: facts, locale: locale)
                     rendered += 1

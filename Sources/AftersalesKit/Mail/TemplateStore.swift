@@ -18,8 +18,12 @@ public struct TemplateStore: Sendable {
         public var description: String { "template \(locale)/\(template): \(message)" }
     }
 
+    /// Templates that do not compile, by `locale/name`, with what is wrong (only when loaded with `strict: false`).
+    public let broken: [String: String]
+
     /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories.
-    public init(builtIn: String?, override: String? = nil) throws(AftersalesError) {
+    /// Strict (the default): a template that does not compile is an error. Otherwise it is left out and named in ``broken``.
+    public init(builtIn: String?, override: String? = nil, strict: Bool = true) throws(AftersalesError) {
         var texts: [String: [String: String]] = [:]
         for directory in [builtIn, override].compactMap({ $0 }) {
             guard let locales = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
@@ -38,36 +42,51 @@ public struct TemplateStore: Sendable {
                 }
             }
         }
-        try self.init(texts: texts)
+        try self.init(texts: texts, strict: strict)
     }
 
     /// Templates given as texts (tests, samples).
-    public init(texts: [String: [String: String]]) throws(AftersalesError) {
+    public init(texts: [String: [String: String]], strict: Bool = true) throws(AftersalesError) {
         self.texts = texts
         var compiled: [String: [String: CompiledTemplate]] = [:]
-        for (locale, templates) in texts {
-            for (name, text) in templates {
+        var broken: [String: String] = [:]
+        for (locale, templates) in texts.sorted(by: { $0.key < $1.key }) {
+            for (name, text) in templates.sorted(by: { $0.key < $1.key }) {
                 do throws(CompiledTemplate.CompileError) {
                     compiled[locale, default: [:]][name] = try CompiledTemplate(text)
                 } catch {
                     // swift-mustache's message says where the template is wrong, when it also refuses it.
-                    do { _ = try MustacheTemplate(string: text) } catch let parse {
-                        throw .configuration("template \(locale)/\(name) does not parse: \(parse)")
-                    }
-                    throw .configuration("template \(locale)/\(name): \(error.message)")
+                    let problem: String
+                    do { _ = try MustacheTemplate(string: text); problem = error.message } catch let parse { problem = Self.describe(parse) }
+                    guard !strict else { throw .configuration("template \(locale)/\(name): \(problem)") }
+                    broken["\(locale)/\(name)"] = problem
                 }
             }
         }
         self.compiled = compiled
+        self.broken = broken
     }
 
-    /// Templates swift-mustache does not parse (a second opinion for `templates check`).
-    public func libraryParseProblems() -> [String] {
+    /// Every template that does not compile, and any that swift-mustache does not parse (a second opinion), for `templates check`.
+    public func loadProblems() -> [String] {
         texts.sorted { $0.key < $1.key }.flatMap { locale, templates in
             templates.sorted { $0.key < $1.key }.compactMap { name, text in
-                do { _ = try MustacheTemplate(string: text); return nil } catch { return "template \(locale)/\(name) does not parse: \(error)" }
+                if let problem = broken["\(locale)/\(name)"] { return "template \(locale)/\(name): \(problem)" }
+                do { _ = try MustacheTemplate(string: text); return nil } catch { return "template \(locale)/\(name): \(Self.describe(error))" }
             }
         }
+    }
+
+    /// swift-mustache's parse error as one line: where, and what.
+    static func describe(_ error: any Error) -> String {
+        guard let parse = error as? MustacheTemplate.ParserError else { return "does not parse: \(error)" }
+        let what: String = switch parse.error {
+        case MustacheTemplate.Error.sectionCloseNameIncorrect: "a section is closed with another name"
+        case MustacheTemplate.Error.unfinishedName: "a tag is not closed with }}"
+        case MustacheTemplate.Error.expectedSectionEnd: "a section is not closed"
+        default: "\(parse.error)"
+        }
+        return "does not parse at line \(parse.context.lineNumber), column \(parse.context.columnNumber): \(what) (\"\(parse.context.line)\")"
     }
 
     /// The locales that have templates.
