@@ -251,9 +251,10 @@ extension Workspace {
         return try deliver(keys, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
     }
 
-    /// Sends `keys` over `smtp.connections` connections. This thread prepares (renders) and claims
-    /// mail in batches of `send.batch`, one transaction each, staying at most two batches ahead of
-    /// the connections, and records their outcomes in the same transactions.
+    /// Sends `keys` over `smtp.connections` connections. A preparing thread reads and renders batches
+    /// of `send.batch` (at most two ahead); this thread claims each batch in one transaction, archiving
+    /// the bytes before any of them is sent, and records the connections' outcomes in the next one
+    /// (group commit); the connection threads only talk SMTP.
     func deliver(_ keys: [String], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
         if keys.isEmpty {
             var result = summary
