@@ -240,8 +240,7 @@ extension Workspace {
         if selection.dryRun {
             var summary = RunSummary()
             summary.dryRun = true
-            let views = try outboxList()
-            summary.wouldSend = keys.compactMap { key in views.first { $0.key == key } }
+            summary.wouldSend = try outboxList(keys: keys)
             return summary
         }
         guard let lock = RunLock(path: lockPath, waitSeconds: 60) else {

@@ -201,7 +201,15 @@ extension Workspace {
 
     /// Outbox entries with their subjects in the recipient's language.
     public func outboxList(status: OutboxStatus? = nil, customerID: String? = nil, orderID: String? = nil) throws(AftersalesError) -> [MailView] {
-        let entries = try store.outbox(status: status, customerID: customerID, orderID: orderID)
+        try views(of: try store.outbox(status: status, customerID: customerID, orderID: orderID))
+    }
+
+    /// The entries with these keys, in this order, with their subjects.
+    public func outboxList(keys: [String]) throws(AftersalesError) -> [MailView] {
+        try views(of: try store.outbox(keys: keys))
+    }
+
+    func views(of entries: [OutboxEntry]) throws(AftersalesError) -> [MailView] {
         let renderer = try? self.renderer()
         var facts: [String: CustomerFacts] = [:]
         return try entries.map { entry throws(AftersalesError) in

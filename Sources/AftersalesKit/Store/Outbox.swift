@@ -300,6 +300,18 @@ extension AftersalesStore {
 
     // MARK: Queries
 
+    /// The outbox entries with these keys, in the order given (unknown keys are left out).
+    public func outbox(keys: [String]) throws(AftersalesError) -> [OutboxEntry] {
+        try read { db in
+            let found = try Self.outboxEntries(db, keys: keys)
+            return keys.compactMap { found[$0] }
+        }
+    }
+
+    static func outboxEntries(_ db: Database, keys: [String]) throws -> [String: OutboxEntry] {
+        Dictionary(uniqueKeysWithValues: try OutboxEntry.fetchAll(db, keys: keys).map { ($0.key, $0) })
+    }
+
     /// Outbox entries, by due time; optionally only one status, customer or order.
     public func outbox(status: OutboxStatus? = nil, customerID: String? = nil, orderID: String? = nil) throws(AftersalesError) -> [OutboxEntry] {
         try read { db in

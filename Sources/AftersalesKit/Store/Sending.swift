@@ -123,10 +123,10 @@ extension AftersalesStore {
     /// The outbox entries with these keys and their customers' facts (except those in `known`), in one read.
     public func sendingFacts(keys: [String], known: Set<String> = []) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
         try read { db in
-            let entries = try OutboxEntry.fetchAll(db, keys: keys)
+            let entries = try Self.outboxEntries(db, keys: keys)
             var facts: [String: CustomerFacts] = [:]
-            for id in Set(entries.map(\.customerID)).subtracting(known) { facts[id] = try Self.customerFacts(db, id) }
-            return (Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) }), facts)
+            for id in Set(entries.values.map(\.customerID)).subtracting(known) { facts[id] = try Self.customerFacts(db, id) }
+            return (entries, facts)
         }
     }
 
