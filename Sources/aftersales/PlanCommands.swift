@@ -115,10 +115,7 @@ struct RulesCommand: ParsableCommand {
         @Argument(help: "The rule's id, e.g. tracking.") var id: String
 
         func run() throws {
-            let set = try Workspace.rules(try global.settings())
-            guard let rule = set[id] else {
-                throw AftersalesError.invalid(InvalidInput(field: "rule", value: id, problem: "no such rule; see `aftersales rules list`"))
-            }
+            let rule = try Workspace.rule(id, try global.settings())
             global.emit(RuleView(rule), TextReport.rule(rule))
         }
     }

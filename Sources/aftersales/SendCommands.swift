@@ -12,11 +12,10 @@ struct TransportOption: ParsableArguments {
     }
 }
 
-/// Exit 0 when all is done, 75 when mail waits for a retry, 1 when the run stopped on a failure of the whole run.
+/// Prints the summary and exits with its status (see ``RunSummary/exitStatus``).
 func finish(_ summary: RunSummary, _ global: GlobalOptions) throws {
     global.emit(summary, TextReport.run(summary))
-    if summary.stoppedBy != nil { throw ExitCode.failure }
-    if summary.waitingForRetry > 0 { throw ExitCode(75) }
+    if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
 }
 
 struct RunCommand: ParsableCommand {

@@ -33,6 +33,14 @@ public struct RunSummary: Sendable, Codable, Hashable {
     public var dryRun = false
 
     public init() {}
+
+    /// The process status for cron: 0 when all is done, 75 (EX_TEMPFAIL) when mail waits for a retry,
+    /// 1 when the run stopped on a failure of the whole run.
+    public var exitStatus: Int32 {
+        if stoppedBy != nil { return 1 }
+        if waitingForRetry > 0 { return 75 }
+        return 0
+    }
 }
 
 /// What `aftersales send` is asked to send.

@@ -45,6 +45,14 @@ extension Workspace {
         return try RulesFile.load(path: path.isEmpty ? nil : path)
     }
 
+    /// One effective rule by id; an unknown id is invalid input.
+    public static func rule(_ id: String, _ settings: Settings) throws(AftersalesError) -> Rule {
+        guard let rule = try rules(settings)[id] else {
+            throw .invalid(InvalidInput(field: "rule", value: id, problem: "no such rule; see `aftersales rules list`"))
+        }
+        return rule
+    }
+
     /// The planning settings from configuration.
     public var planningSettings: PlanningSettings {
         PlanningSettings(
