@@ -214,3 +214,35 @@ struct PlanningCLITests {
         #expect(explain.stdout.contains("why:"))
     }
 }
+
+@Suite("Sending line")
+struct SendLineTests {
+    func claimed(_ count: Int) -> [ClaimedMail] {
+        Samples.mails().prefix(count).map { ClaimedMail(entry: OutboxEntry($0, status: .planned, now: Samples.now), bytes: Data("x".utf8), messageID: "<m>") }
+    }
+
+    @Test("send.per_minute spaces the mails handed to the connections")
+    func perMinute() {
+        let line = SendLine(connections: 1, perMinute: 1200) // one every 50 ms
+        line.enqueue(claimed(5))
+        line.close()
+        let start = ContinuousClock.now
+        var taken = 0
+        while line.next() != nil { taken += 1 }
+        #expect(taken == 5)
+        #expect(ContinuousClock.now - start >= .milliseconds(200), "5 mails at one per 50 ms take at least 4 intervals")
+    }
+
+    @Test("stopping puts the queued mails back, and nothing more is handed out")
+    func stop() {
+        let line = SendLine(connections: 1, perMinute: 0)
+        line.enqueue(claimed(3))
+        #expect(line.next() != nil)
+        line.stop("connection refused")
+        #expect(line.next() == nil)
+        #expect(line.collect().releases.count == 2)
+        line.enqueue(claimed(1))
+        #expect(line.collect().releases.count == 1, "mail claimed after the stop goes straight back")
+        #expect(line.stoppedBy == "connection refused")
+    }
+}

@@ -4,8 +4,10 @@ import Foundation
 import Logging
 #if canImport(Glibc)
 import Glibc
+private let closeFile = Glibc.close
 #elseif canImport(Darwin)
 import Darwin
+private let closeFile = Darwin.close
 #endif
 
 /// What a `run` or `send` did.
@@ -67,7 +69,7 @@ final class RunLock {
         let deadline = ContinuousClock.now + .milliseconds(Int(waitSeconds * 1000))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if ContinuousClock.now >= deadline {
-                Glibc.close(fd)
+                _ = closeFile(fd)
                 return nil
             }
             usleep(100_000)
@@ -76,7 +78,7 @@ final class RunLock {
 
     deinit {
         flock(fd, LOCK_UN)
-        Glibc.close(fd)
+        _ = closeFile(fd)
     }
 }
 
