@@ -67,6 +67,9 @@ public enum Planner {
         var flagBeforeETA: Date?
     }
 
+    /// How far back `preview --explain` shows cancelled mail that was never stored.
+    public static let cancellationLookback: TimeInterval = 7 * 86_400
+
     /// Plans every mail the rules want for this customer. `existing` is what the outbox holds
     /// for the customer (for the marketing cap and to know which cancellations matter).
     public static func plan(_ facts: CustomerFacts, existing: [ExistingMail], rules: RuleSet, settings: PlanningSettings, now: Date) -> CustomerPlan {
@@ -75,6 +78,13 @@ public enum Planner {
         var occurrences: [Occurrence] = []
         for rule in rules.rules where rule.enabled {
             occurrences += triggers(rule, facts: facts, seasons: rules.seasons, settings: settings, now: now)
+        }
+        // A cancellation matters for a stored mail, or for `preview --explain` when recent; the rest of
+        // the history's cancellations (every transit update of every delivered shipment) are left out.
+        let stored = Set(existing.map(\.key))
+        let lookback = now.addingTimeInterval(-cancellationLookback)
+        occurrences.removeAll { o in
+            o.cancel != nil && o.anchor.addingTimeInterval(Double(o.rule.offset)) < lookback && !stored.contains("\(o.rule.id)/\(o.subject)/\(o.occurrence)")
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)

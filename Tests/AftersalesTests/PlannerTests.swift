@@ -223,11 +223,14 @@ struct PlannerMarketingTests {
         history.order("O2", "2026-02-01T15:00:00Z", sku: "VALVE") // 31 days
         history.order("O3", "2026-03-15T15:00:00Z", sku: "VALVE") // 42 days
         history.order("O4", "2026-04-24T15:00:00Z", sku: "VALVE") // 40 days → median 40
-        let mails = history.plan(now: "2026-04-24T16:00:00Z")
+        let pending = ExistingMail(key: "repurchase-alert/C1/VALVE/O3", rule: "repurchase-alert", stream: .marketing, pending: true, sentAt: nil)
+        let mails = history.plan(now: "2026-04-24T16:00:00Z", existing: [pending])
         let predicted = try #require(mails["repurchase-alert/C1/VALVE/O4"])
         #expect(predicted.nominalDue == t("2026-04-24T15:00:00Z").addingTimeInterval((40 - 15) * 86_400))
         #expect(mails["repurchase-alert/C1/VALVE/O3"]?.disposition == .cancel("re-ordered: order O4 placed at 2026-04-24T15:00:00Z"),
                 "an order placed cancels the pending alert")
+        #expect(history.plan(now: "2026-04-24T16:00:00Z")["repurchase-alert/C1/VALVE/O2"] == nil,
+                "a cancellation of mail never stored and older than the explain window is left out of the plan")
     }
 
     @Test("marketing mail only with consent and not unsubscribed; transactional mail still goes")

@@ -153,10 +153,10 @@ extension Workspace {
                     var reason: String?
                     switch (entry, mail.disposition) {
                     case (let e?, _) where !e.status.isPending:
-                        guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-7 * 86_400) else { continue }
+                        guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-Planner.cancellationLookback) else { continue }
                         (status, reason) = (e.status, e.reason)
                     case (_, .cancel(let why)):
-                        guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-7 * 86_400)) else { continue }
+                        guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-Planner.cancellationLookback)) else { continue }
                         (status, reason) = (.cancelled, why)
                     case (let e?, .send):
                         (status, reason) = (e.status, nil)
