@@ -36,6 +36,19 @@ public struct RunSummary: Sendable, Codable, Hashable {
 
     public init() {}
 
+    /// Counts the statuses that recorded outcomes led to.
+    mutating func count(_ recorded: [OutboxStatus]) {
+        for status in recorded {
+            switch status {
+            case .sent: sent += 1
+            case .retry: retried += 1
+            case .failed: failed += 1
+            case .inDoubt: inDoubt += 1
+            default: break
+            }
+        }
+    }
+
     /// The process status for cron: 0 when all is done, 75 (EX_TEMPFAIL) when mail waits for a retry,
     /// 1 when the run stopped on a failure of the whole run.
     public var exitStatus: Int32 {
@@ -272,52 +285,13 @@ extension Workspace {
         }
         let renderer = try renderer(generators: generators)
         let suppressed = try store.suppressions()
-        let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let from = configuration["company.email"]
+        let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"))
-        // One thread per connection (not concurrentPerform, which stops at the number of cores:
-        // the connections wait on the network, not the CPU).
-        for _ in 0..<connections {
-            Thread {
-                defer { line.leave() }
-                let session = transport.openSession()
-                defer { session.close() }
-                while let mail = line.next() {
-                    switch Self.attempt(mail, session: session, from: from, suppressed: suppressed) {
-                    case .outcome(let outcome): line.done(outcome, mail)
-                    case .outcomeThenStop(let outcome, let reason): line.done(outcome, mail); line.stop(reason)
-                    case .putBack(let reason): line.putBack(mail); line.stop(reason)
-                    }
-                }
-            }.start()
-        }
-        // The preparing thread reads and renders batches ahead; this thread commits.
+        Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
         let preparer = Preparer(capacity: 2)
-        let prepared = DispatchGroup()
-        prepared.enter()
-        Thread {
-            defer { prepared.leave() }
-            // Facts read once per customer in a run (a run lasts seconds; bounded in size).
-            var facts: [String: CustomerFacts] = [:]
-            var remaining = keys[...]
-            // A small first batch, so that the connections start at once.
-            var size = min(batchSize, 8)
-            while !remaining.isEmpty, preparer.waitForRoom() {
-                let batch = Array(remaining.prefix(size))
-                remaining = remaining.dropFirst(size)
-                size = batchSize
-                if facts.count > 1000 { facts = [:] }
-                do throws(AftersalesError) {
-                    preparer.put(.success(try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts, last: remaining.isEmpty)))
-                } catch {
-                    preparer.put(.failure(error))
-                    break
-                }
-                line.poke()
-            }
-        }.start()
+        let preparing = startPreparing(keys, batchSize: batchSize, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         var result = summary
         var failure: AftersalesError?
         var pending = SendStep()
@@ -355,15 +329,7 @@ extension Workspace {
             do throws(AftersalesError) {
                 let (recorded, claimed) = try store.sendStep(pending, runID: runID, now: now)
                 lastCommit = ContinuousClock.now
-                for status in recorded {
-                    switch status {
-                    case .sent: result.sent += 1
-                    case .retry: result.retried += 1
-                    case .failed: result.failed += 1
-                    case .inDoubt: result.inDoubt += 1
-                    default: break
-                    }
-                }
+                result.count(recorded)
                 result.cancelled += pending.cancellations.count
                 result.skipped += claimed.filter { $0 == nil }.count
                 line.enqueue(claimed.compactMap { $0 })
@@ -378,13 +344,60 @@ extension Workspace {
             if line.stoppedBy != nil { preparer.cancel() }
         }
         preparer.cancel()
-        prepared.wait()
+        preparing.wait()
         if let failure { throw failure }
         result.stoppedBy = result.stoppedBy ?? line.stoppedBy
         result.waitingForRetry = try store.outbox(status: .retry).count
         logger.info("run finished", metadata: ["sent": "\(result.sent)", "retried": "\(result.retried)", "failed": "\(result.failed)",
                                                "inDoubt": "\(result.inDoubt)", "transport": "\(transport.name)"])
         return result
+    }
+
+    /// One thread per connection (not concurrentPerform, which stops at the number of cores:
+    /// the connections wait on the network, not the CPU). Each takes claimed mail from the line.
+    static func startConnections(_ count: Int, line: SendLine, transport: any MailTransport, from: String, suppressed: [String: String]) {
+        for _ in 0..<count {
+            Thread {
+                defer { line.leave() }
+                let session = transport.openSession()
+                defer { session.close() }
+                while let mail = line.next() {
+                    switch attempt(mail, session: session, from: from, suppressed: suppressed) {
+                    case .outcome(let outcome): line.done(outcome, mail)
+                    case .outcomeThenStop(let outcome, let reason): line.done(outcome, mail); line.stop(reason)
+                    case .putBack(let reason): line.putBack(mail); line.stop(reason)
+                    }
+                }
+            }.start()
+        }
+    }
+
+    /// The preparing thread: reads and renders batches ahead of the committing thread (a small first
+    /// batch, so that the connections start at once). Returns the group to wait on for its end.
+    private func startPreparing(_ keys: [String], batchSize: Int, preparer: Preparer, line: SendLine, renderer: MailRenderer, notDue: Bool) -> DispatchGroup {
+        let group = DispatchGroup()
+        group.enter()
+        Thread {
+            defer { group.leave() }
+            // Facts read once per customer in a run (a run lasts seconds; bounded in size).
+            var facts: [String: CustomerFacts] = [:]
+            var remaining = keys[...]
+            var size = min(batchSize, 8)
+            while !remaining.isEmpty, preparer.waitForRoom() {
+                let batch = Array(remaining.prefix(size))
+                remaining = remaining.dropFirst(size)
+                size = batchSize
+                if facts.count > 1000 { facts = [:] }
+                do throws(AftersalesError) {
+                    preparer.put(.success(try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts, last: remaining.isEmpty)))
+                } catch {
+                    preparer.put(.failure(error))
+                    break
+                }
+                line.poke()
+            }
+        }.start()
+        return group
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
