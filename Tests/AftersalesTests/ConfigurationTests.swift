@@ -49,6 +49,10 @@ struct ConfigurationTests {
         #expect(throws: AftersalesError.self) { try Configuration.load(path: nil, environment: ["AFTERSALES_BUSINESS_HOURS_START": "9am"]) }
         #expect(throws: AftersalesError.self) { try Configuration.load(path: "/nonexistent/aftersales.yml", environment: [:]) }
         #expect(throws: AftersalesError.self) { try Configuration.load(path: try file("a: [unclosed"), environment: [:]) }
+        for (key, value) in [("AFTERSALES_SEND_BATCH", "0"), ("AFTERSALES_SEND_BATCH", "5000"), ("AFTERSALES_SMTP_CONNECTIONS", "65")] {
+            #expect(throws: AftersalesError.self, "\(key)=\(value)") { try Configuration.load(path: nil, environment: [key: value]) }
+        }
+        #expect(try Configuration.load(path: nil, environment: ["AFTERSALES_SEND_BATCH": "1"]).integer("send.batch") == 1)
     }
 
     @Test("the password can come from a file")
