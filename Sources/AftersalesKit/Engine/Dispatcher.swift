@@ -290,7 +290,7 @@ extension Workspace {
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"))
         Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
-        let preparer = Preparer(capacity: 2)
+        let preparer = Ahead<PreparedBatch>(capacity: 2)
         let preparing = startPreparing(keys, batchSize: batchSize, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         var result = summary
         var failure: AftersalesError?
@@ -374,7 +374,7 @@ extension Workspace {
 
     /// The preparing thread: reads and renders batches ahead of the committing thread (a small first
     /// batch, so that the connections start at once). Returns the group to wait on for its end.
-    private func startPreparing(_ keys: [String], batchSize: Int, preparer: Preparer, line: SendLine, renderer: MailRenderer, notDue: Bool) -> DispatchGroup {
+    private func startPreparing(_ keys: [String], batchSize: Int, preparer: Ahead<PreparedBatch>, line: SendLine, renderer: MailRenderer, notDue: Bool) -> DispatchGroup {
         let group = DispatchGroup()
         group.enter()
         Thread {
@@ -508,35 +508,4 @@ struct PreparedBatch: Sendable {
     var skipped: Int
     /// The last batch of the run.
     var last: Bool
-}
-
-/// Prepared batches between the preparing thread and the committing thread, at most `capacity` ahead.
-final class Preparer: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var batches: [Result<PreparedBatch, AftersalesError>] = []
-    private var cancelled = false
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Waits until a batch may be added; false once cancelled.
-    func waitForRoom() -> Bool {
-        condition.withLock {
-            while !cancelled, batches.count >= capacity { condition.wait() }
-            return !cancelled
-        }
-    }
-
-    func put(_ batch: Result<PreparedBatch, AftersalesError>) { condition.withLock { batches.append(batch); condition.broadcast() } }
-
-    /// The next prepared batch, if one is ready.
-    func take() -> Result<PreparedBatch, AftersalesError>? {
-        condition.withLock {
-            guard !batches.isEmpty else { return nil }
-            condition.broadcast()
-            return batches.removeFirst()
-        }
-    }
-
-    func cancel() { condition.withLock { cancelled = true; condition.broadcast() } }
 }

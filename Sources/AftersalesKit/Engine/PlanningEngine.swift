@@ -79,19 +79,38 @@ extension Workspace {
         }
         var changes = PlanChanges()
         let batch = 100
-        var start = 0
-        repeat {
-            let slice = Array(dirty[start..<min(start + batch, dirty.count)])
-            let isLast = start + batch >= dirty.count
+        // A reading thread loads the next batch's facts while this one plans and writes the current
+        // batch. Facts may be read outside the write transaction: anything recorded after the cursor
+        // makes the customer due for the next plan anyway. The outbox entries, which the plan is
+        // applied to, are read inside it.
+        let facts = Ahead<[CustomerFacts]>(capacity: 1)
+        let reading = DispatchGroup()
+        reading.enter()
+        let store = self.store
+        Thread {
+            defer { reading.leave(); facts.finish() }
+            var start = 0
+            while start < dirty.count, facts.waitForRoom() {
+                let slice = Array(dirty[start..<min(start + batch, dirty.count)])
+                start += batch
+                do throws(AftersalesError) {
+                    facts.put(.success(try store.read { db in try slice.compactMap { try AftersalesStore.customerFacts(db, $0) } }))
+                } catch {
+                    facts.put(.failure(error))
+                    return
+                }
+            }
+        }.start()
+        defer { facts.cancel(); reading.wait() }
+        var planned = 0
+        while let next = facts.next() {
+            let customers = try next.get()
+            planned += 1
+            let isLast = planned * batch >= dirty.count
             changes = try store.write { db in
                 var changes = changes
-                // Read in the write transaction (so nothing changes underneath), plan in parallel (pure), then apply.
-                var work: [(facts: CustomerFacts, entries: [OutboxEntry])] = []
-                for id in slice {
-                    guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
-                    work.append((facts, try AftersalesStore.outboxEntries(db, customerID: id)))
-                }
-                let inputs = work
+                let inputs = try customers.map { (facts: $0, entries: try AftersalesStore.outboxEntries(db, customerID: $0.customer.id)) }
+                // Planning is pure: the customers of a batch are planned in parallel.
                 let plans = Results<CustomerPlan>(count: inputs.count)
                 let workers = inputs.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -107,13 +126,15 @@ extension Workspace {
                     changes.customers += 1
                 }
                 if isLast {
-                    try db.execute(sql: "INSERT INTO planner_state (name, value) VALUES ('cursor', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)",
-                                   arguments: [last])
+                    try AftersalesStore.advancePlannerCursor(db, to: last)
                 }
                 return changes
             }
-            start += batch
-        } while start < dirty.count
+        }
+        if planned == 0 {
+            // Nothing to plan: the events read (naming no customer) are consumed all the same.
+            try store.write { db in try AftersalesStore.advancePlannerCursor(db, to: last) }
+        }
         logger.info("planned", metadata: ["customers": "\(changes.customers)", "planned": "\(changes.planned)", "cancelled": "\(changes.cancelled)"])
         return PlanReport(changes: changes, eventsConsumed: max(consumed, 0))
     }

@@ -235,6 +235,12 @@ extension AftersalesStore {
         return (ids.sorted(), last)
     }
 
+    /// Marks the events up to `last` as planned (the cursor never moves back).
+    static func advancePlannerCursor(_ db: Database, to last: Int64) throws {
+        try db.execute(sql: "INSERT INTO planner_state (name, value) VALUES ('cursor', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)",
+                       arguments: [last])
+    }
+
     /// Applies one customer's plan to the outbox: new mail is inserted (held when it needs approval),
     /// pending mail is moved or cancelled with its reason, and pending mail the rules no longer
     /// want is cancelled. Mail already sent, failed or cancelled is never touched.
