@@ -335,6 +335,16 @@ public enum Timestamp {
 
 /// Shared checks for free text and identifiers.
 public enum Text {
+    /// FNV-1a of the UTF-8 bytes: a hash that is the same in every process (Swift's `Hasher` is seeded per process).
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+
     /// An identifier: non-empty, at most 100 characters, no white space or control characters.
     public static func identifier(_ raw: String, field: String) throws(InvalidInput) -> String {
         guard !raw.isEmpty, raw.count <= 100,

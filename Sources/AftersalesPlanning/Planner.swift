@@ -48,8 +48,11 @@ public struct PlannedMail: Sendable, Hashable, Codable {
 
 /// The planner's answer for one customer.
 public struct CustomerPlan: Sendable, Hashable {
+    public var customerID: String
     public var mails: [PlannedMail]
-    /// When time alone will change this plan (computed dates of a new year enter the horizon).
+    /// When time alone will change this plan (the next year's season and holiday dates enter the
+    /// horizon): early next year, spread over its first four weeks by customer, so that a new year
+    /// does not re-plan every customer in the same run.
     public var wakeAt: Date
 }
 
@@ -98,8 +101,9 @@ public enum Planner {
         }
         mails.sort { ($0.due, $0.key) < ($1.due, $1.key) }
         let year = Timestamp.fields(now, in: TimeZone(secondsFromGMT: 0)!).year
-        let wake = Date(timeIntervalSince1970: Double(Timestamp.daysFromCivil(year + 1, 1, 1) * 86_400))
-        return CustomerPlan(mails: mails, wakeAt: wake)
+        let spread = Double(Text.fnv1a(customer.id) % UInt64(28 * 24 * 60)) * 60
+        let wake = Date(timeIntervalSince1970: Double(Timestamp.daysFromCivil(year + 1, 1, 1) * 86_400) + spread)
+        return CustomerPlan(customerID: customer.id, mails: mails, wakeAt: wake)
     }
 
     // MARK: Triggers

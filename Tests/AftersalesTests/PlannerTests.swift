@@ -209,6 +209,27 @@ struct PlannerTimingTests {
     }
 }
 
+@Suite("Planner: waking up")
+struct PlannerWakeTests {
+    @Test("each customer wakes early next year, spread over four weeks by customer id, the same in every run")
+    func wake() {
+        var one = FactsBuilder()
+        one.order("O1", "2026-06-01T15:00:00Z", sku: "VALVE")
+        let now = t("2026-11-23T10:00:00Z")
+        let plan = Planner.plan(one.facts, existing: [], rules: .defaults, settings: PlanningSettings(), now: now)
+        #expect(plan.customerID == "C1")
+        #expect(plan.wakeAt >= t("2027-01-01T00:00:00Z") && plan.wakeAt < t("2027-01-29T00:00:00Z"))
+        #expect(Planner.plan(one.facts, existing: [], rules: .defaults, settings: PlanningSettings(), now: now).wakeAt == plan.wakeAt)
+        var wakes: Set<Date> = []
+        for index in 0..<20 {
+            var other = one
+            other.customer.id = "C-\(index)"
+            wakes.insert(Planner.plan(other.facts, existing: [], rules: .defaults, settings: PlanningSettings(), now: now).wakeAt)
+        }
+        #expect(wakes.count > 10, "customers do not all wake at the same minute")
+    }
+}
+
 @Suite("Planner: repurchase, marketing and upgrades")
 struct PlannerMarketingTests {
     @Test("repurchase alert 15 days before the product's cycle; the customer's median gap once there are two gaps")

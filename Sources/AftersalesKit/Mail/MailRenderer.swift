@@ -17,17 +17,8 @@ public struct MessageGenerators: Sendable {
     /// Stable values derived from the key: the same mail always gets the same Message-ID, and
     /// boundaries start with `=_`, which quoted-printable and base64 bodies can never contain.
     public static let standard = MessageGenerators(
-        boundary: { key, index in "=_aftersales_\(String(fnv1a(key), radix: 16))_\(index)" },
+        boundary: { key, index in "=_aftersales_\(String(Text.fnv1a(key), radix: 16))_\(index)" },
         messageID: { key, domain in "<\(idText(key))@\(domain)>" })
-
-    static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return hash
-    }
 
     /// The key as RFC 5322 dot-atom text: characters outside atext become `=XX`.
     static func idText(_ key: String) -> String {

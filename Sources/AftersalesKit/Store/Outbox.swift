@@ -287,7 +287,7 @@ extension AftersalesStore {
             try cancel(db, &entry, reason: "no longer planned: the facts that triggered it changed", now: now)
             changes.cancelled += 1
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [entries.first?.customerID ?? plan.mails.first?.customerID, plan.wakeAt])
+        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [plan.customerID, plan.wakeAt])
     }
 
     static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
