@@ -6,10 +6,11 @@ import Foundation
 /// casts and splits dotted names on every lookup, which made it most of the cost of a mail
 /// (see README, Performance). swift-mustache remains the reference: `templates check` parses
 /// every template with it, its message (line and column) is reported when a template does not
-/// compile, and the tests render every template of every locale with both and require the same bytes. This tree follows swift-mustache's parser rule for
-/// rule (standalone lines, partial indentation) for the subset aftersales supports: variables,
-/// sections, inverted sections, partials and comments. Templates that use anything else
-/// (set delimiters, blocks, dynamic partials, transforms, pragmas) are refused when loaded.
+/// compile, and the tests render every template of every locale with both and require the same
+/// bytes. This tree follows swift-mustache's parser rule for rule (standalone lines, partial
+/// indentation) for the subset aftersales supports: variables, sections, inverted sections,
+/// partials and comments. Templates that use anything else (set delimiters, blocks, dynamic
+/// partials, transforms, pragmas) are refused when loaded.
 struct CompiledTemplate: Sendable {
     /// A dotted name, split once.
     struct Path: Sendable {
