@@ -31,7 +31,9 @@ struct BenchTests {
     func smoke() throws {
         let root = CLI.packageRoot
         let bench = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-bench-\(UUID().uuidString)")
+        let scratch = try ScratchDirectory("aftersales-bench")
+        defer { withExtendedLifetime(scratch) {} }
+        let work = scratch.url
         let server = try TestSMTPServer(["fault", "none", "DIR"])
         defer { server.stop() }
         // The reference C sender, compiled here as `make bench` does.

@@ -4,8 +4,12 @@ import Testing
 
 @Suite("Configuration")
 struct ConfigurationTests {
+    let scratch: ScratchDirectory
+
+    init() throws { scratch = try ScratchDirectory("aftersales-config") }
+
     func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-\(UUID().uuidString).yml").path
+        let path = scratch.url.appendingPathComponent("aftersales-\(UUID().uuidString).yml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

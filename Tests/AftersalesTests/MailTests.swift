@@ -142,7 +142,9 @@ struct MailTests {
 
     @Test("a company's templates.dir overrides single files; the rest stays built in")
     func overrideDirectory() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-override-\(UUID().uuidString)")
+        let scratch = try ScratchDirectory("aftersales-override")
+        defer { withExtendedLifetime(scratch) {} }
+        let dir = scratch.url
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("en"), withIntermediateDirectories: true)
         try "Your order {{{order.id}}} is on its way with {{{shipment.carrier}}}".write(
             to: dir.appendingPathComponent("en/tracking.subject.mustache"), atomically: true, encoding: .utf8)
@@ -167,12 +169,14 @@ struct MailTests {
     /// Renders every rule in every locale and has Python's email package check each message.
     @Test("every rule in every locale parses strictly in an independent parser, headers decode back to the original")
     func independentParser() throws {
-        let documents = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-docs-\(UUID().uuidString)")
+        let scratch = try ScratchDirectory("aftersales-docs")
+        defer { withExtendedLifetime(scratch) {} }
+        let documents = scratch.url.appendingPathComponent("documents")
         try FileManager.default.createDirectory(at: documents.appendingPathComponent("SO-1"), withIntermediateDirectories: true)
         try Data("%PDF-1.4 invoice".utf8).write(to: documents.appendingPathComponent("SO-1/commercial invoice.pdf"))
         try Data("%PDF-1.4 origin".utf8).write(to: documents.appendingPathComponent("SO-1/certificate-of-origin.pdf"))
         let renderer = try sampleRenderer(["AFTERSALES_DOCUMENTS_DIR": documents.path])
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-eml-\(UUID().uuidString)")
+        let out = scratch.url.appendingPathComponent("eml")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var manifest: [[String: Any]] = []
         let locales = ["en", "es-MX", "fr", "pt-BR", "de", "ru", "ar-SA", "zh-Hans"]

@@ -6,12 +6,12 @@ import Testing
 
 /// A workspace on a fresh database file, with a clock that tests move.
 struct TestWorkspace {
-    let directory: URL
+    private let scratch: ScratchDirectory
+    var directory: URL { scratch.url }
     var environment: [String: String] = [:]
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-ws-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        scratch = try ScratchDirectory("aftersales-ws")
     }
 
     var path: String { directory.appendingPathComponent("plan.db").path }

@@ -39,7 +39,10 @@ final class TestSMTPServer {
         process.waitUntilExit()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     var url: String { "smtp://127.0.0.1:\(port)" }
 

@@ -18,6 +18,19 @@ func seededStore(now: Date = t("2026-11-23T10:00:00Z")) throws -> AftersalesStor
     return store
 }
 
+/// A fresh directory under the system's temporary directory, removed with everything in it
+/// when the last value holding it goes away, so that tests leave nothing behind.
+final class ScratchDirectory: Sendable {
+    let url: URL
+
+    init(_ prefix: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
 /// Runs the built `aftersales` binary.
 struct CLI: Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,14 +49,14 @@ struct CLI: Sendable {
         var stderr: String
     }
 
-    let directory: URL
+    private let scratch: ScratchDirectory
+    var directory: URL { scratch.url }
     var environment: [String: String]
 
     /// A fresh working directory with its own database path and a fixed clock.
     init(now: String = "2026-11-23T10:00:00Z") throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("aftersales-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        environment = ["AFTERSALES_DB": directory.appendingPathComponent("test.db").path, "AFTERSALES_NOW": now,
+        scratch = try ScratchDirectory("aftersales-cli")
+        environment = ["AFTERSALES_DB": scratch.url.appendingPathComponent("test.db").path, "AFTERSALES_NOW": now,
                        "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     }
 
