@@ -154,3 +154,89 @@ struct StoreTests {
         #expect(throws: AftersalesError.self) { try AftersalesStore(writer: queue) }
     }
 }
+
+@Suite("Row decoding")
+struct RowDecodingTests {
+    /// Every row of `table`, read by hand and by GRDB's Codable decoder.
+    func compare<T: FetchableRecord & Decodable & Equatable>(_ type: T.Type, _ table: String, _ db: Database) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
+        for row in rows {
+            let byHand = try T(row: row)
+            let byCodable = try FetchableRecordDecoder().decode(T.self, from: row)
+            #expect(byHand == byCodable, "\(table): \(row)")
+        }
+        return rows.count
+    }
+
+    @Test("hand-written row decoding reads what GRDB's Codable decoding reads, on every table of a synthetic company; the outbox is written as Codable would")
+    func sameAsCodable() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.open("2026-11-23T10:00:00Z")
+        _ = try SyntheticCompany(scale: 0.1, now: ws.now).generate(into: ws.store)
+        _ = try ws.plan()
+        _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: ws.now)
+        try ws.store.writer.read { db in
+            #expect(try compare(Customer.self, "customers", db) > 5)
+            #expect(try compare(Product.self, "products", db) > 5)
+            #expect(try compare(Order.self, "orders", db) > 50)
+            #expect(try compare(Shipment.self, "shipments", db) > 20)
+            #expect(try compare(ShipmentEvent.self, "shipment_events", db) > 20)
+            #expect(try compare(Complaint.self, "complaints", db) > 0)
+            #expect(try compare(SurveyAnswer.self, "surveys", db) > 0)
+            #expect(try compare(Review.self, "reviews", db) > 0)
+            #expect(try compare(OutboxEntry.self, "outbox", db) > 20)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customers WHERE manager IS NOT NULL")! > 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM products WHERE maintenance IS NOT NULL")! > 0)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'sent'")! > 0)
+            // The planner wrote these rows by hand: each column as GRDB's Codable encoding would have.
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM outbox") {
+                let entry = try OutboxEntry(row: row)
+                let stored = Dictionary(row, uniquingKeysWith: { first, _ in first })
+                // (The outbox has more columns, written by the sending path: the archived bytes, the claim.)
+                let written = try entry.databaseDictionary
+                #expect(written.count >= 30)
+                for (column, value) in written { #expect(stored[column] == value, "\(entry.key).\(column)") }
+                for (column, value) in [("toAddresses", entry.toAddresses), ("reasons", entry.reasons), ("flags", entry.flags)] {
+                    let codable = String(decoding: try OutboxEntry.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
+                    #expect(stored[column] == codable.databaseValue)
+                }
+                let context = String(decoding: try OutboxEntry.databaseJSONEncoder(for: "context").encode(entry.context), as: UTF8.self)
+                #expect(stored["context"] == context.databaseValue)
+            }
+        }
+    }
+}
+
+@Suite("Flat JSON columns")
+struct FlatJSONTests {
+    static let awkward: [String] = {
+        var controls = ""
+        for c in 0..<0x20 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(c))) }
+        return ["", "plain", controls, "\"quoted\" \\ back/slash", "\u{7f}é中文🎉\u{2028}\u{FEFF}", "مرحبا", " spaced ", "{\"not\":\"json\"}"]
+    }()
+
+    @Test("arrays and objects of strings are written byte for byte as JSONEncoder writes them and read back as JSONDecoder reads them")
+    func sameAsFoundation() throws {
+        let encoder = OutboxEntry.databaseJSONEncoder(for: "reasons")
+        for strings in [[], Self.awkward, [Self.awkward[3]], Self.awkward.reversed()] as [[String]] {
+            let ours = FlatJSON.encode(strings)
+            #expect(ours == String(decoding: try encoder.encode(strings), as: UTF8.self))
+            #expect(FlatJSON.strings(ours) == strings)
+        }
+        let object = Dictionary(uniqueKeysWithValues: Self.awkward.enumerated().map { ("k\($0.offset)", $0.element) })
+            .merging(["B": "upper", "_": "underscore", "a": "lower"]) { $1 }
+        let ours = try #require(FlatJSON.encode(object))
+        #expect(ours == String(decoding: try encoder.encode(object), as: UTF8.self))
+        #expect(FlatJSON.object(ours) == object)
+        #expect(FlatJSON.encode(["é": "x"]) == nil, "a non-ASCII key is left to JSONEncoder")
+        // Escapes JSONEncoder does not write but JSON allows, and whitespace.
+        #expect(FlatJSON.strings(#" [ "a\u00e9\ud83c\udf89" , "\/\b" ] "#) == ["aé🎉", "/\u{08}"])
+    }
+
+    @Test("anything but a flat array or object of strings is refused, so that JSONDecoder decides")
+    func refusesOtherShapes() {
+        for text in ["", "[", "[1]", "[\"a\",]", "[\"a\"] x", "{\"a\":1}", "[\"\\ud83c\"]", "[\"\\ud83c \\udf89\"]", "[\"\\x\"]", "[\"a\nb\"]", "{\"a\"}", "null"] {
+            #expect(FlatJSON.strings(text) == nil && FlatJSON.object(text) == nil, "\(text)")
+        }
+    }
+}
