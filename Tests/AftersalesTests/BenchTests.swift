@@ -58,7 +58,7 @@ struct BenchTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
-        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections"] {
+        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes"] {
             #expect(text.contains(figure), "missing \(figure) in\n\(text)")
         }
         #expect(text.contains("PASS") || text.contains("MISS"))

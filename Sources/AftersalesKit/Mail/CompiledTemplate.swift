@@ -199,6 +199,11 @@ struct CompiledTemplate: Sendable {
     /// Renders with `context`; partials come from `partials`. Every name the rendered parts use
     /// and the context lacks is appended to `missing`.
     func render(_ context: [String: Any], partials: [String: CompiledTemplate], missing: inout [String]) -> String {
+        render(TemplateValue(context), partials: partials, missing: &missing)
+    }
+
+    /// Renders with a context already converted to ``TemplateValue`` (convert once, render many).
+    func render(_ context: TemplateValue, partials: [String: CompiledTemplate], missing: inout [String]) -> String {
         var output = ""
         output.reserveCapacity(2048)
         var renderer = Renderer(partials: partials, stack: [Renderer.Frame(context)], missing: [], depth: 0)
@@ -208,13 +213,13 @@ struct CompiledTemplate: Sendable {
     }
 
     struct Renderer {
-        /// A context on the stack, cast to a dictionary once when pushed.
+        /// A context on the stack, with its dictionary when it is one.
         struct Frame {
-            let value: Any
-            let dictionary: [String: Any]?
-            init(_ value: Any) {
+            let value: TemplateValue
+            let dictionary: [String: TemplateValue]?
+            init(_ value: TemplateValue) {
                 self.value = value
-                dictionary = value as? [String: Any]
+                if case .object(let dictionary) = value { self.dictionary = dictionary } else { dictionary = nil }
             }
         }
 
@@ -224,13 +229,13 @@ struct CompiledTemplate: Sendable {
         var depth: Int
 
         /// Looks `path` up as Mustache does: the first part anywhere up the stack, the rest inside it.
-        func lookup(_ path: Path) -> Any? {
+        func lookup(_ path: Path) -> TemplateValue? {
             guard let first = path.parts.first else { return stack.last?.value }
             for frame in stack.reversed() {
                 guard let dict = frame.dictionary, let found = dict[first] else { continue }
                 var value = found
                 for part in path.parts.dropFirst() {
-                    guard let d = value as? [String: Any], let next = d[part] else { return nil }
+                    guard case .object(let d) = value, let next = d[part] else { return nil }
                     value = next
                 }
                 return value
@@ -262,22 +267,22 @@ struct CompiledTemplate: Sendable {
                 guard let value = lookup(path) else { missing.append(path.name); return }
                 let text: String
                 switch value {
-                case let s as String: text = s
-                case let i as Int: text = String(i)
-                case let b as Bool: text = b ? "true" : "false"
-                default: text = String(describing: value)
+                case .string(let s): text = s
+                case .int(let i): text = String(i)
+                case .bool(let b): text = b ? "true" : "false"
+                case .list, .object, .other: text = value.description
                 }
                 output += escaped ? Self.escapeHTML(text) : text
             case .section(let path, let inverted, let body):
                 let value = lookup(path)
                 if value == nil { missing.append(path.name) }
                 let renders: Bool
-                var pushed: Any?
+                var pushed: TemplateValue?
                 switch value {
-                case let list as [Any]:
+                case .list(let list):
                     if inverted {
                         renders = list.isEmpty
-                        pushed = list
+                        pushed = value
                     } else {
                         for element in list {
                             stack.append(Frame(element))
@@ -286,7 +291,7 @@ struct CompiledTemplate: Sendable {
                         }
                         return
                     }
-                case let flag as Bool: renders = flag != inverted
+                case .bool(let flag): renders = flag != inverted
                 case .some(let v): renders = !inverted; pushed = v
                 case .none: renders = inverted
                 }
@@ -317,5 +322,46 @@ struct CompiledTemplate: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Mustache data with its types known: built once from a `[String: Any]` context, so that the
+/// renderer looks names up without a dynamic cast per lookup (casting `Any` to a dictionary copies
+/// it element by element).
+enum TemplateValue: Sendable, CustomStringConvertible {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case list([TemplateValue])
+    case object([String: TemplateValue])
+    /// Any other value, as Mustache would print it.
+    case other(String)
+
+    init(_ value: Any) {
+        switch value {
+        case let s as String: self = .string(s)
+        case let i as Int: self = .int(i)
+        case let b as Bool: self = .bool(b)
+        case let d as [String: Any]: self = .object(d.mapValues(TemplateValue.init))
+        case let l as [Any]: self = .list(l.map(TemplateValue.init))
+        default: self = .other(String(describing: value))
+        }
+    }
+
+    /// The value as the `[String: Any]`-based renderer printed it.
+    var description: String {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .bool(let b): b ? "true" : "false"
+        case .other(let text): text
+        case .list(let list): "[" + list.map(\.quoted).joined(separator: ", ") + "]"
+        case .object(let object): object.isEmpty ? "[:]" : "[" + object.map { "\"\($0.key)\": \($0.value.quoted)" }.joined(separator: ", ") + "]"
+        }
+    }
+
+    private var quoted: String {
+        if case .string(let s) = self { return "\"" + s + "\"" }
+        return description
     }
 }

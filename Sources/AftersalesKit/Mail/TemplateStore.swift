@@ -102,6 +102,11 @@ public struct TemplateStore: Sendable {
     /// Renders `name` of `locale` with `context`. Strict: every variable the rendered parts use
     /// must be in the context, else a ``Problem`` names it.
     public func render(_ name: String, locale: String, context: [String: Any]) throws(Problem) -> String {
+        try render(name, locale: locale, context: TemplateValue(context))
+    }
+
+    /// Renders `name` of `locale` with a context already converted (once for a mail's three parts).
+    func render(_ name: String, locale: String, context: TemplateValue) throws(Problem) -> String {
         guard let templates = compiled[locale], let template = templates[name] else {
             throw Problem(locale: locale, template: name, message: "does not exist")
         }
