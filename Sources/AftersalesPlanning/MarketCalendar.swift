@@ -96,6 +96,13 @@ public struct MarketCalendar: Sendable, Hashable {
             .ramadan.contains(Timestamp.day(f.year, f.month, f.day))
     }
 
+    /// How many days `nextOpening` looks ahead.
+    static let searchDays = 120
+
+    /// The most `nextOpening` can move a time: each day it looks at moves it to the next local
+    /// midnight at most (a day, or 25 hours on a daylight-saving day), with a day to spare.
+    public static let maxMove: TimeInterval = Double(searchDays + 1) * 25 * 3600 + 86_400
+
     /// The first instant at or after `date` inside business hours in the recipient's market,
     /// with the reasons for every move (weekend, holiday, outside hours, Ramadan hours).
     public func nextOpening(at date: Date, zone: TimeZone, country: String) -> (Date, [String]) {
@@ -103,7 +110,7 @@ public struct MarketCalendar: Sendable, Hashable {
         let muslim = Self.muslimMarkets.contains(country)
         var reasons: [String] = []
         var candidate = date
-        for _ in 0..<120 {
+        for _ in 0..<Self.searchDays {
             let f = Timestamp.fields(candidate, in: zone)
             let days = Timestamp.daysFromCivil(f.year, f.month, f.day)
             let weekday = ((days % 7 + 7 + 4) % 7) + 1

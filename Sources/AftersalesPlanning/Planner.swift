@@ -84,10 +84,17 @@ public enum Planner {
         }
         // A cancellation matters for a stored mail, or for `preview --explain` when recent; the rest of
         // the history's cancellations (every transit update of every delivered shipment) are left out.
+        // So is history that is certainly stale: business hours move a mail by at most
+        // `MarketCalendar.maxMove`, so when even that late it would have gone stale before the explain
+        // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
         let stored = Set(existing.map(\.key))
         let lookback = now.addingTimeInterval(-cancellationLookback)
         occurrences.removeAll { o in
-            o.cancel != nil && o.anchor.addingTimeInterval(Double(o.rule.offset)) < lookback && !stored.contains("\(o.rule.id)/\(o.subject)/\(o.occurrence)")
+            let nominal = o.anchor.addingTimeInterval(Double(o.rule.offset))
+            let cancelled = o.cancel != nil && nominal < lookback
+            let stale = o.cancel == nil && o.rule.stream != .marketing
+                && o.rule.staleAfter.map { nominal.addingTimeInterval(Double($0) + MarketCalendar.maxMove) < lookback } == true
+            return (cancelled || stale) && !stored.contains("\(o.rule.id)/\(o.subject)/\(o.occurrence)")
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)

@@ -386,6 +386,23 @@ struct PlannerWindowTests {
         #expect(eve == t("2026-12-28T08:00:00Z"))
     }
 
+    @Test("history that is certainly stale and was never stored is left out; stored, recent or marketing mail stays")
+    func settledHistory() throws {
+        var b = FactsBuilder()
+        b.order("O1", "2026-11-01T15:00:00Z") { o in
+            o.shipments = [shipment("S1", order: "O1", dispatched: "2026-11-03T14:00:00Z", eta: "2026-11-30T00:00:00Z")]
+        }
+        // Tracking is stale 2 days after 11-03; business hours could move it by at most MarketCalendar.maxMove.
+        let staleAt = t("2026-11-05T14:00:00Z").addingTimeInterval(MarketCalendar.maxMove + Planner.cancellationLookback)
+        let before = Timestamp.utc(staleAt.addingTimeInterval(-3600)), after = Timestamp.utc(staleAt.addingTimeInterval(3600))
+        #expect(b.plan(now: before)["tracking/S1/1"]?.disposition == .cancel("stale: due 2026-11-03T14:00:00Z, no longer worth sending after 2026-11-05T14:00:00Z"))
+        #expect(b.plan(now: after)["tracking/S1/1"] == nil)
+        let stored = ExistingMail(key: "tracking/S1/1", rule: "tracking", stream: .transactional, pending: true, sentAt: nil)
+        let kept = try #require(b.plan(now: after, existing: [stored])["tracking/S1/1"], "a stored mail is still planned, to be cancelled")
+        #expect(kept.disposition == .cancel("stale: due 2026-11-03T14:00:00Z, no longer worth sending after 2026-11-05T14:00:00Z"))
+        #expect(MarketCalendar.maxMove >= 121 * 86_400)
+    }
+
     @Test("stale mail is cancelled, not sent late; a superseded transit update too; tracking after delivery")
     func staleness() throws {
         var b = FactsBuilder()
