@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", argv[2], files[i]->d_name);
         FILE *f = fopen(path, "rb");
+        if (!f) { perror(path); return 1; }
         fseek(f, 0, SEEK_END);
         long size = ftell(f);
         rewind(f);

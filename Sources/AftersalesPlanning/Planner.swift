@@ -65,7 +65,8 @@ public enum Planner {
         var occurrence: String
         var anchor: Date
         var cancel: String?
-        var reasons: [String]
+        /// Why the rule fired: worked out only for the mail that is kept (most history is left out).
+        var why: () -> String
         var context: [String: String]
         var flagBeforeETA: Date?
     }
@@ -122,12 +123,12 @@ public enum Planner {
     static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date) -> [Occurrence] {
         let customer = facts.customer
         var out: [Occurrence] = []
-        func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: String,
+        func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
                  context: [String: String] = [:], cancel: String? = nil, flagBeforeETA: Date? = nil) {
             var context = context
             if let order { context["order"] = order.id }
             out.append(Occurrence(rule: rule, orderID: order?.id, subject: subject, occurrence: occurrence, anchor: anchor,
-                                  cancel: cancel, reasons: [why], context: context, flagBeforeETA: flagBeforeETA))
+                                  cancel: cancel, why: why, context: context, flagBeforeETA: flagBeforeETA))
         }
         let allProducts = facts.products
         for orderFacts in facts.orders {
@@ -145,10 +146,10 @@ public enum Planner {
                     let every = rule.repeatEvery ?? 3 * 86_400
                     let cap = rule.repeatCap ?? 30
                     let bound = tracked.currentETA.addingTimeInterval(7 * 86_400)
+                    let cancel = cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil)
                     for k in 1...max(cap, 1) {
                         let due = s.dispatchedAt.addingTimeInterval(Double(k * every))
                         if due > bound { break }
-                        let cancel = cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil)
                         add(order, s.id, String(k), due.addingTimeInterval(-Double(rule.offset)),
                             "update \(k) of at most \(cap), every \(DurationText.format(every)) after dispatch at \(Timestamp.utc(s.dispatchedAt)) while not delivered",
                             context: shipmentContext, cancel: cancel)
@@ -318,7 +319,7 @@ public enum Planner {
             for (earlier, next) in zip(orders, orders.dropFirst()) {
                 out.append(Occurrence(rule: rule, orderID: earlier.id, subject: subject, occurrence: earlier.id, anchor: earlier.placedAt,
                                       cancel: "re-ordered: order \(next.id) placed at \(Timestamp.utc(next.placedAt))",
-                                      reasons: ["prediction from order \(earlier.id)"], context: ["sku": sku, "order": earlier.id]))
+                                      why: { "prediction from order \(earlier.id)" }, context: ["sku": sku, "order": earlier.id]))
             }
             let gaps = zip(orders, orders.dropFirst()).map { $1.placedAt.timeIntervalSince($0.placedAt) }.sorted()
             let gap: TimeInterval
@@ -334,7 +335,7 @@ public enum Planner {
             }
             let predicted = last.placedAt.addingTimeInterval(gap)
             out.append(Occurrence(rule: rule, orderID: last.id, subject: subject, occurrence: last.id, anchor: predicted, cancel: nil,
-                                  reasons: ["next purchase of \(sku) predicted for \(Timestamp.utc(predicted)) (\(why), from order \(last.id))"],
+                                  why: { "next purchase of \(sku) predicted for \(Timestamp.utc(predicted)) (\(why), from order \(last.id))" },
                                   context: ["sku": sku, "order": last.id, "predicted": Timestamp.utc(predicted)]))
         }
         return out
@@ -355,7 +356,7 @@ public enum Planner {
             (to, cc, locale, zone, country) = ([settings.supervisorEmail], [], "en", TimeZone(identifier: "UTC")!, "")
         }
         let nominal = o.anchor.addingTimeInterval(Double(rule.offset))
-        var reasons = o.reasons
+        var reasons = [o.why()]
         if rule.offset != 0 { reasons.append("due \(DurationText.format(rule.offset)) after that: \(Timestamp.utc(nominal))") }
         var due = nominal
         // Business hours move only mail that will go out; a cancelled one keeps its nominal time.

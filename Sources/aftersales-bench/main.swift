@@ -289,7 +289,8 @@ struct Bench: ParsableCommand {
             try? FileManager.default.removeItem(atPath: part)
             try FileManager.default.createDirectory(atPath: part, withIntermediateDirectories: true)
             for (index, name) in names.enumerated() where index % ways == way {
-                try FileManager.default.createSymbolicLink(atPath: "\(part)/\(name)", withDestinationPath: "\(files)/\(name)")
+                let target = URL(fileURLWithPath: "\(files)/\(name)").standardizedFileURL.path // absolute: --work may be relative
+                try FileManager.default.createSymbolicLink(atPath: "\(part)/\(name)", withDestinationPath: target)
             }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: curlSend)
