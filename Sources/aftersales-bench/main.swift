@@ -261,14 +261,15 @@ struct Bench: ParsableCommand {
         let files = "\(work)/smtp-files"
         _ = try timed(["run", "--transport", "file", "--db", try copy("smtp-files"), "--now", Self.now], environment: ["AFTERSALES_TRANSPORT_DIR": files])
         var rows: [Row] = []
+        var ceiling: Row?
         if let curlSend {
             let c = median(try (0..<3).map { _ in Double(count) / (try timed([url, files], executable: curlSend)).seconds })
             rows.append(Row(figure: "5a. send, 1 connection, \(count) messages", measured: "\(Int(one)) msg/s", reference: "C libcurl \(Int(c)) msg/s",
                             ratio: fmt(one / c), target: ">= 0.9", verdict: one / c >= 0.9 ? "PASS" : "MISS"))
             // What this machine allows 4 connections at all: the C sender as 4 processes on a quarter each.
             let cFour = median(try (0..<3).map { _ in Double(count) / (try parallelCurl(curlSend, url: url, files: files, ways: 4)) })
-            rows.append(Row(figure: "5d. C libcurl, 4 processes vs 1 (this machine's ceiling for 5c)", measured: "\(Int(cFour)) msg/s",
-                            reference: "\(Int(c)) msg/s", ratio: fmt(cFour / c), target: "(reference)", verdict: "-"))
+            ceiling = Row(figure: "5d. C libcurl, 4 processes vs 1 (this machine's ceiling for 5c)", measured: "\(Int(cFour)) msg/s",
+                            reference: "\(Int(c)) msg/s", ratio: fmt(cFour / c), target: "(reference)", verdict: "-")
         }
         let python = median(try (0..<3).map { _ in
             Double(count) / (try timed(["Benchmarks/smtplib_send.py", "127.0.0.1:\(port)", files], executable: "/usr/bin/python3")).seconds
@@ -277,6 +278,7 @@ struct Bench: ParsableCommand {
                         ratio: fmt(one / python), target: "(reference)", verdict: "-"))
         rows.append(Row(figure: "5c. send, 4 connections vs 1", measured: "\(Int(four)) msg/s", reference: "\(Int(one)) msg/s",
                         ratio: fmt(four / one), target: ">= 2.5", verdict: four / one >= 2.5 ? "PASS" : "MISS"))
+        if let ceiling { rows.append(ceiling) }
         return rows
     }
 
