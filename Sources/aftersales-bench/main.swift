@@ -21,6 +21,14 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
     @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp); all when absent.") var only: String?
 
+    static let figures = ["plan", "idle", "day", "render", "smtp"]
+
+    func validate() throws {
+        for name in only?.split(separator: ",", omittingEmptySubsequences: false) ?? [] where !Self.figures.contains(String(name)) {
+            throw ValidationError("--only: unknown figure \"\(name)\"; expected some of \(Self.figures.joined(separator: ", "))")
+        }
+    }
+
     func wants(_ figure: String) -> Bool { only.map { $0.split(separator: ",").contains(Substring(figure)) } ?? true }
 
     static let now = "2026-11-23T10:00:00Z"

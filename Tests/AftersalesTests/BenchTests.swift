@@ -27,6 +27,21 @@ struct BenchTests {
         #expect(countries.count >= 20)
     }
 
+    @Test("an unknown figure in --only is refused with its name, not an empty table")
+    func unknownFigure() throws {
+        let process = Process()
+        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
+        process.arguments = ["--binary", CLI.binary.path, "--only", "render,plann"]
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        #expect(text.contains("--only: unknown figure \"plann\""), "\(text)")
+    }
+
     @Test("make bench's code paths run at a tiny scale and print every figure with a verdict")
     func smoke() throws {
         let root = CLI.packageRoot

@@ -92,6 +92,16 @@ struct MailTests {
         #expect(throws: TemplateStore.Problem.self) { try store.render("p", locale: "en", context: [:]) }
     }
 
+    @Test("values print as text: numbers and flags as such; a list or an object (a template mistake) in Swift's notation, keys sorted")
+    func printedValues() throws {
+        let store = try TemplateStore(texts: ["en": ["x": "{{n}} {{f}} {{{list}}} {{{object}}} {{{empty}}}"]])
+        let context: [String: Any] = ["n": 42, "f": true, "list": ["a", 1, false] as [Any], "object": ["b": 2, "a": "x", "c": ["d": "e"]] as [String: Any],
+                                      "empty": [String: Any]()]
+        for _ in 0..<5 {
+            #expect(try store.render("x", locale: "en", context: context) == #"42 true ["a", 1, false] ["a": "x", "b": 2, "c": ["d": "e"]] [:]"#)
+        }
+    }
+
     @Test("the compiled templates render byte for byte what swift-mustache renders: every template, every locale, every sample mail")
     func sameAsSwiftMustache() throws {
         let store = try TemplateStore(builtIn: templatesDirectory)

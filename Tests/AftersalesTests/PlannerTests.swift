@@ -400,6 +400,10 @@ struct PlannerWindowTests {
         let stored = ExistingMail(key: "tracking/S1/1", rule: "tracking", stream: .transactional, pending: true, sentAt: nil)
         let kept = try #require(b.plan(now: after, existing: [stored])["tracking/S1/1"], "a stored mail is still planned, to be cancelled")
         #expect(kept.disposition == .cancel("stale: due 2026-11-03T14:00:00Z, no longer worth sending after 2026-11-05T14:00:00Z"))
+        // Marketing history stays however old: it counts towards the marketing cap.
+        b.orders[0].survey = SurveyAnswer(orderID: "O1", score: 10, answeredAt: t("2026-11-06T00:00:00Z"))
+        let promoter = try #require(b.plan(now: "2027-11-06T00:00:00Z")["survey-promoter/O1/1"])
+        #expect(promoter.disposition != .send)
         #expect(MarketCalendar.maxMove >= 121 * 86_400)
     }
 

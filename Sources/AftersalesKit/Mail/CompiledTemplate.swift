@@ -198,11 +198,6 @@ struct CompiledTemplate: Sendable {
 
     /// Renders with `context`; partials come from `partials`. Every name the rendered parts use
     /// and the context lacks is appended to `missing`.
-    func render(_ context: [String: Any], partials: [String: CompiledTemplate], missing: inout [String]) -> String {
-        render(TemplateValue(context), partials: partials, missing: &missing)
-    }
-
-    /// Renders with a context already converted to ``TemplateValue`` (convert once, render many).
     func render(_ context: TemplateValue, partials: [String: CompiledTemplate], missing: inout [String]) -> String {
         var output = ""
         output.reserveCapacity(2048)
@@ -348,7 +343,8 @@ enum TemplateValue: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The value as the `[String: Any]`-based renderer printed it.
+    /// The value as text. A list or an object printed as a variable (a template mistake) comes out in
+    /// Swift's notation, an object's keys sorted so that the output is the same in every run.
     var description: String {
         switch self {
         case .string(let s): s
@@ -356,7 +352,8 @@ enum TemplateValue: Sendable, CustomStringConvertible {
         case .bool(let b): b ? "true" : "false"
         case .other(let text): text
         case .list(let list): "[" + list.map(\.quoted).joined(separator: ", ") + "]"
-        case .object(let object): object.isEmpty ? "[:]" : "[" + object.map { "\"\($0.key)\": \($0.value.quoted)" }.joined(separator: ", ") + "]"
+        case .object(let object):
+            object.isEmpty ? "[:]" : "[" + object.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value.quoted)" }.joined(separator: ", ") + "]"
         }
     }
 

@@ -45,15 +45,7 @@ enum JSONColumn {
         return try FlatJSON.object(text) ?? decoder.decode([String: String].self, from: Data(text.utf8))
     }
 
-    /// `value` as the JSON text GRDB's Codable support would store.
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// An array of strings as JSONEncoder writes it.
-    static func encode(_ value: [String]) throws -> String { FlatJSON.encode(value) }
-
-    /// An object of string values as JSONEncoder writes it with sorted keys.
+    /// An object of string values as JSONEncoder writes it with sorted keys (GRDB's Codable setting).
     static func encode(_ value: [String: String]) throws -> String {
         try FlatJSON.encode(value) ?? String(decoding: try encoder.encode(value), as: UTF8.self)
     }
@@ -341,16 +333,16 @@ extension OutboxEntry {
         container["due"] = due
         container["deadline"] = deadline
         container["staleAt"] = staleAt
-        container["toAddresses"] = try JSONColumn.encode(toAddresses)
-        container["ccAddresses"] = try JSONColumn.encode(ccAddresses)
+        container["toAddresses"] = FlatJSON.encode(toAddresses)
+        container["ccAddresses"] = FlatJSON.encode(ccAddresses)
         container["locale"] = locale
         container["timeZone"] = timeZone
         container["template"] = template
         container["needsApproval"] = needsApproval
         container["status"] = status
         container["reason"] = reason
-        container["reasons"] = try JSONColumn.encode(reasons)
-        container["flags"] = try JSONColumn.encode(flags)
+        container["reasons"] = FlatJSON.encode(reasons)
+        container["flags"] = FlatJSON.encode(flags)
         container["context"] = try JSONColumn.encode(context)
         container["createdAt"] = createdAt
         container["updatedAt"] = updatedAt
