@@ -281,7 +281,7 @@ public enum Timestamp {
     }
 
     /// Appends `value` in decimal with at least `width` digits (zero-padded).
-    static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+    public static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
         if value < 0 { out.append(0x2D); digits(-value, width, &out); return }
         var divisor = 1, count = 1
         while divisor <= value / 10 { divisor *= 10; count += 1 }
@@ -317,7 +317,7 @@ public enum Timestamp {
     }
 
     /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).
-    static func civil(_ seconds: Int) -> (Int, Int, Int, Int, Int, Int) {
+    public static func civil(_ seconds: Int) -> (Int, Int, Int, Int, Int, Int) {
         var days = seconds / 86_400
         var rest = seconds % 86_400
         if rest < 0 { rest += 86_400; days -= 1 }

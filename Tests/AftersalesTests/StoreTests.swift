@@ -207,6 +207,32 @@ struct RowDecodingTests {
     }
 }
 
+extension RowDecodingTests {
+    @Test("dates are written as GRDB writes a Date (its DateFormatter), to the millisecond, in every century and at the edges of a second")
+    func storedDates() {
+        var dates: [Date] = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.0005), Date(timeIntervalSince1970: 0.9995),
+                             Date(timeIntervalSince1970: -62_135_596_800), Date(timeIntervalSince1970: 253_402_300_799.999),
+                             Date(timeIntervalSince1970: -62_135_596_801), Date(timeIntervalSince1970: 253_402_300_800), // years 0 and 10000: GRDB's path
+                             Date(timeIntervalSince1970: 1_795_427_200), Date(timeIntervalSince1970: 1_795_427_200.123456)]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 11 }
+        let fractions: [Double] = [0, 0.001, 0.0005, 0.4995, 0.5, 0.9994999, 0.9995, 0.999999, 0.1234567]
+        for index in 0..<20_000 {
+            // Whole seconds from year 1 to 9999, then a fraction: random or one of the awkward ones.
+            let seconds = Double(Int64(next() % 315_538_070_400) - 62_135_596_800)
+            let fraction = index % 2 == 0 ? fractions[index / 2 % fractions.count] : Double(next() % 1_000_000_000) / 1e9
+            dates.append(Date(timeIntervalSince1970: seconds + fraction))
+        }
+        var mismatches = 0
+        for date in dates where date.stored.databaseValue != date.databaseValue {
+            mismatches += 1
+            if mismatches <= 5 { Issue.record("\(date.timeIntervalSince1970): \(date.stored.databaseValue) != \(date.databaseValue)") }
+        }
+        #expect(mismatches == 0)
+        #expect(StoredDate.fromDatabaseValue("2026-11-23 10:00:00.000".databaseValue)?.date == Date(timeIntervalSince1970: 1_795_428_000))
+    }
+}
+
 @Suite("Flat JSON columns")
 struct FlatJSONTests {
     static let awkward: [String] = {

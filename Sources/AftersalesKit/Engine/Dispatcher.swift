@@ -110,10 +110,15 @@ final class SendLine: @unchecked Sendable {
     /// Counts every change the committing thread may wait for, so that no wake-up is lost.
     private(set) var version = 0
     let interval: Duration?
+    /// The committing thread is woken when fewer mails than this wait (time to claim the next batch)
+    /// or this many outcomes are in (time to record them), not for every mail: a wake-up per mail
+    /// costs the connections the core they need.
+    let wakeAt: Int
 
-    init(connections: Int, perMinute: Int) {
+    init(connections: Int, perMinute: Int, wakeAt: Int = 1) {
         running = connections
         interval = perMinute > 0 ? .milliseconds(60_000 / perMinute) : nil
+        self.wakeAt = max(1, wakeAt)
     }
 
     /// Mails claimed and not yet taken by a connection.
@@ -159,8 +164,10 @@ final class SendLine: @unchecked Sendable {
             nextStart = start + interval
             wait = start - now
         }
-        version += 1
-        condition.broadcast()
+        if queue.count - head < wakeAt {
+            version += 1
+            condition.broadcast()
+        }
         condition.unlock()
         if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
         return mail
@@ -168,7 +175,10 @@ final class SendLine: @unchecked Sendable {
 
     /// A connection finished a mail.
     func done(_ outcome: DeliveryOutcome, _ mail: ClaimedMail) {
-        condition.withLock { outcomes.append((outcome, mail)); version += 1; condition.broadcast() }
+        condition.withLock {
+            outcomes.append((outcome, mail))
+            if outcomes.count >= wakeAt { version += 1; condition.broadcast() }
+        }
     }
 
     /// A connection put a mail back untried.
@@ -288,8 +298,16 @@ extension Workspace {
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
-        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"))
+        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize)
         Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
+        // The log is copied into the database every few thousand mails, right after a claim, and at
+        // the end, instead of whenever it reaches SQLite's default size (a stall mid-batch).
+        try store.autoCheckpoint(pages: 0)
+        defer {
+            try? store.checkpointPassively()
+            try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
+        }
+        var claimedSinceCheckpoint = 0
         let preparer = Ahead<PreparedBatch>(capacity: 2)
         let preparing = startPreparing(keys, batchSize: batchSize, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         var result = summary
@@ -333,6 +351,14 @@ extension Workspace {
                 result.cancelled += pending.cancellations.count
                 result.skipped += claimed.filter { $0 == nil }.count
                 line.enqueue(claimed.compactMap { $0 })
+                claimedSinceCheckpoint += pending.claims.count
+                if claimedSinceCheckpoint >= Self.mailsBetweenCheckpoints {
+                    // Maintenance only: a failure leaves the log longer and is not a failure of the run.
+                    claimedSinceCheckpoint = 0
+                    do throws(AftersalesError) { try store.checkpointPassively() } catch {
+                        logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+                    }
+                }
             } catch {
                 // What this step would have recorded stays `sending`: the next run settles it as in doubt.
                 failure = failure ?? error
@@ -352,6 +378,11 @@ extension Workspace {
                                                "inDoubt": "\(result.inDoubt)", "transport": "\(transport.name)"])
         return result
     }
+
+    /// SQLite's `wal_autocheckpoint` default, restored after a send.
+    static let sqliteDefaultCheckpointPages = 1000
+    /// About 20 MB of archived messages in the write-ahead log between a send's own checkpoints.
+    static let mailsBetweenCheckpoints = 5000
 
     /// One thread per connection (not concurrentPerform, which stops at the number of cores:
     /// the connections wait on the network, not the CPU). Each takes claimed mail from the line.

@@ -165,6 +165,20 @@ public struct AftersalesStore: Sendable {
         try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
     }
 
+    /// Turns SQLite's automatic checkpoints off (`pages` 0) or back on (every `pages` pages of
+    /// write-ahead log). A send turns them off so that copying the log into the database never
+    /// stalls a claim while the connections wait, and checkpoints itself at quieter moments.
+    public func autoCheckpoint(pages: Int) throws(AftersalesError) {
+        let writer = self.writer
+        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") } }
+    }
+
+    /// Copies what it can of the write-ahead log into the database, without waiting for readers.
+    public func checkpointPassively() throws(AftersalesError) {
+        let writer = self.writer
+        try Self.map(path: path) { try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) } }
+    }
+
     /// A read.
     func read<T>(_ body: @escaping (Database) throws -> T) throws(AftersalesError) -> T {
         if let batchContext { return try Self.map(path: path) { try body(batchContext.db) } }

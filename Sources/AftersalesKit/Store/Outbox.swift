@@ -231,7 +231,7 @@ extension AftersalesStore {
                 SELECT DISTINCT o.customerID FROM orders o, json_each(o.lines) l WHERE json_extract(l.value, '$.sku') = ?
                 """, arguments: [sku]))
         }
-        ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now]))
+        ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now.stored]))
         return (ids.sorted(), last)
     }
 
@@ -287,7 +287,7 @@ extension AftersalesStore {
             try cancel(db, &entry, reason: "no longer planned: the facts that triggered it changed", now: now)
             changes.cancelled += 1
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [plan.customerID, plan.wakeAt])
+        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [plan.customerID, plan.wakeAt.stored])
     }
 
     static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
@@ -301,7 +301,7 @@ extension AftersalesStore {
 
     static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
         try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [key, at, from?.rawValue, to.rawValue, reason])
+            .execute(arguments: [key, at.stored, from?.rawValue, to.rawValue, reason])
     }
 
     // MARK: Queries

@@ -38,7 +38,7 @@ extension AftersalesStore {
             var sql = """
                 SELECT key FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
                 """
-            var arguments: StatementArguments = [now]
+            var arguments: StatementArguments = [now.stored]
             if let customerID {
                 sql += " AND customerID = ?2"
                 arguments += [customerID]
@@ -82,7 +82,7 @@ extension AftersalesStore {
         try db.cachedStatement(sql: """
             UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
             WHERE key = ? AND status = ? AND attempts = ?
-            """).execute(arguments: [runID, now, mail.bytes, mail.sha256, mail.messageID, mail.key, before.status.rawValue, before.attempts])
+            """).execute(arguments: [runID, now.stored, mail.bytes, mail.sha256, mail.messageID, mail.key, before.status.rawValue, before.attempts])
         guard db.changesCount == 1 else { return nil }
         try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
         // The entry as it was before the claim, so that a release can put it back.
@@ -92,7 +92,7 @@ extension AftersalesStore {
     /// Puts a claimed mail back as it was, using up no attempt (the run stopped before it was tried).
     static func release(_ db: Database, _ claimed: ClaimedMail, now: Date) throws {
         try db.execute(sql: "UPDATE outbox SET status = ?, claimedBy = NULL, updatedAt = ? WHERE key = ? AND status = 'sending'",
-                       arguments: [claimed.entry.status.rawValue, now, claimed.entry.key])
+                       arguments: [claimed.entry.status.rawValue, now.stored, claimed.entry.key])
         try history(db, key: claimed.entry.key, from: .sending, to: claimed.entry.status, reason: "released: the run stopped before trying it", at: now)
     }
 
@@ -111,11 +111,11 @@ extension AftersalesStore {
         try db.cachedStatement(sql: """
             UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
             WHERE key = ?
-            """).execute(arguments: [status.rawValue, attempt, next, status == .sent ? now : nil, reply, status == .sent ? nil : reason, now, claimed.entry.key])
+            """).execute(arguments: [status.rawValue, attempt, next?.stored, status == .sent ? now.stored : nil, reply, status == .sent ? nil : reason, now.stored, claimed.entry.key])
         try history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
         for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
             try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
-                           arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now])
+                           arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now.stored])
         }
         return status
     }

@@ -47,7 +47,9 @@ public struct CurlSMTPTransport: MailTransport {
         /// The first error reply (4xx/5xx) and the stage it answered.
         var errorReply: String?
         var errorStage: Stage?
-        var lastReply = ""
+        /// The last reply line, as bytes (made a String only when asked for: once per mail).
+        var lastReplyBytes: [UInt8] = []
+        var lastReply: String { String(decoding: lastReplyBytes, as: UTF8.self) }
 
         func reset(_ message: Data) {
             data = message
@@ -57,8 +59,40 @@ public struct CurlSMTPTransport: MailTransport {
             stage = .connect
             errorReply = nil
             errorStage = nil
-            lastReply = ""
+            lastReplyBytes.removeAll(keepingCapacity: true)
         }
+
+        /// Reply lines from the server (one or more, each ending in CRLF).
+        func received(_ bytes: UnsafeRawBufferPointer) {
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\r"), bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end > start {
+                    let line = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                    lastReplyBytes.removeAll(keepingCapacity: true)
+                    lastReplyBytes.append(contentsOf: line)
+                    if errorReply == nil, line[0] == UInt8(ascii: "4") || line[0] == UInt8(ascii: "5"), stage != .quit {
+                        errorReply = lastReply
+                        errorStage = stage
+                    }
+                }
+                start = end + 1
+            }
+        }
+
+        /// A command we sent: only its verb is looked at (AUTH lines carry credentials).
+        func sent(_ bytes: UnsafeRawBufferPointer) {
+            guard bytes.count >= 4 else { return }
+            // The verb's four letters, upper-cased, as one number.
+            let verb = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[$1] & 0xDF) }
+            if let next = Self.stages[verb] { stage = next }
+        }
+
+        static let stages: [UInt32: Stage] = Dictionary(uniqueKeysWithValues: [
+            ("EHLO", Stage.ehlo), ("HELO", .ehlo), ("STARTTLS", .starttls), ("AUTH", .auth), ("MAIL FROM", .mail),
+            ("RCPT TO", .rcpt), ("DATA", .data), ("QUIT", .quit),
+        ].map { name, stage in (name.utf8.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, stage) })
     }
 
     /// Where in the SMTP dialogue a reply came.
@@ -88,15 +122,13 @@ public struct CurlSMTPTransport: MailTransport {
             handle = nil
         }
 
-        func deliver(from: String, recipient: String, message: Data, key: String) -> DeliveryAttempt {
-            guard let handle else { return .connectionFailed("libcurl could not create a handle") }
-            exchange.reset(message)
+        /// The options that stay the same for every mail of the session, set once.
+        private var configured = false
+        private var lastFrom: String?
+
+        private func configure(_ handle: UnsafeMutableRawPointer) {
             let box = Unmanaged.passUnretained(exchange).toOpaque()
-            var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(recipient)>")
-            defer { curl_slist_free_all(recipients) }
             _ = aftersales_curl_setopt_string(handle, CURLOPT_URL, config.url)
-            _ = aftersales_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
-            _ = aftersales_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
             _ = aftersales_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
             _ = aftersales_curl_setopt_callback(handle, CURLOPT_READFUNCTION, readCallback)
             _ = aftersales_curl_setopt_pointer(handle, CURLOPT_READDATA, box)
@@ -123,9 +155,26 @@ public struct CurlSMTPTransport: MailTransport {
             // Bounds every wait for a reply, also the QUIT when the session closes after a timeout.
             _ = aftersales_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, config.timeout)
             _ = aftersales_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+            configured = true
+        }
+
+        func deliver(from: String, recipient: String, message: Data, key: String) -> DeliveryAttempt {
+            guard let handle else { return .connectionFailed("libcurl could not create a handle") }
+            if !configured { configure(handle) }
+            exchange.reset(message)
+            if from != lastFrom {
+                _ = aftersales_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
+                lastFrom = from
+            }
+            let recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(recipient)>")
+            defer { curl_slist_free_all(recipients) }
+            _ = aftersales_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
             let result = curl_easy_perform(handle)
+            // The list is freed after this mail: libcurl must not keep a pointer to it.
+            _ = aftersales_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, nil)
             var code = 0
             _ = aftersales_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+            if result == CURLE_OK { return .accepted(exchange.lastReplyBytes.isEmpty ? "250" : exchange.lastReply) }
             let error = String(cString: curl_easy_strerror(result))
             return Self.classify(result, code: code, exchange: exchange, error: error)
         }
@@ -187,21 +236,7 @@ private let debugCallback: aftersales_curl_debug_callback = { _, type, data, siz
     // Only the dialogue matters; the message body (DATA_OUT) is not looked at.
     guard let data, let userdata, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
     let exchange = Unmanaged<CurlSMTPTransport.Exchange>.fromOpaque(userdata).takeUnretainedValue()
-    let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-    if type == CURLINFO_HEADER_IN {
-        for line in text.split(whereSeparator: \.isNewline) where !line.isEmpty {
-            let reply = String(line)
-            exchange.lastReply = reply
-            if exchange.errorReply == nil, let first = reply.first, first == "4" || first == "5", exchange.stage != .quit {
-                exchange.errorReply = reply
-                exchange.errorStage = exchange.stage
-            }
-        }
-    } else if type == CURLINFO_HEADER_OUT {
-        let upper = text.uppercased()
-        let stages: [(String, CurlSMTPTransport.Stage)] = [("EHLO", .ehlo), ("HELO", .ehlo), ("STARTTLS", .starttls), ("AUTH", .auth),
-                                                          ("MAIL FROM", .mail), ("RCPT TO", .rcpt), ("DATA", .data), ("QUIT", .quit)]
-        if let stage = stages.first(where: { upper.hasPrefix($0.0) })?.1 { exchange.stage = stage }
-    }
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    if type == CURLINFO_HEADER_IN { exchange.received(bytes) } else { exchange.sent(bytes) }
     return 0
 }
