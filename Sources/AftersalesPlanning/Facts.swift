@@ -34,6 +34,11 @@ public struct OrderFacts: Sendable, Hashable, Codable {
         self.survey = survey
         self.reviews = reviews
     }
+
+    /// The shipment with this id, if it belongs to the order.
+    public func shipment(_ id: String) -> TrackedShipment? {
+        shipments.firstIndex { $0.shipment.id == id }.map { shipments[$0] }
+    }
 }
 
 /// Everything the planner needs about one customer: the unit of planning.

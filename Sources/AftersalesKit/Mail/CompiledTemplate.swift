@@ -320,10 +320,9 @@ struct CompiledTemplate: Sendable {
     }
 }
 
-/// Mustache data with its types known: built once from a `[String: Any]` context, so that the
-/// renderer looks names up without a dynamic cast per lookup (casting `Any` to a dictionary copies
-/// it element by element).
-enum TemplateValue: Sendable, CustomStringConvertible {
+/// Mustache data with its types known, so that a lookup never casts. `RenderContext` builds it
+/// directly; a `[String: Any]` context (tests, `TemplateStore.render`) is converted once.
+enum TemplateValue: Sendable, CustomStringConvertible, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
     case string(String)
     case int(Int)
     case bool(Bool)
@@ -331,6 +330,10 @@ enum TemplateValue: Sendable, CustomStringConvertible {
     case object([String: TemplateValue])
     /// Any other value, as Mustache would print it.
     case other(String)
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .int(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
 
     init(_ value: Any) {
         switch value {
@@ -340,6 +343,19 @@ enum TemplateValue: Sendable, CustomStringConvertible {
         case let d as [String: Any]: self = .object(d.mapValues(TemplateValue.init))
         case let l as [Any]: self = .list(l.map(TemplateValue.init))
         default: self = .other(String(describing: value))
+        }
+    }
+
+    /// The value as plain Swift values (`String`, `Int`, `Bool`, arrays and dictionaries), as
+    /// swift-mustache takes them: the tests render the same data with it.
+    var plain: Any {
+        switch self {
+        case .string(let s): s
+        case .int(let i): i
+        case .bool(let b): b
+        case .other(let text): text
+        case .list(let list): list.map(\.plain)
+        case .object(let object): object.mapValues(\.plain)
         }
     }
 

@@ -76,7 +76,7 @@ public struct MailRenderer: Sendable {
 
     /// Renders the subject, text and HTML of a mail in a locale.
     public func parts(_ request: MailRequest, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
-        let context = TemplateValue(RenderContext.build(request, facts: facts, configuration: configuration, locale: locale))
+        let context = TemplateValue.object(RenderContext.build(request, facts: facts, configuration: configuration, locale: locale))
         let subject = MIME.singleLine(try templates.render("\(request.template).subject", locale: locale, context: context))
         let text = try templates.render("\(request.template).text", locale: locale, context: context)
         let html = try templates.render("\(request.template).html", locale: locale, context: context)
@@ -127,7 +127,7 @@ public struct MailRenderer: Sendable {
         var wanted: [(folder: String, name: String)] = []
         let order = facts.orders.first { $0.order.id == request.orderID }
         if ["tracking", "customs-notes", "customs-held"].contains(request.rule), let order,
-           let shipment = order.shipments.first(where: { $0.shipment.id == request.context["shipment"] }) {
+           let shipmentID = request.context["shipment"], let shipment = order.shipment(shipmentID) {
             wanted += shipment.shipment.documents.map { (order.order.id, $0) }
         }
         if request.rule == "inspection-guide", let order {

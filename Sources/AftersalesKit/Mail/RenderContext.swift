@@ -47,109 +47,116 @@ public struct MailRequest: Sendable, Hashable {
 }
 
 /// Builds the Mustache data of a mail from the customer's facts: every variable of
-/// `templates/CONTRACT.md`, with dates and hours in the buyer's time zone.
+/// `templates/CONTRACT.md`, with dates and hours in the buyer's time zone. The values are typed
+/// as they are made (no `Any` to cast back on every lookup).
 enum RenderContext {
-    static func build(_ request: MailRequest, facts: CustomerFacts, configuration: Configuration, locale: String) -> [String: Any] {
+    static func build(_ request: MailRequest, facts: CustomerFacts, configuration: Configuration, locale: String) -> [String: TemplateValue] {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
         let language = String(locale.split(separator: "-").first ?? "en")
-        func day(_ date: Date) -> String { format(date, zone, "yyyy-MM-dd") }
-        let orderFacts = facts.orders.first { $0.order.id == request.orderID } ?? facts.orders.last
+        func day(_ date: Date) -> TemplateValue { .string(format(date, zone, "yyyy-MM-dd")) }
+        func text(_ value: String?) -> TemplateValue { .string(value ?? "") }
+        func flag(_ value: Bool) -> TemplateValue { .bool(value) }
+        let orderFacts = request.orderID.flatMap { id in facts.orders.first { $0.order.id == id } } ?? facts.orders.last
         let order = orderFacts?.order
-        let products = (order?.lines ?? []).map { line -> [String: Any] in
-            ["name": facts.products[line.sku]?.name ?? line.sku, "sku": line.sku, "quantity": line.quantity]
+        let lines = order?.lines ?? []
+        let names = lines.map { facts.products[$0.sku]?.name ?? $0.sku }
+        let products: [TemplateValue] = zip(lines, names).map { line, name in
+            .object(["name": .string(name), "sku": .string(line.sku), "quantity": .int(line.quantity)])
         }
         let website = configuration["company.website"]
-        var c: [String: Any] = [
-            "customer": ["name": customer.name, "company": customer.company ?? "", "has_company": customer.company != nil, "email": customer.email.value],
-            "company": ["name": configuration["company.name"], "email": configuration["company.email"], "website": website],
-            "manager": ["name": customer.manager?.name ?? configuration["company.name"],
-                        "email": customer.manager?.email.value ?? configuration["company.email"]],
-            "has_manager": customer.manager != nil,
-            "support": ["hours": supportHours(configuration, zone: zone, on: request.due)],
-            "order": ["id": order?.id ?? "", "placed": order.map { day($0.placedAt) } ?? "", "products": products,
-                      "product_list": products.map { "\($0["quantity"] ?? 1) × \($0["name"] ?? "")" }.joined(separator: ", ")],
-            "unsubscribe_url": configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id),
-            "is_rtl": ["ar", "he", "fa", "ur"].contains(language),
-            "department_head": ["name": configuration["department_head.name"]],
-            "survey": ["url": "\(website)/survey?o=\(percent(order?.id ?? ""))", "coupon": "10%", "score": 0, "reason": "", "has_reason": false],
-            "rating_url": "\(website)/rate?o=\(percent(order?.id ?? ""))",
-            "club_url": "\(website)/vip",
-            "policy": ["returns_days": 30, "warranty_months": 12],
-            "review": ["coupon": "5%", "valid_days": 30, "text": "", "has_text": false],
-            "update": ["number": Int(request.occurrence) ?? 1],
-            "technical": (order?.lines ?? []).contains { facts.products[$0.sku]?.technical == true },
+        let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
+        let orderID = percent(order?.id ?? "")
+        var c: [String: TemplateValue] = [
+            "customer": .object(["name": .string(customer.name), "company": text(customer.company), "has_company": flag(customer.company != nil),
+                                 "email": .string(customer.email.value)]),
+            "company": .object(["name": .string(companyName), "email": .string(companyEmail), "website": .string(website)]),
+            "manager": .object(["name": .string(customer.manager?.name ?? companyName), "email": .string(customer.manager?.email.value ?? companyEmail)]),
+            "has_manager": flag(customer.manager != nil),
+            "support": .object(["hours": .string(supportHours(configuration, zone: zone, on: request.due))]),
+            "order": .object(["id": text(order?.id), "placed": order.map { day($0.placedAt) } ?? "", "products": .list(products),
+                              "product_list": .string(zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", "))]),
+            "unsubscribe_url": .string(configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id)),
+            "is_rtl": flag(["ar", "he", "fa", "ur"].contains(language)),
+            "department_head": .object(["name": .string(configuration["department_head.name"])]),
+            "survey": .object(["url": .string("\(website)/survey?o=\(orderID)"), "coupon": "10%", "score": 0, "reason": "", "has_reason": false]),
+            "rating_url": .string("\(website)/rate?o=\(orderID)"),
+            "club_url": .string("\(website)/vip"),
+            "policy": .object(["returns_days": 30, "warranty_months": 12]),
+            "review": .object(["coupon": "5%", "valid_days": 30, "text": "", "has_text": false]),
+            "update": .object(["number": .int(Int(request.occurrence) ?? 1)]),
+            "technical": flag(lines.contains { facts.products[$0.sku]?.technical == true }),
         ]
         // The main product of the mail: the one named by the plan, else the order's first.
-        let sku = request.context["sku"] ?? order?.lines.first?.sku ?? ""
+        let sku = request.context["sku"] ?? lines.first?.sku ?? ""
         if let product = facts.products[sku] ?? facts.products.values.first {
-            c["product"] = [
-                "name": product.name, "sku": product.sku,
-                "maintenance_text": product.maintenance?.text ?? "", "maintenance_days": product.maintenance?.intervalDays ?? 0,
-                "parts_url": product.partsURL ?? "", "has_parts": product.partsURL != nil,
-                "manual_url": product.manualURL ?? "", "has_manual": product.manualURL != nil,
-                "video_url": product.videoURL ?? "", "has_video": product.videoURL != nil,
-            ]
+            c["product"] = .object([
+                "name": .string(product.name), "sku": .string(product.sku),
+                "maintenance_text": text(product.maintenance?.text), "maintenance_days": .int(product.maintenance?.intervalDays ?? 0),
+                "parts_url": text(product.partsURL), "has_parts": flag(product.partsURL != nil),
+                "manual_url": text(product.manualURL), "has_manual": flag(product.manualURL != nil),
+                "video_url": text(product.videoURL), "has_video": flag(product.videoURL != nil),
+            ])
             if let successorSKU = product.successorSKU {
-                c["successor"] = ["name": facts.products[successorSKU]?.name ?? successorSKU, "offer": product.successorOffer ?? "",
-                                  "has_offer": product.successorOffer != nil]
+                c["successor"] = .object(["name": .string(facts.products[successorSKU]?.name ?? successorSKU), "offer": text(product.successorOffer),
+                                          "has_offer": flag(product.successorOffer != nil)])
             } else {
-                c["successor"] = ["name": "", "offer": "", "has_offer": false]
+                c["successor"] = .object(["name": "", "offer": "", "has_offer": false])
             }
         }
         if let predicted = request.context["predicted"].flatMap({ try? Timestamp.parse($0, field: "predicted") }) {
-            c["repurchase"] = ["predicted": day(predicted)]
+            c["repurchase"] = .object(["predicted": day(predicted)])
         }
-        if let shipmentID = request.context["shipment"], let tracked = orderFacts?.shipments.first(where: { $0.shipment.id == shipmentID }) {
+        if let shipmentID = request.context["shipment"], let tracked = orderFacts?.shipment(shipmentID) {
             let s = tracked.shipment
             let latest = tracked.events.last { $0.at <= request.due } ?? tracked.events.last
-            let documents = s.documents.map { ["name": Labels.document($0, language)] }
-            c["shipment"] = [
-                "id": s.id, "carrier": s.carrier, "tracking": s.trackingNumber, "tracking_url": s.trackingURL ?? "",
-                "has_tracking_url": s.trackingURL != nil, "mode": Labels.mode(s.mode, language), "eta": day(tracked.currentETA),
-                "port": s.destinationPort ?? "", "has_port": s.destinationPort != nil, "documents": documents,
-                "status": latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language),
-                "location": latest?.location ?? "", "has_location": latest?.location != nil,
-            ]
-            c["customs"] = ["country": Labels.country(s.destinationCountry?.value ?? customer.country.value, language), "documents": documents,
-                            "agent": "", "has_agent": false]
+            let documents = TemplateValue.list(s.documents.map { .object(["name": .string(Labels.document($0, language))]) })
+            c["shipment"] = .object([
+                "id": .string(s.id), "carrier": .string(s.carrier), "tracking": .string(s.trackingNumber), "tracking_url": text(s.trackingURL),
+                "has_tracking_url": flag(s.trackingURL != nil), "mode": .string(Labels.mode(s.mode, language)), "eta": day(tracked.currentETA),
+                "port": text(s.destinationPort), "has_port": flag(s.destinationPort != nil), "documents": documents,
+                "status": .string(latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language)),
+                "location": text(latest?.location), "has_location": flag(latest?.location != nil),
+            ])
+            c["customs"] = .object(["country": .string(Labels.country(s.destinationCountry?.value ?? customer.country.value, language)),
+                                    "documents": documents, "agent": "", "has_agent": false])
             if let at = request.context["delayed-at"].flatMap({ try? Timestamp.parse($0, field: "delayed-at") }),
                let delay = tracked.events.first(where: { $0.kind == .delayed && $0.at == at }) {
                 let previous = tracked.events.last { $0.kind == .delayed && $0.at < at }?.newETA ?? s.eta
-                c["delay"] = ["cause": delay.cause ?? "", "remedy": delay.remedy ?? "", "has_remedy": delay.remedy != nil,
-                              "old_eta": day(previous), "new_eta": day(delay.newETA ?? tracked.currentETA)]
+                c["delay"] = .object(["cause": text(delay.cause), "remedy": text(delay.remedy), "has_remedy": flag(delay.remedy != nil),
+                                      "old_eta": day(previous), "new_eta": day(delay.newETA ?? tracked.currentETA)])
             }
             if let at = request.context["held-at"].flatMap({ try? Timestamp.parse($0, field: "held-at") }),
                let held = tracked.events.first(where: { $0.kind == .held && $0.at == at }) {
-                c["held"] = ["location": held.location ?? "", "has_location": held.location != nil, "reason": held.reason ?? ""]
+                c["held"] = .object(["location": text(held.location), "has_location": flag(held.location != nil), "reason": text(held.reason)])
             }
         }
         if let complaintID = request.context["complaint"], let k = orderFacts?.complaints.first(where: { $0.id == complaintID }) {
             let currency = order?.currency ?? "USD"
-            c["complaint"] = [
-                "id": k.id, "text": k.text, "text_en": k.text, "category_label": Labels.category(k.category, language),
-                "owner": customer.manager?.name ?? configuration["company.name"],
-                "due": format(k.openedAt.addingTimeInterval(86_400), zone, "yyyy-MM-dd HH:mm"),
-                "opened": format(k.openedAt, zone, "yyyy-MM-dd HH:mm"),
-                "solution": k.solution ?? "", "resolution": k.resolution ?? "", "rating": k.rating ?? 0,
-                "is_quality": [.quality, .notAsDescribed, .shortShipment, .damage].contains(k.category),
-                "is_logistics": k.category == .logisticsDelay, "is_communication": k.category == .communication,
-                "is_other": k.category == .other, "coupon": "\(currency) 50", "coupon_days": 90,
-            ]
-            c["improvements"] = k.resolution ?? k.solution ?? ""
+            c["complaint"] = .object([
+                "id": .string(k.id), "text": .string(k.text), "text_en": .string(k.text), "category_label": .string(Labels.category(k.category, language)),
+                "owner": .string(customer.manager?.name ?? companyName),
+                "due": .string(format(k.openedAt.addingTimeInterval(86_400), zone, "yyyy-MM-dd HH:mm")),
+                "opened": .string(format(k.openedAt, zone, "yyyy-MM-dd HH:mm")),
+                "solution": text(k.solution), "resolution": text(k.resolution), "rating": .int(k.rating ?? 0),
+                "is_quality": flag([.quality, .notAsDescribed, .shortShipment, .damage].contains(k.category)),
+                "is_logistics": flag(k.category == .logisticsDelay), "is_communication": flag(k.category == .communication),
+                "is_other": flag(k.category == .other), "coupon": .string("\(currency) 50"), "coupon_days": 90,
+            ])
+            c["improvements"] = text(k.resolution ?? k.solution)
         }
         if let survey = orderFacts?.survey {
-            c["survey"] = ["url": "\(website)/survey?o=\(percent(survey.orderID))", "coupon": "10%", "score": survey.score,
-                           "reason": survey.reason ?? "", "has_reason": survey.reason != nil]
+            c["survey"] = .object(["url": .string("\(website)/survey?o=\(percent(survey.orderID))"), "coupon": "10%", "score": .int(survey.score),
+                                   "reason": text(survey.reason), "has_reason": flag(survey.reason != nil)])
         }
         if let review = orderFacts?.reviews.last {
-            c["review"] = ["coupon": "5%", "valid_days": 30, "text": review.text ?? "", "has_text": review.text != nil]
+            c["review"] = .object(["coupon": "5%", "valid_days": 30, "text": text(review.text), "has_text": flag(review.text != nil)])
         }
         if let name = request.context["season"], let start = request.context["season-start"].flatMap({ try? Timestamp.parse($0, field: "season") }) {
-            c["season"] = ["name": name, "start": day(start), "tip": "", "has_tip": false]
+            c["season"] = .object(["name": .string(name), "start": day(start), "tip": "", "has_tip": false])
         }
         if let name = request.context["holiday"], let start = request.context["holiday-start"].flatMap({ try? Timestamp.parse($0, field: "holiday") }) {
-            c["holiday"] = ["name": Labels.holiday(name, language), "start": day(start)]
+            c["holiday"] = .object(["name": .string(Labels.holiday(name, language)), "start": day(start)])
         }
         return c
     }
