@@ -2,6 +2,7 @@ import AftersalesDomain
 @testable import AftersalesKit
 import AftersalesPlanning
 import Foundation
+import GRDB
 import Testing
 
 /// A workspace on a fresh database file, with a clock that tests move.
@@ -97,6 +98,38 @@ struct PlanningEngineTests {
         _ = try ws.store.advanceComplaint(id: "K1", .rate(2), at: t("2026-11-20T09:00:00Z"), now: ws.now)
         _ = try ws.plan()
         #expect(try ws.store.outboxEntry(key: "improvement-commitment/K1/1").status == .held)
+    }
+
+    @Test("a send copies the write-ahead log into the database beside the writer and turns automatic checkpoints back on")
+    func checkpointsAroundASend() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let mainFile = { (try FileManager.default.attributesOfItem(atPath: tw.path)[.size] as? Int) ?? 0 }
+        // The background checkpointer alone: what was written with automatic checkpoints off reaches the file.
+        let store = try tw.open("2026-11-03T14:00:00Z").store
+        try store.autoCheckpoint(pages: 0)
+        let before = try mainFile()
+        for i in 0..<1000 {
+            _ = try store.addCustomer(id: "W\(i)", CustomerChanges(name: String(repeating: "W", count: 150), email: "w\(i)@example.de", locale: "de",
+                                                                   timeZone: "Europe/Berlin", country: "DE"), now: t("2026-11-03T14:00:00Z"))
+        }
+        #expect(try mainFile() == before, "nothing was checkpointed yet")
+        let checkpointer = try #require(store.backgroundCheckpointer())
+        checkpointer.request()
+        checkpointer.stop()
+        #expect(try mainFile() > before + 1000 * 150, "the log was copied into the database file")
+        #expect(try AftersalesStore(writer: DatabaseQueue()).backgroundCheckpointer() == nil, "an in-memory database has no log")
+        // A send: everything copied at the end, and SQLite's default back on the writer.
+        let ws = try Workspace.open(Settings(databasePath: tw.path, configPath: nil, now: t("2026-11-05T09:30:00Z"), environment: [:],
+                                             templatesPath: templatesDirectory), access: .readWrite)
+        let scratch = try ScratchDirectory("aftersales-checkpoint")
+        let summary = try ws.run(transport: FileTransport(directory: scratch.url.path))
+        #expect(summary.sent > 0)
+        try ws.store.writer.writeWithoutTransaction { db in
+            #expect(try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") == 1000)
+            let row = try #require(try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)"))
+            #expect(row[1] as Int == row[2] as Int, "every frame of the log was already in the database")
+        }
     }
 
     @Test("two planners at once create nothing twice")

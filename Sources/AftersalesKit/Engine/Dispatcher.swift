@@ -300,10 +300,14 @@ extension Workspace {
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize)
         Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
-        // The log is copied into the database every few thousand mails, right after a claim, and at
-        // the end, instead of whenever it reaches SQLite's default size (a stall mid-batch).
+        // The archived messages make the write-ahead log grow by megabytes. It is copied into the
+        // database by a connection of its own after every claim, while the connections talk SMTP,
+        // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch)
+        // or all at once at the end. Without such a connection, every few thousand mails.
         try store.autoCheckpoint(pages: 0)
+        let checkpointer = store.backgroundCheckpointer()
         defer {
+            checkpointer?.stop()
             try? store.checkpointPassively()
             try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
         }
@@ -352,7 +356,9 @@ extension Workspace {
                 result.skipped += claimed.filter { $0 == nil }.count
                 line.enqueue(claimed.compactMap { $0 })
                 claimedSinceCheckpoint += pending.claims.count
-                if claimedSinceCheckpoint >= Self.mailsBetweenCheckpoints {
+                if let checkpointer {
+                    if !pending.claims.isEmpty { checkpointer.request() }
+                } else if claimedSinceCheckpoint >= Self.mailsBetweenCheckpoints {
                     // Maintenance only: a failure leaves the log longer and is not a failure of the run.
                     claimedSinceCheckpoint = 0
                     do throws(AftersalesError) { try store.checkpointPassively() } catch {
@@ -381,7 +387,8 @@ extension Workspace {
 
     /// SQLite's `wal_autocheckpoint` default, restored after a send.
     static let sqliteDefaultCheckpointPages = 1000
-    /// About 20 MB of archived messages in the write-ahead log between a send's own checkpoints.
+    /// About 20 MB of archived messages in the write-ahead log between a send's own checkpoints
+    /// (when it has no background checkpointer).
     static let mailsBetweenCheckpoints = 5000
 
     /// One thread per connection (not concurrentPerform, which stops at the number of cores:

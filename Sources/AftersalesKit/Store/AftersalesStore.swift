@@ -173,6 +173,17 @@ public struct AftersalesStore: Sendable {
         try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") } }
     }
 
+    /// A connection of its own that copies the write-ahead log into the database file on a thread
+    /// of its own while this store's writer goes on committing (SQLite allows a checkpoint beside
+    /// the writer). Nil for an in-memory database, which has no log.
+    public func backgroundCheckpointer() -> BackgroundCheckpointer? {
+        guard !writer.path.isEmpty, writer.path != ":memory:" else { return nil }
+        var config = GRDB.Configuration()
+        config.busyMode = .timeout(30)
+        guard let queue = try? DatabaseQueue(path: writer.path, configuration: config) else { return nil }
+        return BackgroundCheckpointer(queue)
+    }
+
     /// Copies what it can of the write-ahead log into the database, without waiting for readers.
     public func checkpointPassively() throws(AftersalesError) {
         let writer = self.writer
@@ -186,4 +197,43 @@ public struct AftersalesStore: Sendable {
     }
 
     var path: String { writer.path.isEmpty ? ":memory:" : writer.path }
+}
+
+/// Checkpoints on request, on a thread of its own: ``request()`` never waits, requests made while a
+/// checkpoint runs make one more. Failures are left for the next checkpoint (it is maintenance).
+public final class BackgroundCheckpointer: @unchecked Sendable {
+    private let queue: DatabaseQueue
+    private let condition = NSCondition()
+    private var requested = false
+    private var stopping = false
+    private var running = true
+
+    init(_ queue: DatabaseQueue) {
+        self.queue = queue
+        Thread { [self] in
+            while true {
+                condition.lock()
+                while !requested, !stopping { condition.wait() }
+                let work = requested
+                requested = false
+                condition.unlock()
+                guard work else { break }
+                _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            }
+            condition.withLock { running = false; condition.broadcast() }
+        }.start()
+    }
+
+    /// Asks for a checkpoint soon.
+    public func request() { condition.withLock { requested = true; condition.broadcast() } }
+
+    /// Does what was requested, then ends the thread.
+    public func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+            while running { condition.wait() }
+        }
+        try? queue.close()
+    }
 }
