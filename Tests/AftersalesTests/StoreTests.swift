@@ -259,6 +259,28 @@ struct FlatJSONTests {
         #expect(FlatJSON.strings(#" [ "a\u00e9\ud83c\udf89" , "\/\b" ] "#) == ["aé🎉", "/\u{08}"])
     }
 
+    @Test("order lines are read as JSONDecoder reads them; other shapes of lines are left to it")
+    func orderLines() throws {
+        let encoder = OutboxEntry.databaseJSONEncoder(for: "lines")
+        let lines = [OrderLine(sku: "A-1", quantity: 3), OrderLine(sku: Self.awkward[3], quantity: 1, unitPriceMinor: 129_900),
+                     OrderLine(sku: "é中", quantity: -2, unitPriceMinor: Int64.max), OrderLine(sku: "", quantity: 0, unitPriceMinor: Int64.min + 1)]
+        for value in [[], lines, [lines[1]]] {
+            let text = String(decoding: try encoder.encode(value), as: UTF8.self)
+            #expect(FlatJSON.objects(text) != nil, "\(text)")
+            let row: Row = ["lines": text]
+            #expect(try JSONColumn.decode([OrderLine].self, row, "lines") == value)
+        }
+        // What the fast path leaves to JSONDecoder, which still reads it the same way (or refuses it).
+        for text in [#"[{"sku":"A","quantity":1.0}]"#, #"[{"sku":"A","quantity":1,"note":"x"}]"#, #"[{"quantity":1e0,"sku":"A"}]"#] {
+            let row: Row = ["lines": text]
+            #expect(try JSONColumn.decode([OrderLine].self, row, "lines") == JSONDecoder().decode([OrderLine].self, from: Data(text.utf8)))
+        }
+        for text in ["[{\"n\":01}]", "[{\"n\":1.5}]", "[{\"n\":-}]", "[{\"n\":99999999999999999999}]", "[{\"n\":[1]}]", "[{\"n\":1}", "{\"n\":1}", "[1]"] {
+            #expect(FlatJSON.objects(text) == nil, "\(text)")
+        }
+        #expect(FlatJSON.objects(#" [ { "a" : "b" , "n" : -7 } , { } ] "#) == [["a": .string("b"), "n": .integer(-7)], [:]])
+    }
+
     @Test("anything but a flat array or object of strings is refused, so that JSONDecoder decides")
     func refusesOtherShapes() {
         for text in ["", "[", "[1]", "[\"a\",]", "[\"a\"] x", "{\"a\":1}", "[\"\\ud83c\"]", "[\"\\ud83c \\udf89\"]", "[\"\\x\"]", "[\"a\nb\"]", "{\"a\"}", "null"] {

@@ -45,6 +45,30 @@ enum JSONColumn {
         return try FlatJSON.object(text) ?? decoder.decode([String: String].self, from: Data(text.utf8))
     }
 
+    /// Order lines: read by `FlatJSON` when every line is exactly `sku`, `quantity` and an optional
+    /// `unitPriceMinor` (as JSONEncoder writes them), else by JSONDecoder.
+    static func decode(_ type: [OrderLine].Type, _ row: Row, _ column: String) throws -> [OrderLine] {
+        let text: String = try row.decode(forColumn: column)
+        if let objects = FlatJSON.objects(text) {
+            var lines: [OrderLine] = []
+            lines.reserveCapacity(objects.count)
+            for object in objects {
+                guard object.keys.allSatisfy({ ["sku", "quantity", "unitPriceMinor"].contains($0) }),
+                      case .string(let sku)? = object["sku"], case .integer(let quantity)? = object["quantity"], let count = Int(exactly: quantity)
+                else { return try decoder.decode([OrderLine].self, from: Data(text.utf8)) }
+                var price: Int64?
+                switch object["unitPriceMinor"] {
+                case nil: price = nil
+                case .integer(let minor)?: price = minor
+                case .string?: return try decoder.decode([OrderLine].self, from: Data(text.utf8))
+                }
+                lines.append(OrderLine(sku: sku, quantity: count, unitPriceMinor: price))
+            }
+            return lines
+        }
+        return try decoder.decode([OrderLine].self, from: Data(text.utf8))
+    }
+
     /// An object of string values as JSONEncoder writes it with sorted keys (GRDB's Codable setting).
     static func encode(_ value: [String: String]) throws -> String {
         try FlatJSON.encode(value) ?? String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -84,6 +108,37 @@ enum FlatJSON {
                 out[key] = value
             } while reader.take(UInt8(ascii: ","))
             return reader.take(UInt8(ascii: "}")) && reader.atEnd ? out : nil
+        }
+    }
+
+    /// A value of a flat object in ``objects(_:)``.
+    enum Scalar: Equatable {
+        case string(String)
+        case integer(Int64)
+    }
+
+    /// `[{"k":"v","n":1}]`: an array of objects whose values are strings or plain integers (no
+    /// fraction, exponent or leading zero), or nil for any other text.
+    static func objects(_ text: String) -> [[String: Scalar]]? {
+        var text = text
+        return text.withUTF8 { bytes -> [[String: Scalar]]? in
+            var reader = Reader(bytes: bytes)
+            guard reader.take(UInt8(ascii: "[")) else { return nil }
+            var out: [[String: Scalar]] = []
+            if reader.take(UInt8(ascii: "]")) { return reader.atEnd ? out : nil }
+            repeat {
+                guard reader.take(UInt8(ascii: "{")) else { return nil }
+                var object: [String: Scalar] = [:]
+                if !reader.take(UInt8(ascii: "}")) {
+                    repeat {
+                        guard let key = reader.string(), reader.take(UInt8(ascii: ":")) else { return nil }
+                        if let value = reader.string() { object[key] = .string(value) } else if let value = reader.integer() { object[key] = .integer(value) } else { return nil }
+                    } while reader.take(UInt8(ascii: ","))
+                    guard reader.take(UInt8(ascii: "}")) else { return nil }
+                }
+                out.append(object)
+            } while reader.take(UInt8(ascii: ","))
+            return reader.take(UInt8(ascii: "]")) && reader.atEnd ? out : nil
         }
     }
 
@@ -188,6 +243,28 @@ enum FlatJSON {
                 }
             }
             return nil
+        }
+
+        /// `-?(0|[1-9][0-9]*)` that fits in 64 bits, not followed by a fraction or exponent; nil otherwise
+        /// (the position is then left where it was only if nothing matched).
+        mutating func integer() -> Int64? {
+            skipSpace()
+            var i = index
+            let negative = i < bytes.count && bytes[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            let start = i
+            var value: Int64 = 0
+            while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) {
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (plus, o2) = times.addingReportingOverflow(Int64(bytes[i] - UInt8(ascii: "0")))
+                guard !o1, !o2 else { return nil }
+                value = plus
+                i += 1
+            }
+            guard i > start, !(bytes[start] == UInt8(ascii: "0") && i - start > 1) else { return nil }
+            if i < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i]) { return nil }
+            index = i
+            return negative ? -value : value
         }
 
         mutating func hex4() -> UInt32? {
