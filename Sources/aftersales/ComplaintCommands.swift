@@ -25,7 +25,7 @@ struct ComplaintStepOptions: ParsableArguments {
 
 extension ComplaintCommand {
     struct Open: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "open",
             abstract: "Record a complaint (acknowledgement goes within 1 h).",
             discussion: "Example: aftersales complaint open --order SO-1001 --id K-1 --category damage --text 'Two pumps arrived with cracked housings.'"
         )
@@ -50,14 +50,14 @@ extension ComplaintCommand {
     }
 
     struct Acknowledge: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that the complaint was acknowledged.",
+        static let configuration = CommandConfiguration(commandName: "acknowledge", abstract: "Record that the complaint was acknowledged.",
                                                         discussion: "Example: aftersales complaint acknowledge K-1")
         @OptionGroup var step: ComplaintStepOptions
         func run() throws { try step.advance(.acknowledge, done: "Acknowledged") }
     }
 
     struct Offer: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record the solution offered (stops the escalation).",
+        static let configuration = CommandConfiguration(commandName: "offer", abstract: "Record the solution offered (stops the escalation).",
                                                         discussion: "Example: aftersales complaint offer K-1 --solution 'free re-shipment of two pumps'")
         @OptionGroup var step: ComplaintStepOptions
         @Option(help: "The solution offered.") var solution: String
@@ -65,7 +65,7 @@ extension ComplaintCommand {
     }
 
     struct Resolve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that the complaint is resolved (satisfaction check follows).",
+        static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Record that the complaint is resolved (satisfaction check follows).",
                                                         discussion: "Example: aftersales complaint resolve K-1 --resolution 'replacement pumps delivered'")
         @OptionGroup var step: ComplaintStepOptions
         @Option(help: "How it was resolved.") var resolution: String
@@ -73,7 +73,7 @@ extension ComplaintCommand {
     }
 
     struct Rate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record the customer's 1-5 rating of how the complaint was handled.",
+        static let configuration = CommandConfiguration(commandName: "rate", abstract: "Record the customer's 1-5 rating of how the complaint was handled.",
                                                         discussion: "Example: aftersales complaint rate K-1 --score 3")
         @OptionGroup var step: ComplaintStepOptions
         @Option(help: "1 to 5.") var score: Int
@@ -86,7 +86,7 @@ extension ComplaintCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a complaint.", discussion: "Example: aftersales complaint show K-1")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a complaint.", discussion: "Example: aftersales complaint show K-1")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The complaint's id.") var id: String
 
@@ -97,7 +97,7 @@ extension ComplaintCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List complaints.", discussion: "Example: aftersales complaint list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List complaints.", discussion: "Example: aftersales complaint list --json")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {

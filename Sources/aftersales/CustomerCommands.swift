@@ -32,7 +32,7 @@ struct CustomerFields: ParsableArguments {
 
 extension CustomerCommand {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add",
             abstract: "Add a customer.",
             discussion: "Example: aftersales customer add --id C-MX-001 --name 'Lucía Hernández' --email lucia@ferremex.mx --locale es-MX --timezone America/Mexico_City --country MX --consent"
         )
@@ -53,7 +53,7 @@ extension CustomerCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "update",
             abstract: "Change a customer's fields; fields not given stay as they are.",
             discussion: "Example: aftersales customer update C-MX-001 --locale es --no-consent"
         )
@@ -70,7 +70,7 @@ extension CustomerCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show every stored field of a customer.",
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show every stored field of a customer.",
                                                         discussion: "Example: aftersales customer show C-MX-001 --json")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The customer's id.") var id: String
@@ -82,7 +82,7 @@ extension CustomerCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List customers.", discussion: "Example: aftersales customer list")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List customers.", discussion: "Example: aftersales customer list")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -92,7 +92,7 @@ extension CustomerCommand {
     }
 
     struct Unsubscribe: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that a customer wants no more marketing mail.",
+        static let configuration = CommandConfiguration(commandName: "unsubscribe", abstract: "Record that a customer wants no more marketing mail.",
                                                         discussion: "Example: aftersales customer unsubscribe C-MX-001")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The customer's id.") var id: String

@@ -7,7 +7,7 @@ struct SurveyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "survey", abstract: "Record survey answers.", subcommands: [Record.self])
 
     struct Record: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "record",
             abstract: "Record the buyer's answer to the one-minute survey.",
             discussion: "Example: aftersales survey record --order SO-1001 --score 8 --reason 'slow customs paperwork' --liked quality --intent yes"
         )
@@ -42,7 +42,7 @@ struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "review", abstract: "Record platform reviews.", subcommands: [Record.self])
 
     struct Record: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "record",
             abstract: "Record feedback the buyer left on a selling platform.",
             discussion: "Example: aftersales review record --order SO-1001 --negative --text 'Arrived late.'"
         )

@@ -34,7 +34,7 @@ struct TemplatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "templates", abstract: "Work with the mail templates.", subcommands: [Check.self])
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "check",
             abstract: "Render every rule's template in every locale with sample data and report each problem.",
             discussion: "Exit 1 when any template has a problem. Example: aftersales templates check"
         )

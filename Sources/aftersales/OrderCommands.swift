@@ -12,7 +12,7 @@ struct OrderCommand: ParsableCommand {
 
 extension OrderCommand {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add",
             abstract: "Record a placed order.",
             discussion: "Example: aftersales order add --id SO-1001 --customer C-MX-001 --line PUMP-200:4:129900 --currency USD --at 2026-11-02T15:00:00Z"
         )
@@ -42,7 +42,7 @@ extension OrderCommand {
     }
 
     struct Complete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that an order is completed (policy reminder and survey follow).",
+        static let configuration = CommandConfiguration(commandName: "complete", abstract: "Record that an order is completed (policy reminder and survey follow).",
                                                         discussion: "Example: aftersales order complete SO-1001")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order's id.") var id: String
@@ -56,7 +56,7 @@ extension OrderCommand {
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that an order is cancelled.",
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Record that an order is cancelled.",
                                                         discussion: "Example: aftersales order cancel SO-1001")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order's id.") var id: String
@@ -70,7 +70,7 @@ extension OrderCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an order with its shipments, complaints and feedback.",
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an order with its shipments, complaints and feedback.",
                                                         discussion: "Example: aftersales order show SO-1001")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The order's id.") var id: String
@@ -82,7 +82,7 @@ extension OrderCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List orders.", discussion: "Example: aftersales order list --customer C-MX-001")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List orders.", discussion: "Example: aftersales order list --customer C-MX-001")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this customer's orders.") var customer: String?
 

@@ -55,7 +55,7 @@ struct OutboxCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List outbox entries by due time.",
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox entries by due time.",
                                                         discussion: "Example: aftersales outbox list --status planned --json")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this status: planned, held, sending, sent, retry, failed, cancelled, in-doubt.") var status: String?
@@ -74,7 +74,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one outbox entry with its history; --eml prints the exact bytes that were sent.",
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one outbox entry with its history; --eml prints the exact bytes that were sent.",
                                                         discussion: "Examples:\n  aftersales outbox show tracking/SH-1042-1/1\n  aftersales outbox show tracking/SH-1042-1/1 --eml > sent.eml")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The mail's key.") var key: String
@@ -100,7 +100,7 @@ struct RulesCommand: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the effective rules.", discussion: "Example: aftersales rules list")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the effective rules.", discussion: "Example: aftersales rules list")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -110,7 +110,7 @@ struct RulesCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one rule.", discussion: "Example: aftersales rules show transit-update")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one rule.", discussion: "Example: aftersales rules show transit-update")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The rule's id, e.g. tracking.") var id: String
 

@@ -28,7 +28,7 @@ struct ProductFields: ParsableArguments {
 
 extension ProductCommand {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add",
             abstract: "Add a product.",
             discussion: "Example: aftersales product add --sku PUMP-200 --name 'Centrifugal pump 200' --technical --maintenance-days 90 --maintenance-text 'Lubricate the bearings' --cycle-days 180"
         )
@@ -49,7 +49,7 @@ extension ProductCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a product's fields.",
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a product's fields.",
                                                         discussion: "Example: aftersales product update PUMP-200 --cycle-days 120")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The SKU.") var sku: String
@@ -64,7 +64,7 @@ extension ProductCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a product.", discussion: "Example: aftersales product show PUMP-200")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a product.", discussion: "Example: aftersales product show PUMP-200")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The SKU.") var sku: String
 
@@ -75,7 +75,7 @@ extension ProductCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List products.", discussion: "Example: aftersales product list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List products.", discussion: "Example: aftersales product list --json")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -85,7 +85,7 @@ extension ProductCommand {
     }
 
     struct Succeed: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "succeed",
             abstract: "Record that a newer model succeeds a product (its owners get an upgrade notice).",
             discussion: "Example: aftersales product succeed PUMP-200 --by PUMP-300 --offer '20% off with trade-in'"
         )

@@ -80,28 +80,28 @@ struct OutboxActionOptions: ParsableArguments {
 
 extension OutboxCommand {
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a held mail (it is then sent when due).",
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a held mail (it is then sent when due).",
                                                         discussion: "Example: aftersales outbox approve improvement-commitment/K-1/1")
         @OptionGroup var options: OutboxActionOptions
         func run() throws { try options.apply(.approve) }
     }
 
     struct Cancel: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a mail that has not been sent.",
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a mail that has not been sent.",
                                                         discussion: "Example: aftersales outbox cancel survey/SO-1001/1")
         @OptionGroup var options: OutboxActionOptions
         func run() throws { try options.apply(.cancel) }
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Try a failed mail again at the next run.",
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Try a failed mail again at the next run.",
                                                         discussion: "Example: aftersales outbox retry tracking/SH-1/1")
         @OptionGroup var options: OutboxActionOptions
         func run() throws { try options.apply(.retry) }
     }
 
     struct Resolve: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "resolve",
             abstract: "Settle an in-doubt mail: it was sent (--sent), or send it again with the same Message-ID (--resend).",
             discussion: "Example: aftersales outbox resolve tracking/SH-1/1 --sent"
         )

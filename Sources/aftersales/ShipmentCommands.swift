@@ -12,7 +12,7 @@ struct ShipmentCommand: ParsableCommand {
 
 extension ShipmentCommand {
     struct Dispatch: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "dispatch",
             abstract: "Record that a shipment of an order left (the tracking mail follows within 2 h).",
             discussion: "Example: aftersales shipment dispatch --order SO-1001 --id SH-1 --carrier Maersk --tracking MAEU123456 --eta 2026-12-10 --mode sea --document 'commercial invoice' --document 'packing list'"
         )
@@ -54,7 +54,7 @@ extension ShipmentCommand {
     }
 
     struct Event: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "event",
             abstract: "Record a tracking event: in-transit, delayed, at-customs, held, cleared or delivered.",
             discussion: """
             Examples:
@@ -98,7 +98,7 @@ extension ShipmentCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a shipment and its events.", discussion: "Example: aftersales shipment show SH-1")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a shipment and its events.", discussion: "Example: aftersales shipment show SH-1")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The shipment's id.") var id: String
 
