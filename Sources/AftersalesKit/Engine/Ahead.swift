@@ -45,3 +45,25 @@ final class Ahead<Value: Sendable>: @unchecked Sendable {
 
     func cancel() { condition.withLock { cancelled = true; condition.broadcast() } }
 }
+
+/// A value made on a thread of its own, for the one who needs it later: ``value()`` waits for it.
+final class Eventually<Value: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Value, AftersalesError>?
+
+    init(_ make: @escaping @Sendable () throws(AftersalesError) -> Value) {
+        Thread { [self] in
+            let made: Result<Value, AftersalesError>
+            do throws(AftersalesError) { made = .success(try make()) } catch { made = .failure(error) }
+            condition.withLock { result = made; condition.broadcast() }
+        }.start()
+    }
+
+    func value() throws(AftersalesError) -> Value {
+        let made = condition.withLock {
+            while result == nil { condition.wait() }
+            return result!
+        }
+        return try made.get()
+    }
+}

@@ -293,7 +293,9 @@ extension Workspace {
             result.waitingForRetry = try store.outbox(status: .retry).count
             return result
         }
-        let renderer = try renderer(generators: generators)
+        // The templates load on a thread of their own while the first batch's facts are read.
+        let workspace = self
+        let renderer = Eventually { () throws(AftersalesError) in try workspace.renderer(generators: generators) }
         let suppressed = try store.suppressions()
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
@@ -412,7 +414,7 @@ extension Workspace {
 
     /// The preparing thread: reads and renders batches ahead of the committing thread (a small first
     /// batch, so that the connections start at once). Returns the group to wait on for its end.
-    private func startPreparing(_ keys: [String], batchSize: Int, preparer: Ahead<PreparedBatch>, line: SendLine, renderer: MailRenderer, notDue: Bool) -> DispatchGroup {
+    private func startPreparing(_ keys: [String], batchSize: Int, preparer: Ahead<PreparedBatch>, line: SendLine, renderer: Eventually<MailRenderer>, notDue: Bool) -> DispatchGroup {
         let group = DispatchGroup()
         group.enter()
         Thread {
@@ -439,9 +441,10 @@ extension Workspace {
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
-    private func prepare(_ keys: [String], renderer: MailRenderer, notDue: Bool, facts: inout [String: CustomerFacts], last: Bool) throws(AftersalesError)
-        -> PreparedBatch {
+    private func prepare(_ keys: [String], renderer loading: Eventually<MailRenderer>, notDue: Bool, facts: inout [String: CustomerFacts], last: Bool)
+        throws(AftersalesError) -> PreparedBatch {
         let (entries, read) = try store.sendingFacts(keys: keys, known: Set(facts.keys))
+        let renderer = try loading.value()
         facts.merge(read) { _, new in new }
         var stale: [(key: String, reason: String)] = []
         var skipped = 0
