@@ -309,8 +309,13 @@ extension Workspace {
         try store.autoCheckpoint(pages: 0)
         let checkpointer = store.backgroundCheckpointer()
         defer {
-            checkpointer?.stop()
-            try? store.checkpointPassively()
+            // The rest of the log, after the last commit: by the background connection when there is one.
+            if let checkpointer {
+                checkpointer.request()
+                checkpointer.stop()
+            } else {
+                try? store.checkpointPassively()
+            }
             try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
         }
         var claimedSinceCheckpoint = 0
