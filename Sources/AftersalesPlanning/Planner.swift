@@ -79,23 +79,16 @@ public enum Planner {
     public static func plan(_ facts: CustomerFacts, existing: [ExistingMail], rules: RuleSet, settings: PlanningSettings, now: Date) -> CustomerPlan {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
-        var occurrences: [Occurrence] = []
-        for rule in rules.rules where rule.enabled {
-            occurrences += triggers(rule, facts: facts, seasons: rules.seasons, settings: settings, now: now)
-        }
         // A cancellation matters for a stored mail, or for `preview --explain` when recent; the rest of
         // the history's cancellations (every transit update of every delivered shipment) are left out.
         // So is history that is certainly stale: business hours move a mail by at most
         // `MarketCalendar.maxMove`, so when even that late it would have gone stale before the explain
         // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
-        let stored = Set(existing.map(\.key))
-        let lookback = now.addingTimeInterval(-cancellationLookback)
-        occurrences.removeAll { o in
-            let nominal = o.anchor.addingTimeInterval(Double(o.rule.offset))
-            let cancelled = o.cancel != nil && nominal < lookback
-            let stale = o.cancel == nil && o.rule.stream != .marketing
-                && o.rule.staleAfter.map { nominal.addingTimeInterval(Double($0) + MarketCalendar.maxMove) < lookback } == true
-            return (cancelled || stale) && !stored.contains("\(o.rule.id)/\(o.subject)/\(o.occurrence)")
+        // Left out as the triggers find them, before anything is built for them.
+        let history = History(stored: Set(existing.map(\.key)), lookback: now.addingTimeInterval(-cancellationLookback))
+        var occurrences: [Occurrence] = []
+        for rule in rules.rules where rule.enabled {
+            occurrences += triggers(rule, facts: facts, seasons: rules.seasons, settings: settings, now: now, history: history)
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
@@ -114,18 +107,36 @@ public enum Planner {
         return CustomerPlan(customerID: customer.id, mails: mails, wakeAt: wake)
     }
 
+    /// What decides whether an occurrence of the past is left out of the plan (see ``plan(_:existing:rules:settings:now:)``).
+    struct History {
+        /// Keys of the customer's stored mail: those are always kept, to be updated or cancelled with a reason.
+        var stored: Set<String>
+        /// The start of `preview --explain`'s window.
+        var lookback: Date
+
+        func leavesOut(_ rule: Rule, _ subject: String, _ occurrence: String, anchor: Date, cancelled: Bool) -> Bool {
+            let nominal = anchor.addingTimeInterval(Double(rule.offset))
+            let oldCancellation = cancelled && nominal < lookback
+            let stale = !cancelled && rule.stream != .marketing
+                && rule.staleAfter.map { nominal.addingTimeInterval(Double($0) + MarketCalendar.maxMove) < lookback } == true
+            guard oldCancellation || stale else { return false }
+            return stored.isEmpty || !stored.contains("\(rule.id)/\(subject)/\(occurrence)")
+        }
+    }
+
     // MARK: Triggers
 
     static func stamp(_ date: Date) -> String {
         String(Timestamp.utc(date).filter { $0 != "-" && $0 != ":" })
     }
 
-    static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date) -> [Occurrence] {
+    static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date, history: History) -> [Occurrence] {
         let customer = facts.customer
         var out: [Occurrence] = []
         func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
-                 context: [String: String] = [:], cancel: String? = nil, flagBeforeETA: Date? = nil) {
-            var context = context
+                 context: @autoclosure () -> [String: String] = [:], cancel: String? = nil, flagBeforeETA: Date? = nil) {
+            guard !history.leavesOut(rule, subject, occurrence, anchor: anchor, cancelled: cancel != nil) else { return }
+            var context = context()
             if let order { context["order"] = order.id }
             out.append(Occurrence(rule: rule, orderID: order?.id, subject: subject, occurrence: occurrence, anchor: anchor,
                                   cancel: cancel, why: why, context: context, flagBeforeETA: flagBeforeETA))
@@ -222,7 +233,10 @@ public enum Planner {
             }
         }
         switch rule.trigger {
-        case .repurchasePredicted: out += repurchase(rule, facts: facts)
+        case .repurchasePredicted:
+            out += repurchase(rule, facts: facts).filter { o in
+                !history.leavesOut(rule, o.subject, o.occurrence, anchor: o.anchor, cancelled: o.cancel != nil)
+            }
         case .productSucceeded:
             var seen: Set<String> = []
             for orderFacts in facts.orders.reversed() where orderFacts.order.cancelledAt == nil {
