@@ -86,9 +86,10 @@ public enum Planner {
         // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
         // Left out as the triggers find them, before anything is built for them.
         let history = History(stored: Set(existing.map(\.key)), lookback: now.addingTimeInterval(-cancellationLookback))
+        let kinds = facts.orders.map { ProductKinds($0.order, products: facts.products) }
         var occurrences: [Occurrence] = []
         for rule in rules.rules where rule.enabled {
-            occurrences += triggers(rule, facts: facts, seasons: rules.seasons, settings: settings, now: now, history: history)
+            occurrences += triggers(rule, facts: facts, kinds: kinds, seasons: rules.seasons, settings: settings, now: now, history: history)
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
@@ -130,7 +131,19 @@ public enum Planner {
         String(Timestamp.utc(date).filter { $0 != "-" && $0 != ":" })
     }
 
-    static func triggers(_ rule: Rule, facts: CustomerFacts, seasons: [Season], settings: PlanningSettings, now: Date, history: History) -> [Occurrence] {
+    /// What the products of an order are, for the rules' product conditions (worked out once per customer, not per rule).
+    struct ProductKinds {
+        var technical: Bool
+        var maintenance: Bool
+
+        init(_ order: Order, products: [String: Product]) {
+            technical = order.lines.contains { products[$0.sku]?.technical == true }
+            maintenance = order.lines.contains { products[$0.sku]?.maintenance != nil }
+        }
+    }
+
+    static func triggers(_ rule: Rule, facts: CustomerFacts, kinds: [ProductKinds], seasons: [Season], settings: PlanningSettings, now: Date,
+                         history: History) -> [Occurrence] {
         let customer = facts.customer
         var out: [Occurrence] = []
         func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
@@ -142,11 +155,13 @@ public enum Planner {
                                   cancel: cancel, why: why, context: context, flagBeforeETA: flagBeforeETA))
         }
         let allProducts = facts.products
-        for orderFacts in facts.orders {
+        // Only the rules triggered by an order's facts walk the orders, and only the shipment rules their shipments.
+        let perOrder = !rule.trigger.isCustomerWide
+        for (index, orderFacts) in facts.orders.enumerated() where perOrder {
             let order = orderFacts.order
-            let orderProducts = order.lines.compactMap { allProducts[$0.sku] }
+            let orderProducts = kinds[index]
             guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule) else { continue }
-            for tracked in orderFacts.shipments {
+            for tracked in orderFacts.shipments where rule.trigger.isShipmentTrigger {
                 let s = tracked.shipment
                 let shipmentContext = ["shipment": s.id]
                 switch rule.trigger {
@@ -276,11 +291,11 @@ public enum Planner {
     }
 
     /// Order-level conditions (products, survey score); complaint conditions when a complaint is given.
-    static func conditionsHold(_ conditions: [Condition], order: OrderFacts, products: [Product], complaint: Complaint?) -> Bool {
+    static func conditionsHold(_ conditions: [Condition], order: OrderFacts, products: ProductKinds, complaint: Complaint?) -> Bool {
         conditions.allSatisfy { condition in
             switch condition {
-            case .technicalProduct: return products.contains(where: \.technical)
-            case .maintenancePlan: return products.contains { $0.maintenance != nil }
+            case .technicalProduct: return products.technical
+            case .maintenancePlan: return products.maintenance
             case .damage: return complaint.map { $0.category == .damage } ?? true
             case .notDamage: return complaint.map { $0.category != .damage } ?? true
             case .ratingBelow4: return complaint.map { ($0.rating ?? 5) < 4 } ?? true

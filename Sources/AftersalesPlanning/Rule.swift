@@ -51,6 +51,23 @@ public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
     case seasonStart = "season.start"
     /// Computed: the peak holiday of the customer's market (Christmas, Ramadan, Chinese New Year).
     case marketHoliday = "market.holiday"
+
+    /// Triggered by one shipment's facts.
+    public var isShipmentTrigger: Bool {
+        switch self {
+        case .shipmentDispatched, .shipmentInTransit, .shipmentDelayed, .customsApproach, .shipmentHeld, .shipmentDelivered: true
+        default: false
+        }
+    }
+
+    /// Worked out from the customer's facts as a whole (repurchase, successor products, seasons,
+    /// holidays), not order by order.
+    public var isCustomerWide: Bool {
+        switch self {
+        case .productSucceeded, .repurchasePredicted, .seasonStart, .marketHoliday: true
+        default: false
+        }
+    }
 }
 
 /// A condition the facts must meet for a rule to plan a mail.
