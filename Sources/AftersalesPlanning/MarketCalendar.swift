@@ -47,7 +47,9 @@ public struct MarketCalendar: Sendable, Hashable {
     static let cache = Memo<Year>()
 
     static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
-        cache.value("\(country)|\(year)|\(zone.identifier)") {
+        // Only Muslim and lunar-new-year markets have holidays and hours of their own: the rest skip the cache.
+        guard muslimMarkets.contains(country) || lunarNewYearMarkets.contains(country) else { return Year() }
+        return cache.value("\(country)|\(year)|\(zone.identifier)") {
             var result = Year()
             let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
             guard muslim || lunar else { return result }
@@ -82,11 +84,14 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// A public holiday on this local date in this market, if any (by name).
     public func holiday(year: Int, month: Int, day: Int, country: String, zone: TimeZone) -> String? {
-        let iso = Timestamp.day(year, month, day)
-        if extraHolidays.contains(iso) { return "company holiday \(iso)" }
+        if !extraHolidays.isEmpty {
+            let iso = Timestamp.day(year, month, day)
+            if extraHolidays.contains(iso) { return "company holiday \(iso)" }
+        }
         if month == 1 && day == 1 { return "New Year's Day" }
         if !Self.nonChristmasMarkets.contains(country), month == 12, day == 25 { return "Christmas Day" }
-        return Self.year(year, country: country, zone: zone).holidays[iso]
+        let holidays = Self.year(year, country: country, zone: zone).holidays
+        return holidays.isEmpty ? nil : holidays[Timestamp.day(year, month, day)]
     }
 
     /// Whether `date` falls in Ramadan in `zone`.
@@ -115,7 +120,7 @@ public struct MarketCalendar: Sendable, Hashable {
             let days = Timestamp.daysFromCivil(f.year, f.month, f.day)
             let weekday = ((days % 7 + 7 + 4) % 7) + 1
             let nextDay = Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
-            let localDay = Timestamp.day(f.year, f.month, f.day)
+            var localDay: String { Timestamp.day(f.year, f.month, f.day) }
             if weekend.contains(weekday) {
                 reasons.append("\(localDay) is a weekend day in \(country)")
                 candidate = nextDay

@@ -91,7 +91,7 @@ public enum Planner {
         for rule in rules.rules where rule.enabled {
             occurrences += triggers(rule, facts: facts, kinds: kinds, seasons: rules.seasons, settings: settings, now: now, history: history)
         }
-        var mails = occurrences.map { mail(for: $0, customer: customer, settings: settings, now: now) }
+        var mails = occurrences.map { mail(for: $0, customer: customer, zone: zone, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
         // Looked up by key once: passing the whole array next to an element being changed would copy it every time.
         let dueToSend = Dictionary(mails.compactMap { mail -> (String, Date)? in
@@ -372,17 +372,19 @@ public enum Planner {
 
     // MARK: From occurrence to mail
 
-    static func mail(for o: Occurrence, customer: Customer, settings: PlanningSettings, now: Date) -> PlannedMail {
+    static let utc = TimeZone(identifier: "UTC")!
+
+    static func mail(for o: Occurrence, customer: Customer, zone customerZone: TimeZone, settings: PlanningSettings, now: Date) -> PlannedMail {
         let rule = o.rule
         let zone: TimeZone
         let to: [String], cc: [String], locale: String, country: String
         switch rule.audience {
         case .customer:
-            (to, cc, locale, zone, country) = ([customer.email.value], customer.cc.map(\.value), customer.locale.value, customer.timeZone.timeZone, customer.country.value)
+            (to, cc, locale, zone, country) = ([customer.email.value], customer.cc.map(\.value), customer.locale.value, customerZone, customer.country.value)
         case .manager:
-            (to, cc, locale, zone, country) = ([customer.manager?.email.value ?? settings.supervisorEmail], [], "en", TimeZone(identifier: "UTC")!, "")
+            (to, cc, locale, zone, country) = ([customer.manager?.email.value ?? settings.supervisorEmail], [], "en", utc, "")
         case .supervisor:
-            (to, cc, locale, zone, country) = ([settings.supervisorEmail], [], "en", TimeZone(identifier: "UTC")!, "")
+            (to, cc, locale, zone, country) = ([settings.supervisorEmail], [], "en", utc, "")
         }
         let nominal = o.anchor.addingTimeInterval(Double(rule.offset))
         var reasons = [o.why()]
