@@ -468,8 +468,8 @@ extension Workspace {
         let results = Results<PreparedMail>(count: jobs.count)
         let now = self.now
         let workers = jobs.count < 8 ? 1 : min(4, ProcessInfo.processInfo.activeProcessorCount)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: jobs.count, by: workers) {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = results.claim() {
                 let (entry, customer) = jobs[index]
                 do throws(AftersalesError) {
                     let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)

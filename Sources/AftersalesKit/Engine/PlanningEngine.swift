@@ -113,8 +113,8 @@ extension Workspace {
                 // Planning is pure: the customers of a batch are planned in parallel.
                 let plans = Results<CustomerPlan>(count: inputs.count)
                 let workers = inputs.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    for index in stride(from: worker, to: inputs.count, by: workers) {
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while let index = plans.claim() {
                         var plan = Planner.plan(inputs[index].facts, existing: AftersalesStore.existing(inputs[index].entries), rules: rules, settings: settings, now: now)
                         if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
                         plans.set(index, .success(plan))
