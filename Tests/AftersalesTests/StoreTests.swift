@@ -208,7 +208,7 @@ struct RowDecodingTests {
 }
 
 extension RowDecodingTests {
-    @Test("dates are written as GRDB writes a Date (its DateFormatter), to the millisecond, in every century and at the edges of a second")
+    @Test("dates are written as GRDB writes a Date (its DateFormatter) and read back to the same instant as GRDB reads them, in every century and at the edges of a second")
     func storedDates() {
         var dates: [Date] = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.0005), Date(timeIntervalSince1970: 0.9995),
                              Date(timeIntervalSince1970: -62_135_596_800), Date(timeIntervalSince1970: 253_402_300_799.999),
@@ -230,6 +230,22 @@ extension RowDecodingTests {
         }
         #expect(mismatches == 0)
         #expect(StoredDate.fromDatabaseValue("2026-11-23 10:00:00.000".databaseValue)?.date == Date(timeIntervalSince1970: 1_795_428_000))
+        // Read back: the same instant as GRDB reads, bit for bit, for every text it wrote; other shapes go to GRDB.
+        var readMismatches = 0
+        for date in dates {
+            let text = date.databaseValue
+            // (GRDB reads nothing back for year 10000; neither do we.)
+            let ours = StoredDate.fromDatabaseValue(text)?.date, grdb = Date.fromDatabaseValue(text)
+            if ours?.timeIntervalSinceReferenceDate.bitPattern != grdb?.timeIntervalSinceReferenceDate.bitPattern {
+                readMismatches += 1
+                if readMismatches <= 5 { Issue.record("\(text): \(String(describing: ours)) != \(String(describing: grdb))") }
+            }
+        }
+        #expect(readMismatches == 0)
+        for text in ["2026-11-23", "2026-11-23 10:00", "2026-11-23 10:00:00", "2026-11-23T10:00:00.000", "2026-02-30 10:00:00.000", "1500-01-01 00:00:00.000",
+                     "2026-11-23 10:00:00.000Z", "2026-11-23 24:00:00.000"] {
+            #expect(StoredDate.fromDatabaseValue(text.databaseValue)?.date == Date.fromDatabaseValue(text.databaseValue), "\(text)")
+        }
     }
 }
 

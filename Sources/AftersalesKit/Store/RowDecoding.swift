@@ -285,6 +285,14 @@ enum FlatJSON {
     }
 }
 
+extension Row {
+    /// A date column, read through ``StoredDate``'s fast path (no String, no calendar).
+    func date(_ column: String) throws -> Date { try decode(StoredDate.self, forColumn: column).date }
+
+    /// An optional date column, read through ``StoredDate``'s fast path.
+    func optionalDate(_ column: String) throws -> Date? { try decode(StoredDate?.self, forColumn: column)?.date }
+}
+
 extension Customer {
     public init(row: Row) throws {
         self.init(id: try row.decode(forColumn: "id"), name: try row.decode(forColumn: "name"), company: try row.decode(forColumn: "company"),
@@ -292,8 +300,8 @@ extension Customer {
                   locale: try row.decode(forColumn: "locale"), timeZone: try row.decode(forColumn: "timeZone"),
                   country: try row.decode(forColumn: "country"), industry: try row.decode(forColumn: "industry"),
                   manager: try JSONColumn.decode(AccountManager?.self, row, "manager"), consent: try row.decode(forColumn: "consent"),
-                  consentAt: try row.decode(forColumn: "consentAt"), unsubscribedAt: try row.decode(forColumn: "unsubscribedAt"),
-                  createdAt: try row.decode(forColumn: "createdAt"))
+                  consentAt: try row.optionalDate("consentAt"), unsubscribedAt: try row.optionalDate("unsubscribedAt"),
+                  createdAt: try row.date("createdAt"))
     }
 }
 
@@ -303,7 +311,7 @@ extension Product {
                   maintenance: try JSONColumn.decode(MaintenancePlan?.self, row, "maintenance"), cycleDays: try row.decode(forColumn: "cycleDays"),
                   manualURL: try row.decode(forColumn: "manualURL"), videoURL: try row.decode(forColumn: "videoURL"),
                   partsURL: try row.decode(forColumn: "partsURL"), successorSKU: try row.decode(forColumn: "successorSKU"),
-                  successorOffer: try row.decode(forColumn: "successorOffer"), succeededAt: try row.decode(forColumn: "succeededAt"))
+                  successorOffer: try row.decode(forColumn: "successorOffer"), succeededAt: try row.optionalDate("succeededAt"))
     }
 }
 
@@ -311,8 +319,8 @@ extension Order {
     public init(row: Row) throws {
         self.init(id: try row.decode(forColumn: "id"), customerID: try row.decode(forColumn: "customerID"),
                   lines: try JSONColumn.decode([OrderLine].self, row, "lines"), currency: try row.decode(forColumn: "currency"),
-                  placedAt: try row.decode(forColumn: "placedAt"), completedAt: try row.decode(forColumn: "completedAt"),
-                  cancelledAt: try row.decode(forColumn: "cancelledAt"))
+                  placedAt: try row.date("placedAt"), completedAt: try row.optionalDate("completedAt"),
+                  cancelledAt: try row.optionalDate("cancelledAt"))
     }
 }
 
@@ -320,7 +328,7 @@ extension Shipment {
     public init(row: Row) throws {
         self.init(id: try row.decode(forColumn: "id"), orderID: try row.decode(forColumn: "orderID"), carrier: try row.decode(forColumn: "carrier"),
                   trackingNumber: try row.decode(forColumn: "trackingNumber"), trackingURL: try row.decode(forColumn: "trackingURL"),
-                  mode: try row.decode(forColumn: "mode"), dispatchedAt: try row.decode(forColumn: "dispatchedAt"), eta: try row.decode(forColumn: "eta"),
+                  mode: try row.decode(forColumn: "mode"), dispatchedAt: try row.date("dispatchedAt"), eta: try row.date("eta"),
                   destinationCountry: try row.decode(forColumn: "destinationCountry"), destinationPort: try row.decode(forColumn: "destinationPort"),
                   documents: try JSONColumn.decode([String].self, row, "documents"))
     }
@@ -328,8 +336,8 @@ extension Shipment {
 
 extension ShipmentEvent {
     public init(row: Row) throws {
-        self.init(shipmentID: try row.decode(forColumn: "shipmentID"), kind: try row.decode(forColumn: "kind"), at: try row.decode(forColumn: "at"),
-                  location: try row.decode(forColumn: "location"), note: try row.decode(forColumn: "note"), newETA: try row.decode(forColumn: "newETA"),
+        self.init(shipmentID: try row.decode(forColumn: "shipmentID"), kind: try row.decode(forColumn: "kind"), at: try row.date("at"),
+                  location: try row.decode(forColumn: "location"), note: try row.decode(forColumn: "note"), newETA: try row.optionalDate("newETA"),
                   cause: try row.decode(forColumn: "cause"), remedy: try row.decode(forColumn: "remedy"), reason: try row.decode(forColumn: "reason"),
                   signedBy: try row.decode(forColumn: "signedBy"))
     }
@@ -338,10 +346,10 @@ extension ShipmentEvent {
 extension Complaint {
     public init(row: Row) throws {
         self.init(id: try row.decode(forColumn: "id"), orderID: try row.decode(forColumn: "orderID"), category: try row.decode(forColumn: "category"),
-                  text: try row.decode(forColumn: "text"), openedAt: try row.decode(forColumn: "openedAt"),
-                  acknowledgedAt: try row.decode(forColumn: "acknowledgedAt"), solution: try row.decode(forColumn: "solution"),
-                  solutionAt: try row.decode(forColumn: "solutionAt"), resolution: try row.decode(forColumn: "resolution"),
-                  resolvedAt: try row.decode(forColumn: "resolvedAt"), rating: try row.decode(forColumn: "rating"), ratedAt: try row.decode(forColumn: "ratedAt"))
+                  text: try row.decode(forColumn: "text"), openedAt: try row.date("openedAt"),
+                  acknowledgedAt: try row.optionalDate("acknowledgedAt"), solution: try row.decode(forColumn: "solution"),
+                  solutionAt: try row.optionalDate("solutionAt"), resolution: try row.decode(forColumn: "resolution"),
+                  resolvedAt: try row.optionalDate("resolvedAt"), rating: try row.decode(forColumn: "rating"), ratedAt: try row.optionalDate("ratedAt"))
     }
 }
 
@@ -349,14 +357,14 @@ extension SurveyAnswer {
     public init(row: Row) throws {
         self.init(orderID: try row.decode(forColumn: "orderID"), score: try row.decode(forColumn: "score"), reason: try row.decode(forColumn: "reason"),
                   liked: try JSONColumn.decode([ServiceAspect].self, row, "liked"), intent: try row.decode(forColumn: "intent"),
-                  answeredAt: try row.decode(forColumn: "answeredAt"))
+                  answeredAt: try row.date("answeredAt"))
     }
 }
 
 extension Review {
     public init(row: Row) throws {
         self.init(orderID: try row.decode(forColumn: "orderID"), positive: try row.decode(forColumn: "positive"), text: try row.decode(forColumn: "text"),
-                  reviewedAt: try row.decode(forColumn: "reviewedAt"))
+                  reviewedAt: try row.date("reviewedAt"))
     }
 }
 
@@ -370,11 +378,11 @@ extension OutboxEntry {
         orderID = try row.decode(forColumn: "orderID")
         subject = try row.decode(forColumn: "subject")
         occurrence = try row.decode(forColumn: "occurrence")
-        triggeredAt = try row.decode(forColumn: "triggeredAt")
-        nominalDue = try row.decode(forColumn: "nominalDue")
-        due = try row.decode(forColumn: "due")
-        deadline = try row.decode(forColumn: "deadline")
-        staleAt = try row.decode(forColumn: "staleAt")
+        triggeredAt = try row.date("triggeredAt")
+        nominalDue = try row.date("nominalDue")
+        due = try row.date("due")
+        deadline = try row.optionalDate("deadline")
+        staleAt = try row.optionalDate("staleAt")
         toAddresses = try JSONColumn.decode([String].self, row, "toAddresses")
         ccAddresses = try JSONColumn.decode([String].self, row, "ccAddresses")
         locale = try row.decode(forColumn: "locale")
@@ -386,11 +394,11 @@ extension OutboxEntry {
         reasons = try JSONColumn.decode([String].self, row, "reasons")
         flags = try JSONColumn.decode([String].self, row, "flags")
         context = try JSONColumn.decode([String: String].self, row, "context")
-        createdAt = try row.decode(forColumn: "createdAt")
-        updatedAt = try row.decode(forColumn: "updatedAt")
+        createdAt = try row.date("createdAt")
+        updatedAt = try row.date("updatedAt")
         attempts = try row.decode(forColumn: "attempts")
-        nextAttemptAt = try row.decode(forColumn: "nextAttemptAt")
-        sentAt = try row.decode(forColumn: "sentAt")
+        nextAttemptAt = try row.optionalDate("nextAttemptAt")
+        sentAt = try row.optionalDate("sentAt")
         messageID = try row.decode(forColumn: "messageID")
         serverReply = try row.decode(forColumn: "serverReply")
         sha256 = try row.decode(forColumn: "sha256")

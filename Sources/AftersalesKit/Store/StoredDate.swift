@@ -1,6 +1,11 @@
 import AftersalesDomain
 import Foundation
 import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
 
 /// A date written as GRDB writes a `Date` (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), without GRDB's shared
 /// DateFormatter: formatting through ICU was a few percent of a send and of a full plan, where every
@@ -30,7 +35,47 @@ struct StoredDate: DatabaseValueConvertible {
     }
 
     static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredDate? {
-        Date.fromDatabaseValue(dbValue).map(StoredDate.init)
+        if case .string(let text) = dbValue.storage {
+            var text = text
+            if let date = text.withUTF8({ parse($0) }) { return StoredDate(date) }
+        }
+        return Date.fromDatabaseValue(dbValue).map(StoredDate.init)
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss.SSS` with a year from 1600 to 9999, read by plain arithmetic to the same
+    /// instant as GRDB reads it (through a calendar); nil for anything else, which GRDB reads.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard bytes.count == 23, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x20, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E
+        else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in start..<start + count {
+                let digit = Int(bytes[index]) - 0x30
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+              let minute = number(14, 2), let second = number(17, 2), let milliseconds = number(20, 3),
+              (1600...9999).contains(year), (1...12).contains(month), (1...Timestamp.daysIn(year, month)).contains(day),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        let seconds = Timestamp.daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(milliseconds) / 1000)
+    }
+}
+
+extension StoredDate: StatementColumnConvertible {
+    /// Straight from SQLite's text, without a String or a calendar; anything else as GRDB reads it.
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        if sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT, let text = sqlite3_column_text(sqliteStatement, index),
+           let date = Self.parse(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index)))) {
+            self.init(date)
+            return
+        }
+        guard let date = Date(sqliteStatement: sqliteStatement, index: index) else { return nil }
+        self.init(date)
     }
 }
 
