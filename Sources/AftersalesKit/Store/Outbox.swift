@@ -254,7 +254,7 @@ extension AftersalesStore {
                 let status: OutboxStatus = mail.needsApproval ? .held : .planned
                 let entry = OutboxEntry(mail, status: status, now: now)
                 // INSERT OR IGNORE: a concurrent planner that got there first wins, nothing is doubled.
-                try entry.insert(db, onConflict: .ignore)
+                try entry.insertOrIgnore(db)
                 if db.changesCount > 0 {
                     try history(db, key: mail.key, from: nil, to: status, reason: mail.reasons.first, at: now)
                     if status == .held { changes.held += 1 } else { changes.planned += 1 }

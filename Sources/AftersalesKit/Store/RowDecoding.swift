@@ -404,38 +404,55 @@ extension OutboxEntry {
         sha256 = try row.decode(forColumn: "sha256")
     }
 
+    /// Every column of the outbox as the planner writes it, in one list: `encode(to:)` (GRDB's
+    /// record writes) and ``insertOrIgnore(_:)`` (the planner's inserts, by the thousand) both use it.
+    static let written: [(column: String, value: @Sendable (OutboxEntry) throws -> (any DatabaseValueConvertible)?)] = [
+        ("key", { $0.key }),
+        ("rule", { $0.rule }),
+        ("stream", { $0.stream }),
+        ("audience", { $0.audience }),
+        ("customerID", { $0.customerID }),
+        ("orderID", { $0.orderID }),
+        ("subject", { $0.subject }),
+        ("occurrence", { $0.occurrence }),
+        ("triggeredAt", { $0.triggeredAt.stored }),
+        ("nominalDue", { $0.nominalDue.stored }),
+        ("due", { $0.due.stored }),
+        ("deadline", { $0.deadline?.stored }),
+        ("staleAt", { $0.staleAt?.stored }),
+        ("toAddresses", { FlatJSON.encode($0.toAddresses) }),
+        ("ccAddresses", { FlatJSON.encode($0.ccAddresses) }),
+        ("locale", { $0.locale }),
+        ("timeZone", { $0.timeZone }),
+        ("template", { $0.template }),
+        ("needsApproval", { $0.needsApproval }),
+        ("status", { $0.status }),
+        ("reason", { $0.reason }),
+        ("reasons", { FlatJSON.encode($0.reasons) }),
+        ("flags", { FlatJSON.encode($0.flags) }),
+        ("context", { try JSONColumn.encode($0.context) }),
+        ("createdAt", { $0.createdAt.stored }),
+        ("updatedAt", { $0.updatedAt.stored }),
+        ("attempts", { $0.attempts }),
+        ("nextAttemptAt", { $0.nextAttemptAt?.stored }),
+        ("sentAt", { $0.sentAt?.stored }),
+        ("messageID", { $0.messageID }),
+        ("serverReply", { $0.serverReply }),
+        ("sha256", { $0.sha256 }),
+    ]
+
     public func encode(to container: inout PersistenceContainer) throws {
-        container["key"] = key
-        container["rule"] = rule
-        container["stream"] = stream
-        container["audience"] = audience
-        container["customerID"] = customerID
-        container["orderID"] = orderID
-        container["subject"] = subject
-        container["occurrence"] = occurrence
-        container["triggeredAt"] = triggeredAt.stored
-        container["nominalDue"] = nominalDue.stored
-        container["due"] = due.stored
-        container["deadline"] = deadline?.stored
-        container["staleAt"] = staleAt?.stored
-        container["toAddresses"] = FlatJSON.encode(toAddresses)
-        container["ccAddresses"] = FlatJSON.encode(ccAddresses)
-        container["locale"] = locale
-        container["timeZone"] = timeZone
-        container["template"] = template
-        container["needsApproval"] = needsApproval
-        container["status"] = status
-        container["reason"] = reason
-        container["reasons"] = FlatJSON.encode(reasons)
-        container["flags"] = FlatJSON.encode(flags)
-        container["context"] = try JSONColumn.encode(context)
-        container["createdAt"] = createdAt.stored
-        container["updatedAt"] = updatedAt.stored
-        container["attempts"] = attempts
-        container["nextAttemptAt"] = nextAttemptAt?.stored
-        container["sentAt"] = sentAt?.stored
-        container["messageID"] = messageID
-        container["serverReply"] = serverReply
-        container["sha256"] = sha256
+        for (column, value) in Self.written { container[column] = try value(self) }
+    }
+
+    static let insertOrIgnoreSQL = "INSERT OR IGNORE INTO outbox (" + written.map(\.column).joined(separator: ", ") + ") VALUES ("
+        + Array(repeating: "?", count: written.count).joined(separator: ", ") + ")"
+
+    /// `INSERT OR IGNORE` through one cached statement with the values in column order: GRDB's
+    /// record insert builds a container of 32 named values per row, which the full plan felt.
+    func insertOrIgnore(_ db: Database) throws {
+        let values: [(any DatabaseValueConvertible)?] = try Self.written.map { try $0.value(self) }
+        // A slice, so that the sequence initializer is chosen (an array would also fit the failable `[Any]` one).
+        try db.cachedStatement(sql: Self.insertOrIgnoreSQL).execute(arguments: StatementArguments(values[...]))
     }
 }
