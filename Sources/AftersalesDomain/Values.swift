@@ -166,7 +166,7 @@ public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The Foundation time zone (always exists: validated at construction). Looked up once per identifier.
     public var timeZone: TimeZone { Self.zones.value(value) { TimeZone(identifier: value) ?? TimeZone(secondsFromGMT: 0)! } }
 
-    static let zones = Memo<TimeZone>()
+    static let zones = Memo<String, TimeZone>()
 
     public var description: String { value }
 

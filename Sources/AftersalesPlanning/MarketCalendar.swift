@@ -44,12 +44,19 @@ public struct MarketCalendar: Sendable, Hashable {
         var ramadan: Set<String> = []
     }
 
-    static let cache = Memo<Year>()
+    /// A market's year in a zone: the key of the holiday tables (a struct, not a string made per lookup).
+    struct YearKey: Hashable, Sendable {
+        var country: String
+        var year: Int
+        var zone: String
+    }
+
+    static let cache = Memo<YearKey, Year>()
 
     static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
         // Only Muslim and lunar-new-year markets have holidays and hours of their own: the rest skip the cache.
         guard muslimMarkets.contains(country) || lunarNewYearMarkets.contains(country) else { return Year() }
-        return cache.value("\(country)|\(year)|\(zone.identifier)") {
+        return cache.value(YearKey(country: country, year: year, zone: zone.identifier)) {
             var result = Year()
             let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
             guard muslim || lunar else { return result }
@@ -157,11 +164,11 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// The market's peak holidays starting in `year` (local start dates), for `peak-season`.
     public static func peakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
-        peaks.value("\(country)|\(year)|\(zone.identifier)") { computePeakHolidays(country: country, year: year, zone: zone) }
+        peaks.value(YearKey(country: country, year: year, zone: zone.identifier)) { computePeakHolidays(country: country, year: year, zone: zone) }
     }
 
     /// The peak holidays per market and year (they need ICU calendars, costly to make).
-    static let peaks = Memo<[(id: String, name: String, start: Date)]>()
+    static let peaks = Memo<YearKey, [(id: String, name: String, start: Date)]>()
 
     static func computePeakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
         var result: [(String, String, Date)] = []

@@ -101,5 +101,5 @@ enum Labels {
         countryNames.value("\(language)|\(code)") { Locale(identifier: language).localizedString(forRegionCode: code) ?? code }
     }
 
-    static let countryNames = Memo<String>()
+    static let countryNames = Memo<String, String>()
 }
