@@ -64,7 +64,8 @@ public enum Planner {
         var subject: String
         var occurrence: String
         var anchor: Date
-        var cancel: String?
+        /// Why it is cancelled, worded only for the mail that is kept (most history is left out).
+        var cancel: (() -> String)?
         /// Why the rule fired: worked out only for the mail that is kept (most history is left out).
         var why: () -> String
         var context: [String: String]
@@ -147,7 +148,7 @@ public enum Planner {
         let customer = facts.customer
         var out: [Occurrence] = []
         func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
-                 context: @autoclosure () -> [String: String] = [:], cancel: String? = nil, flagBeforeETA: Date? = nil) {
+                 context: @autoclosure () -> [String: String] = [:], cancel: (() -> String)? = nil, flagBeforeETA: Date? = nil) {
             guard !history.leavesOut(rule, subject, occurrence, anchor: anchor, cancelled: cancel != nil) else { return }
             var context = context()
             if let order { context["order"] = order.id }
@@ -308,26 +309,26 @@ public enum Planner {
     }
 
     /// The first of the rule's cancel conditions that holds, as a reason.
-    static func cancelReason(_ rule: Rule, order: OrderFacts, shipment: TrackedShipment?, complaint: Complaint?) -> String? {
+    static func cancelReason(_ rule: Rule, order: OrderFacts, shipment: TrackedShipment?, complaint: Complaint?) -> (() -> String)? {
         for condition in rule.cancelOn {
             switch condition {
             case .delivered:
-                if let d = shipment?.delivered { return "shipment \(d.shipmentID) delivered at \(Timestamp.utc(d.at))" }
+                if let d = shipment?.delivered { return { "shipment \(d.shipmentID) delivered at \(Timestamp.utc(d.at))" } }
             case .cleared:
-                if let c = shipment?.first(.cleared) ?? shipment?.delivered { return "shipment \(c.shipmentID) \(c.kind == .cleared ? "cleared customs" : "delivered") at \(Timestamp.utc(c.at))" }
+                if let c = shipment?.first(.cleared) ?? shipment?.delivered { return { "shipment \(c.shipmentID) \(c.kind == .cleared ? "cleared customs" : "delivered") at \(Timestamp.utc(c.at))" } }
             case .solutionOffered:
-                if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
-                if let c = complaint, let at = c.solutionAt { return "solution offered at \(Timestamp.utc(at))" }
+                if let c = complaint, let at = c.resolvedAt { return { "complaint resolved at \(Timestamp.utc(at))" } }
+                if let c = complaint, let at = c.solutionAt { return { "solution offered at \(Timestamp.utc(at))" } }
             case .resolved:
-                if let c = complaint, let at = c.resolvedAt { return "complaint resolved at \(Timestamp.utc(at))" }
+                if let c = complaint, let at = c.resolvedAt { return { "complaint resolved at \(Timestamp.utc(at))" } }
             case .rated:
-                if let c = complaint, let at = c.ratedAt { return "customer rated the handling at \(Timestamp.utc(at))" }
+                if let c = complaint, let at = c.ratedAt { return { "customer rated the handling at \(Timestamp.utc(at))" } }
             case .reviewed:
-                if let r = order.reviews.first { return "review left at \(Timestamp.utc(r.reviewedAt))" }
+                if let r = order.reviews.first { return { "review left at \(Timestamp.utc(r.reviewedAt))" } }
             case .surveyAnswered:
-                if let s = order.survey { return "survey answered at \(Timestamp.utc(s.answeredAt))" }
+                if let s = order.survey { return { "survey answered at \(Timestamp.utc(s.answeredAt))" } }
             case .orderCancelled:
-                if let at = order.order.cancelledAt { return "order \(order.order.id) cancelled at \(Timestamp.utc(at))" }
+                if let at = order.order.cancelledAt { let id = order.order.id; return { "order \(id) cancelled at \(Timestamp.utc(at))" } }
             }
         }
         return nil
@@ -347,7 +348,7 @@ public enum Planner {
             let subject = "\(facts.customer.id)/\(sku)"
             for (earlier, next) in zip(orders, orders.dropFirst()) {
                 out.append(Occurrence(rule: rule, orderID: earlier.id, subject: subject, occurrence: earlier.id, anchor: earlier.placedAt,
-                                      cancel: "re-ordered: order \(next.id) placed at \(Timestamp.utc(next.placedAt))",
+                                      cancel: { "re-ordered: order \(next.id) placed at \(Timestamp.utc(next.placedAt))" },
                                       why: { "prediction from order \(earlier.id)" }, context: ["sku": sku, "order": earlier.id]))
             }
             let gaps = zip(orders, orders.dropFirst()).map { $1.placedAt.timeIntervalSince($0.placedAt) }.sorted()
@@ -399,7 +400,7 @@ public enum Planner {
             due = opening
         }
         var disposition = PlannedMail.Disposition.send
-        if let cancel = o.cancel { disposition = .cancel(cancel) }
+        if let cancel = o.cancel { disposition = .cancel(cancel()) }
         if rule.stream == .marketing, !customer.acceptsMarketing, case .send = disposition {
             disposition = .cancel(customer.unsubscribedAt.map { "customer unsubscribed from marketing mail at \(Timestamp.utc($0))" }
                                   ?? "customer has not consented to marketing mail")
