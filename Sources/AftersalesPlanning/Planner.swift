@@ -86,11 +86,13 @@ public enum Planner {
         // `MarketCalendar.maxMove`, so when even that late it would have gone stale before the explain
         // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
         // Left out as the triggers find them, before anything is built for them.
-        let history = History(stored: Set(existing.map(\.key)), lookback: now.addingTimeInterval(-cancellationLookback))
+        let history = History(stored: Set(existing.map(\.key)), storedRules: Set(existing.map(\.rule)),
+                              lookback: now.addingTimeInterval(-cancellationLookback))
         let kinds = facts.orders.map { ProductKinds($0.order, products: facts.products) }
+        let latest = facts.orders.map { latestAnchor($0, settings: settings) }
         var occurrences: [Occurrence] = []
         for rule in rules.rules where rule.enabled {
-            occurrences += triggers(rule, facts: facts, kinds: kinds, seasons: rules.seasons, settings: settings, now: now, history: history)
+            occurrences += triggers(rule, facts: facts, kinds: kinds, latest: latest, seasons: rules.seasons, settings: settings, now: now, history: history)
         }
         var mails = occurrences.map { mail(for: $0, customer: customer, zone: zone, settings: settings, now: now) }
         applyMarketingCap(&mails, existing: existing, settings: settings, zone: zone, country: customer.country.value)
@@ -113,8 +115,19 @@ public enum Planner {
     struct History {
         /// Keys of the customer's stored mail: those are always kept, to be updated or cancelled with a reason.
         var stored: Set<String>
+        /// The rules of the stored mail: an order is skipped for a rule only when none of its mail is stored.
+        var storedRules: Set<String>
         /// The start of `preview --explain`'s window.
         var lookback: Date
+
+        /// Whether everything `rule` can plan from an order whose facts end at `latest` (see
+        /// ``latestAnchor(_:settings:)``) would be left out by ``leavesOut(_:_:_:anchor:cancelled:)``: then the
+        /// order is not walked for the rule at all. Marketing rules and rules that never go stale never are.
+        func settles(_ rule: Rule, latest: Date) -> Bool {
+            guard rule.stream != .marketing, let staleAfter = rule.staleAfter, staleAfter >= 0, !storedRules.contains(rule.id) else { return false }
+            // Every nominal time is at most the latest anchor plus a positive offset (a transit update's is at most its bound).
+            return latest.addingTimeInterval(Double(max(rule.offset, 0) + staleAfter) + MarketCalendar.maxMove) < lookback
+        }
 
         func leavesOut(_ rule: Rule, _ subject: String, _ occurrence: String, anchor: Date, cancelled: Bool) -> Bool {
             let nominal = anchor.addingTimeInterval(Double(rule.offset))
@@ -143,8 +156,42 @@ public enum Planner {
         }
     }
 
-    static func triggers(_ rule: Rule, facts: CustomerFacts, kinds: [ProductKinds], seasons: [Season], settings: PlanningSettings, now: Date,
-                         history: History) -> [Occurrence] {
+    /// The latest instant any rule can anchor a mail to from this order's facts: its own times, its
+    /// shipments' times and (updated) ETAs plus the week transit updates may run past them, its
+    /// events, complaints, survey and reviews.
+    static func latestAnchor(_ order: OrderFacts, settings: PlanningSettings) -> Date {
+        var latest = order.order.placedAt
+        func see(_ date: Date?) { if let date, date > latest { latest = date } }
+        see(order.order.completedAt)
+        see(order.order.cancelledAt)
+        for tracked in order.shipments {
+            see(tracked.shipment.dispatchedAt)
+            see(tracked.shipment.eta.addingTimeInterval(7 * 86_400))
+            see(tracked.currentETA.addingTimeInterval(7 * 86_400))
+            // (customs notes are due before the ETA, unless configured after it)
+            see(tracked.currentETA.addingTimeInterval(Double(max(0, -settings.customsDaysBeforeETA) * 86_400)))
+            for event in tracked.events {
+                see(event.at)
+                see(event.newETA.map { $0.addingTimeInterval(7 * 86_400) })
+            }
+        }
+        for complaint in order.complaints {
+            see(complaint.openedAt)
+            see(complaint.acknowledgedAt)
+            see(complaint.solutionAt)
+            see(complaint.resolvedAt)
+            see(complaint.ratedAt)
+        }
+        see(order.survey?.answeredAt)
+        for review in order.reviews { see(review.reviewedAt) }
+        return latest
+    }
+
+    /// Every occurrence of `rule` in the customer's facts, except history that is left out. With
+    /// `walkSettled` (tests), orders are walked even when ``History/settles(_:latest:)`` says nothing
+    /// of theirs can be kept: the result must be the same.
+    static func triggers(_ rule: Rule, facts: CustomerFacts, kinds: [ProductKinds], latest: [Date], seasons: [Season], settings: PlanningSettings,
+                         now: Date, history: History, walkSettled: Bool = false) -> [Occurrence] {
         let customer = facts.customer
         var out: [Occurrence] = []
         func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
@@ -158,7 +205,7 @@ public enum Planner {
         let allProducts = facts.products
         // Only the rules triggered by an order's facts walk the orders, and only the shipment rules their shipments.
         let perOrder = !rule.trigger.isCustomerWide
-        for (index, orderFacts) in facts.orders.enumerated() where perOrder {
+        for (index, orderFacts) in facts.orders.enumerated() where perOrder && (walkSettled || !history.settles(rule, latest: latest[index])) {
             let order = orderFacts.order
             let orderProducts = kinds[index]
             guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule) else { continue }
