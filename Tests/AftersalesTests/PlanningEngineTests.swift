@@ -21,6 +21,14 @@ struct TestWorkspace {
         try Workspace.open(Settings(databasePath: path, configPath: nil, now: t(now), environment: environment), access: access)
     }
 
+    /// A synthetic company at `scale`, generated and planned as of 2026-11-23T10:00:00Z.
+    func plannedCompany(scale: Double) throws -> Workspace {
+        let ws = try open("2026-11-23T10:00:00Z")
+        _ = try SyntheticCompany(scale: scale, now: ws.now).generate(into: ws.store)
+        _ = try ws.plan()
+        return ws
+    }
+
     /// A Mexican customer with an order shipped on 2026-11-03.
     func seed() throws {
         let ws = try open("2026-11-03T14:00:00Z")
@@ -135,9 +143,7 @@ struct PlanningEngineTests {
     @Test("orders whose every mail of a rule would be left out as history are not walked for it; walking them keeps nothing more")
     func settledOrders() throws {
         let tw = try TestWorkspace()
-        let ws = try tw.open("2026-11-23T10:00:00Z")
-        _ = try SyntheticCompany(scale: 0.2, now: ws.now).generate(into: ws.store)
-        _ = try ws.plan()
+        let ws = try tw.plannedCompany(scale: 0.2)
         let settings = ws.planningSettings
         let rules = RuleSet.defaults
         var skipped = 0, compared = 0

@@ -171,9 +171,7 @@ struct RowDecodingTests {
     @Test("hand-written row decoding reads what GRDB's Codable decoding reads, on every table of a synthetic company; the outbox is written as Codable would")
     func sameAsCodable() throws {
         let tw = try TestWorkspace()
-        let ws = try tw.open("2026-11-23T10:00:00Z")
-        _ = try SyntheticCompany(scale: 0.1, now: ws.now).generate(into: ws.store)
-        _ = try ws.plan()
+        let ws = try tw.plannedCompany(scale: 0.1)
         _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: ws.now)
         try ws.store.writer.read { db in
             #expect(try compare(Customer.self, "customers", db) > 5)
