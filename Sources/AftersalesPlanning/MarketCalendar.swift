@@ -59,7 +59,6 @@ public struct MarketCalendar: Sendable, Hashable {
         return cache.value(YearKey(country: country, year: year, zone: zone.identifier)) {
             var result = Year()
             let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
-            guard muslim || lunar else { return result }
             var gregorian = Calendar(identifier: .gregorian)
             gregorian.timeZone = zone
             var islamic = Calendar(identifier: .islamicUmmAlQura)

@@ -124,18 +124,24 @@ public enum Planner {
         /// ``latestAnchor(_:settings:)``) would be left out by ``leavesOut(_:_:_:anchor:cancelled:)``: then the
         /// order is not walked for the rule at all. Marketing rules and rules that never go stale never are.
         func settles(_ rule: Rule, latest: Date) -> Bool {
-            guard rule.stream != .marketing, let staleAfter = rule.staleAfter, staleAfter >= 0, !storedRules.contains(rule.id) else { return false }
+            // (A stale time that could pass before the nominal one would not also settle the cancellations.)
+            guard (rule.staleAfter ?? -1) >= 0, !storedRules.contains(rule.id) else { return false }
             // Every nominal time is at most the latest anchor plus a positive offset (a transit update's is at most its bound).
-            return latest.addingTimeInterval(Double(max(rule.offset, 0) + staleAfter) + MarketCalendar.maxMove) < lookback
+            return staleBeforeWindow(rule, nominal: latest.addingTimeInterval(Double(max(rule.offset, 0))))
         }
 
         func leavesOut(_ rule: Rule, _ subject: String, _ occurrence: String, anchor: Date, cancelled: Bool) -> Bool {
             let nominal = anchor.addingTimeInterval(Double(rule.offset))
-            let oldCancellation = cancelled && nominal < lookback
-            let stale = !cancelled && rule.stream != .marketing
-                && rule.staleAfter.map { nominal.addingTimeInterval(Double($0) + MarketCalendar.maxMove) < lookback } == true
-            guard oldCancellation || stale else { return false }
+            guard cancelled ? nominal < lookback : staleBeforeWindow(rule, nominal: nominal) else { return false }
+            // (Building the key is what costs; a customer planned from scratch has nothing stored.)
             return stored.isEmpty || !stored.contains("\(rule.id)/\(subject)/\(occurrence)")
+        }
+
+        /// Non-marketing mail due at `nominal` that would have gone stale before the explain window even
+        /// if business hours had moved it as late as they can.
+        func staleBeforeWindow(_ rule: Rule, nominal: Date) -> Bool {
+            rule.stream != .marketing
+                && rule.staleAfter.map { nominal.addingTimeInterval(Double($0) + MarketCalendar.maxMove) < lookback } == true
         }
     }
 

@@ -24,6 +24,10 @@ struct Bench: ParsableCommand {
     static let figures = ["plan", "idle", "day", "render", "smtp"]
 
     func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs: \(runs) is not a number of runs; expected 1 or more") }
+        guard messages >= 1 else { throw ValidationError("--messages: \(messages) is not a number of messages; expected 1 or more") }
+        guard scale > 0, smallScale > 0 else { throw ValidationError("--scale and --small-scale must be above 0 (got \(scale) and \(smallScale))") }
+        guard renderSeconds > 0 else { throw ValidationError("--render-seconds: \(renderSeconds) must be above 0") }
         for name in only?.split(separator: ",", omittingEmptySubsequences: false) ?? [] where !Self.figures.contains(String(name)) {
             throw ValidationError("--only: unknown figure \"\(name)\"; expected some of \(Self.figures.joined(separator: ", "))")
         }
@@ -59,7 +63,7 @@ struct Bench: ParsableCommand {
             _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: nowDate)
             try ws.store.checkpoint()
             log("\(name): \(counts.orders) orders, \(counts.customers) customers, \(rowsCount) planned mails; full plan \(fmt(plan.seconds)) s")
-            return (path, counts.orders, plan.seconds, plan.kb, rowsCount)
+            return (path, counts.orders, plan.kb, rowsCount)
         }
         if wants("plan") || wants("idle") || wants("day") {
             let large = try company(scale, "large")
@@ -83,7 +87,8 @@ struct Bench: ParsableCommand {
         print(table(rows))
     }
 
-    typealias Company = (path: String, orders: Int, planSeconds: Double, planKB: Int, outboxRows: Int)
+    /// A generated company: its database, its size, the peak memory of the plan that built it, the mail planned.
+    typealias Company = (path: String, orders: Int, planKB: Int, outboxRows: Int)
 
     /// 1. A run with nothing new and nothing due, on the large company against the small one.
     func idleFigure(large: Company, small: Company) throws -> Row {
@@ -123,11 +128,11 @@ struct Bench: ParsableCommand {
         // so that both see the same machine; the medians are compared.
         var planTimes: [Double] = [], planKB: [Double] = [], sqliteTimes: [Double] = []
         let script = try sqliteScript(rows: large.outboxRows, schemaFrom: large.path)
-        for run in 0..<max(runs, 1) {
+        for run in 0..<runs {
             let copy = "\(work)/large-plan-\(run).db"
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: "\(work)/large-unplanned.db", toPath: copy)
-            defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
+            defer { removeDatabase(copy) }
             let plan = try timed(["plan", "--db", copy, "--now", Self.now])
             planTimes.append(plan.seconds)
             planKB.append(Double(plan.kb))
@@ -143,6 +148,11 @@ struct Bench: ParsableCommand {
     }
 
     // MARK: Measuring
+
+    /// Removes a scratch database with its log, shared memory and run lock.
+    func removeDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
 
     func log(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
     func fmt(_ value: Double) -> String { String(format: value < 10 ? "%.3f" : "%.1f", value) }
@@ -280,7 +290,7 @@ struct Bench: ParsableCommand {
         func send(_ connections: Int) throws -> Double {
             sends += 1
             let path = try copy("smtp-\(connections)-\(sends)")
-            defer { for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+            defer { removeDatabase(path) }
             let result = try timed(["send", "--due", "--transport", "smtp", "--db", path, "--now", Self.now],
                                    environment: ["AFTERSALES_SMTP_URL": url, "AFTERSALES_SMTP_TLS": "none", "AFTERSALES_SMTP_CONNECTIONS": "\(connections)"])
             guard result.output.contains("sent \(count),") else { throw ValidationError("send did not send all: \(result.output)") }

@@ -27,19 +27,35 @@ struct BenchTests {
         #expect(countries.count >= 20)
     }
 
-    @Test("an unknown figure in --only is refused with its name, not an empty table")
-    func unknownFigure() throws {
+    /// Runs aftersales-bench with `arguments`; its exit status and standard error.
+    func bench(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
         let process = Process()
         process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
-        process.arguments = ["--binary", CLI.binary.path, "--only", "render,plann"]
+        process.arguments = ["--binary", CLI.binary.path] + arguments
         let err = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = err
         try process.run()
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 64)
+        return (process.terminationStatus, text)
+    }
+
+    @Test("an unknown figure in --only is refused with its name, not an empty table")
+    func unknownFigure() throws {
+        let (status, text) = try bench(["--only", "render,plann"])
+        #expect(status == 64)
         #expect(text.contains("--only: unknown figure \"plann\""), "\(text)")
+    }
+
+    @Test("runs, messages and scales that cannot be measured are refused with the option and the value", arguments: [
+        (["--runs", "0"], "--runs: 0"), (["--messages=-5"], "--messages: -5"), (["--scale", "0"], "--scale and --small-scale must be above 0"),
+        (["--render-seconds", "0"], "--render-seconds: 0.0"),
+    ])
+    func unmeasurable(_ arguments: [String], _ message: String) throws {
+        let (status, text) = try bench(arguments + ["--only", "render"])
+        #expect(status == 64)
+        #expect(text.contains(message), "\(text)")
     }
 
     @Test("make bench's code paths run at a tiny scale and print every figure with a verdict")

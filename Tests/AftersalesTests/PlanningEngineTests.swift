@@ -306,6 +306,25 @@ struct SendLineTests {
         #expect(ContinuousClock.now - start >= .milliseconds(200), "5 mails at one per 50 ms take at least 4 intervals")
     }
 
+    @Test("the committing thread is woken when the queue runs low or a batch of outcomes is in, not for every mail")
+    func wakesPerBatch() {
+        let line = SendLine(connections: 1, perMinute: 0, wakeAt: 3)
+        line.enqueue(claimed(5))
+        let start = line.seen
+        _ = line.next()
+        #expect(line.seen == start, "4 still waiting: no wake-up")
+        _ = line.next(); _ = line.next()
+        #expect(line.seen > start, "2 left, fewer than 3: time to claim the next batch")
+        let before = line.seen
+        let mail = claimed(1)[0]
+        line.done(.accepted(reply: "250", refused: [:]), mail)
+        line.done(.accepted(reply: "250", refused: [:]), mail)
+        #expect(line.seen == before, "2 outcomes: no wake-up")
+        line.done(.accepted(reply: "250", refused: [:]), mail)
+        #expect(line.seen > before, "3 outcomes: time to record them")
+        #expect(line.collect().outcomes.count == 3)
+    }
+
     @Test("stopping puts the queued mails back, and nothing more is handed out")
     func stop() {
         let line = SendLine(connections: 1, perMinute: 0)

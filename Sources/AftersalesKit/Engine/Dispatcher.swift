@@ -304,21 +304,18 @@ extension Workspace {
         Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
         // The archived messages make the write-ahead log grow by megabytes. It is copied into the
         // database by a connection of its own after every claim, while the connections talk SMTP,
-        // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch)
-        // or all at once at the end. Without such a connection, every few thousand mails.
-        try store.autoCheckpoint(pages: 0)
+        // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch).
+        // Without such a connection (an in-memory database), SQLite's automatic checkpoints stay.
         let checkpointer = store.backgroundCheckpointer()
+        if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
         defer {
-            // The rest of the log, after the last commit: by the background connection when there is one.
             if let checkpointer {
+                // The rest of the log, after the last commit.
                 checkpointer.request()
                 checkpointer.stop()
-            } else {
-                try? store.checkpointPassively()
+                try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
             }
-            try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
         }
-        var claimedSinceCheckpoint = 0
         let preparer = Ahead<PreparedBatch>(capacity: 2)
         let preparing = startPreparing(keys, batchSize: batchSize, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         var result = summary
@@ -362,16 +359,7 @@ extension Workspace {
                 result.cancelled += pending.cancellations.count
                 result.skipped += claimed.filter { $0 == nil }.count
                 line.enqueue(claimed.compactMap { $0 })
-                claimedSinceCheckpoint += pending.claims.count
-                if let checkpointer {
-                    if !pending.claims.isEmpty { checkpointer.request() }
-                } else if claimedSinceCheckpoint >= Self.mailsBetweenCheckpoints {
-                    // Maintenance only: a failure leaves the log longer and is not a failure of the run.
-                    claimedSinceCheckpoint = 0
-                    do throws(AftersalesError) { try store.checkpointPassively() } catch {
-                        logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
-                    }
-                }
+                if !pending.claims.isEmpty { checkpointer?.request() }
             } catch {
                 // What this step would have recorded stays `sending`: the next run settles it as in doubt.
                 failure = failure ?? error
@@ -394,9 +382,6 @@ extension Workspace {
 
     /// SQLite's `wal_autocheckpoint` default, restored after a send.
     static let sqliteDefaultCheckpointPages = 1000
-    /// About 20 MB of archived messages in the write-ahead log between a send's own checkpoints
-    /// (when it has no background checkpointer).
-    static let mailsBetweenCheckpoints = 5000
 
     /// One thread per connection (not concurrentPerform, which stops at the number of cores:
     /// the connections wait on the network, not the CPU). Each takes claimed mail from the line.

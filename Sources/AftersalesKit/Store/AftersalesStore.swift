@@ -166,8 +166,8 @@ public struct AftersalesStore: Sendable {
     }
 
     /// Turns SQLite's automatic checkpoints off (`pages` 0) or back on (every `pages` pages of
-    /// write-ahead log). A send turns them off so that copying the log into the database never
-    /// stalls a claim while the connections wait, and checkpoints itself at quieter moments.
+    /// write-ahead log). A send turns them off while a ``BackgroundCheckpointer`` copies the log, so
+    /// that copying it never stalls a claim while the connections wait.
     public func autoCheckpoint(pages: Int) throws(AftersalesError) {
         let writer = self.writer
         try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") } }
@@ -177,17 +177,11 @@ public struct AftersalesStore: Sendable {
     /// of its own while this store's writer goes on committing (SQLite allows a checkpoint beside
     /// the writer). Nil for an in-memory database, which has no log.
     public func backgroundCheckpointer() -> BackgroundCheckpointer? {
-        guard !writer.path.isEmpty, writer.path != ":memory:" else { return nil }
+        guard path != ":memory:" else { return nil }
         var config = GRDB.Configuration()
         config.busyMode = .timeout(30)
         guard let queue = try? DatabaseQueue(path: writer.path, configuration: config) else { return nil }
         return BackgroundCheckpointer(queue)
-    }
-
-    /// Copies what it can of the write-ahead log into the database, without waiting for readers.
-    public func checkpointPassively() throws(AftersalesError) {
-        let writer = self.writer
-        try Self.map(path: path) { try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) } }
     }
 
     /// A read.

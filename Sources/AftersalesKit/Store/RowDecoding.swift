@@ -49,24 +49,26 @@ enum JSONColumn {
     /// `unitPriceMinor` (as JSONEncoder writes them), else by JSONDecoder.
     static func decode(_ type: [OrderLine].Type, _ row: Row, _ column: String) throws -> [OrderLine] {
         let text: String = try row.decode(forColumn: column)
-        if let objects = FlatJSON.objects(text) {
-            var lines: [OrderLine] = []
-            lines.reserveCapacity(objects.count)
-            for object in objects {
-                guard object.keys.allSatisfy({ ["sku", "quantity", "unitPriceMinor"].contains($0) }),
-                      case .string(let sku)? = object["sku"], case .integer(let quantity)? = object["quantity"], let count = Int(exactly: quantity)
-                else { return try decoder.decode([OrderLine].self, from: Data(text.utf8)) }
-                var price: Int64?
-                switch object["unitPriceMinor"] {
-                case nil: price = nil
-                case .integer(let minor)?: price = minor
-                case .string?: return try decoder.decode([OrderLine].self, from: Data(text.utf8))
-                }
-                lines.append(OrderLine(sku: sku, quantity: count, unitPriceMinor: price))
+        return try FlatJSON.objects(text).flatMap(orderLines) ?? decoder.decode([OrderLine].self, from: Data(text.utf8))
+    }
+
+    /// The lines, or nil when one is not exactly `sku`, `quantity` and an optional integer `unitPriceMinor`.
+    private static func orderLines(_ objects: [[String: FlatJSON.Scalar]]) -> [OrderLine]? {
+        var lines: [OrderLine] = []
+        lines.reserveCapacity(objects.count)
+        for object in objects {
+            guard object.keys.allSatisfy({ ["sku", "quantity", "unitPriceMinor"].contains($0) }),
+                  case .string(let sku)? = object["sku"], case .integer(let quantity)? = object["quantity"], let count = Int(exactly: quantity)
+            else { return nil }
+            let price: Int64?
+            switch object["unitPriceMinor"] {
+            case nil: price = nil
+            case .integer(let minor)?: price = minor
+            case .string?: return nil
             }
-            return lines
+            lines.append(OrderLine(sku: sku, quantity: count, unitPriceMinor: price))
         }
-        return try decoder.decode([OrderLine].self, from: Data(text.utf8))
+        return lines
     }
 
     /// An object of string values as JSONEncoder writes it with sorted keys (GRDB's Codable setting).
@@ -245,8 +247,8 @@ enum FlatJSON {
             return nil
         }
 
-        /// `-?(0|[1-9][0-9]*)` that fits in 64 bits, not followed by a fraction or exponent; nil otherwise
-        /// (the position is then left where it was only if nothing matched).
+        /// `-?(0|[1-9][0-9]*)` that fits in 64 bits, not followed by a fraction or exponent; nil otherwise,
+        /// and then the position is not moved past the number.
         mutating func integer() -> Int64? {
             skipSpace()
             var i = index

@@ -7,10 +7,11 @@ import GRDBSQLite
 import SQLite3
 #endif
 
-/// A date written as GRDB writes a `Date` (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), without GRDB's shared
-/// DateFormatter: formatting through ICU was a few percent of a send and of a full plan, where every
-/// claim, outcome, history row and planned mail writes dates. Years 1 to 9999 are made by plain
-/// arithmetic (a test compares them with GRDB's own text); any other year goes through GRDB.
+/// A date written and read as GRDB writes and reads a `Date` (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), without
+/// GRDB's shared DateFormatter or its calendar: through ICU they were a few percent of a send and of a
+/// full plan, where every claim, outcome, history row, planned mail and fact has dates. Years 1600 to
+/// 9999 are done by plain arithmetic (a test compares both ways with GRDB's own, bit for bit); any
+/// other year, and any other text, goes through GRDB (ICU's calendar is Julian before 1583).
 struct StoredDate: DatabaseValueConvertible {
     let date: Date
 

@@ -174,14 +174,13 @@ public struct CurlSMTPTransport: MailTransport {
             _ = aftersales_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, nil)
             var code = 0
             _ = aftersales_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-            if result == CURLE_OK { return .accepted(exchange.lastReplyBytes.isEmpty ? "250" : exchange.lastReply) }
-            let error = String(cString: curl_easy_strerror(result))
-            return Self.classify(result, code: code, exchange: exchange, error: error)
+            return Self.classify(result, code: code, exchange: exchange, error: String(cString: curl_easy_strerror(result)))
         }
 
         /// Turns libcurl's result and the SMTP replies into an attempt outcome.
-        static func classify(_ result: CURLcode, code: Int, exchange: Exchange, error: String) -> DeliveryAttempt {
-            if result == CURLE_OK { return .accepted(exchange.lastReply.isEmpty ? "250" : exchange.lastReply) }
+        static func classify(_ result: CURLcode, code: Int, exchange: Exchange, error describe: @autoclosure () -> String) -> DeliveryAttempt {
+            if result == CURLE_OK { return .accepted(exchange.lastReplyBytes.isEmpty ? "250" : exchange.lastReply) }
+            let error = describe()
             let stage = exchange.errorStage ?? exchange.stage
             let reply = exchange.errorReply ?? (code > 0 ? "\(code)" : "")
             let detail = reply.isEmpty ? error : "\(reply) (\(error))"
