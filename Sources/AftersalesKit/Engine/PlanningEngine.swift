@@ -90,11 +90,12 @@ extension Workspace {
         Thread {
             defer { reading.leave(); facts.finish() }
             var start = 0
+            var products = AftersalesStore.ProductMemo()
             while start < dirty.count, facts.waitForRoom() {
                 let slice = Array(dirty[start..<min(start + batch, dirty.count)])
                 start += batch
                 do throws(AftersalesError) {
-                    facts.put(.success(try store.read { db in try slice.compactMap { try AftersalesStore.customerFacts(db, $0) } }))
+                    facts.put(.success(try store.read { db in try slice.compactMap { try AftersalesStore.customerFacts(db, $0, products: &products) } }))
                 } catch {
                     facts.put(.failure(error))
                     return
@@ -160,8 +161,9 @@ extension Workspace {
                 ids = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
             }
             var views: [MailView] = []
+            var products = AftersalesStore.ProductMemo()
             for id in ids {
-                guard let facts = try AftersalesStore.customerFacts(db, id) else { continue }
+                guard let facts = try AftersalesStore.customerFacts(db, id, products: &products) else { continue }
                 let entries = try AftersalesStore.outboxEntries(db, customerID: id)
                 let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
                 let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)

@@ -175,6 +175,17 @@ extension AftersalesStore {
     /// Everything recorded about one customer, as the planner takes it.
     /// Fixed SQL per table, so that each statement is compiled once per connection (this runs for every customer planned).
     static func customerFacts(_ db: Database, _ customerID: String) throws -> CustomerFacts? {
+        var products = ProductMemo()
+        return try customerFacts(db, customerID, products: &products)
+    }
+
+    /// Products by SKU, each read once however many customers bought it (nil: no such product).
+    /// A planner may keep one across its read transactions: a product changed since is recorded as an
+    /// event, which makes every owner due for the next plan.
+    typealias ProductMemo = [String: Product?]
+
+    /// ``customerFacts(_:_:)`` reading the ordered products through `products`.
+    static func customerFacts(_ db: Database, _ customerID: String, products memo: inout ProductMemo) throws -> CustomerFacts? {
         func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
         let arguments: StatementArguments = [customerID]
         guard let customer = try Customer.fetchOne(statement("SELECT * FROM customers WHERE id = ?"), arguments: arguments) else { return nil }
@@ -193,9 +204,15 @@ extension AftersalesStore {
         let reviews = try Review.fetchAll(statement("""
             SELECT r.* FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID = ? ORDER BY r.reviewedAt
             """), arguments: arguments)
-        let products = try Product.fetchAll(statement("""
-            SELECT * FROM products WHERE sku IN (SELECT json_extract(l.value, '$.sku') FROM orders o, json_each(o.lines) l WHERE o.customerID = ?)
-            """), arguments: arguments)
+        var products: [String: Product] = [:]
+        for order in orders {
+            for line in order.lines where products[line.sku] == nil {
+                if memo[line.sku] == nil {
+                    memo[line.sku] = .some(try Product.fetchOne(statement("SELECT * FROM products WHERE sku = ?"), arguments: [line.sku]))
+                }
+                if case .some(let product?) = memo[line.sku] { products[line.sku] = product }
+            }
+        }
         let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
         let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
         return CustomerFacts(
@@ -207,11 +224,13 @@ extension AftersalesStore {
                            survey: surveys.first { $0.orderID == order.id },
                            reviews: reviews.filter { $0.orderID == order.id })
             },
-            products: Dictionary(uniqueKeysWithValues: products.map { ($0.sku, $0) }))
+            products: products)
     }
 
     static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
-        try OutboxEntry.filter(OutboxEntry.Columns.customerID == customerID).fetchAll(db)
+        // A cached statement: the planner asks once per customer, and compiling the query each time
+        // cost more than reading the rows.
+        try OutboxEntry.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE customerID = ?"), arguments: [customerID])
     }
 
     static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {
@@ -287,7 +306,8 @@ extension AftersalesStore {
             try cancel(db, &entry, reason: "no longer planned: the facts that triggered it changed", now: now)
             changes.cancelled += 1
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)", arguments: [plan.customerID, plan.wakeAt.stored])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)")
+            .execute(arguments: [plan.customerID, plan.wakeAt.stored])
     }
 
     static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
