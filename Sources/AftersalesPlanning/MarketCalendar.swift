@@ -117,6 +117,16 @@ public struct MarketCalendar: Sendable, Hashable {
     /// The first instant at or after `date` inside business hours in the recipient's market,
     /// with the reasons for every move (weekend, holiday, outside hours, Ramadan hours).
     public func nextOpening(at date: Date, zone: TimeZone, country: String) -> (Date, [String]) {
+        nextOpening(at: date, zone: zone, country: country, explain: true)
+    }
+
+    /// ``nextOpening(at:zone:country:)`` without its reasons, for deciding what to leave out.
+    public func opening(at date: Date, zone: TimeZone, country: String) -> Date {
+        nextOpening(at: date, zone: zone, country: country, explain: false).0
+    }
+
+    /// The opening, with the reasons for every move only when `explain`.
+    func nextOpening(at date: Date, zone: TimeZone, country: String, explain: Bool) -> (Date, [String]) {
         let weekend = Self.weekend(country)
         let muslim = Self.muslimMarkets.contains(country)
         var reasons: [String] = []
@@ -128,12 +138,12 @@ public struct MarketCalendar: Sendable, Hashable {
             let nextDay = Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
             var localDay: String { Timestamp.day(f.year, f.month, f.day) }
             if weekend.contains(weekday) {
-                reasons.append("\(localDay) is a weekend day in \(country)")
+                if explain { reasons.append("\(localDay) is a weekend day in \(country)") }
                 candidate = nextDay
                 continue
             }
             if let name = holiday(year: f.year, month: f.month, day: f.day, country: country, zone: zone) {
-                reasons.append("\(localDay) is a holiday in \(country) (\(name))")
+                if explain { reasons.append("\(localDay) is a holiday in \(country) (\(name))") }
                 candidate = nextDay
                 continue
             }
@@ -144,11 +154,11 @@ public struct MarketCalendar: Sendable, Hashable {
             }
             let minute = f.hour * 60 + f.minute
             if minute < open {
-                reasons.append("before business hours (\(Self.clock(open)) local\(open != opens ? ", Ramadan hours" : ""))")
+                if explain { reasons.append("before business hours (\(Self.clock(open)) local\(open != opens ? ", Ramadan hours" : ""))") }
                 return (Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: open, zone: zone), reasons)
             }
             if minute >= close {
-                reasons.append("after business hours (\(Self.clock(close)) local\(close != closes ? ", Ramadan hours" : ""))")
+                if explain { reasons.append("after business hours (\(Self.clock(close)) local\(close != closes ? ", Ramadan hours" : ""))") }
                 candidate = nextDay
                 continue
             }

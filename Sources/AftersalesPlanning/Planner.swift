@@ -77,7 +77,9 @@ public enum Planner {
 
     /// Plans every mail the rules want for this customer. `existing` is what the outbox holds
     /// for the customer (for the marketing cap and to know which cancellations matter).
-    public static func plan(_ facts: CustomerFacts, existing: [ExistingMail], rules: RuleSet, settings: PlanningSettings, now: Date) -> CustomerPlan {
+    /// With `leavingOut` false, no history is left out (sample mails, tests): what is stored or shown is the same.
+    public static func plan(_ facts: CustomerFacts, existing: [ExistingMail], rules: RuleSet, settings: PlanningSettings, now: Date,
+                            leavingOut: Bool = true) -> CustomerPlan {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
         // A cancellation matters for a stored mail, or for `preview --explain` when recent; the rest of
@@ -87,7 +89,8 @@ public enum Planner {
         // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
         // Left out as the triggers find them, before anything is built for them.
         let history = History(stored: Set(existing.map(\.key)), storedRules: Set(existing.map(\.rule)),
-                              lookback: now.addingTimeInterval(-cancellationLookback))
+                              lookback: now.addingTimeInterval(-cancellationLookback), calendar: settings.calendar, zone: zone, country: customer.country.value,
+                              keepsAll: !leavingOut)
         let kinds = facts.orders.map { ProductKinds($0.order, products: facts.products) }
         let latest = facts.orders.map { latestAnchor($0, settings: settings) }
         var occurrences: [Occurrence] = []
@@ -119,22 +122,41 @@ public enum Planner {
         var storedRules: Set<String>
         /// The start of `preview --explain`'s window.
         var lookback: Date
+        /// The customer's market, to know when business hours would put a mail (see ``staleAtDue(_:nominal:)``).
+        var calendar: MarketCalendar
+        var zone: TimeZone
+        var country: String
+        /// Leaves nothing out (sample mails, tests).
+        var keepsAll = false
 
         /// Whether everything `rule` can plan from an order whose facts end at `latest` (see
         /// ``latestAnchor(_:settings:)``) would be left out by ``leavesOut(_:_:_:anchor:cancelled:)``: then the
         /// order is not walked for the rule at all. Marketing rules and rules that never go stale never are.
         func settles(_ rule: Rule, latest: Date) -> Bool {
             // (A stale time that could pass before the nominal one would not also settle the cancellations.)
-            guard (rule.staleAfter ?? -1) >= 0, !storedRules.contains(rule.id) else { return false }
+            guard !keepsAll, (rule.staleAfter ?? -1) >= 0, !storedRules.contains(rule.id) else { return false }
             // Every nominal time is at most the latest anchor plus a positive offset (a transit update's is at most its bound).
             return staleBeforeWindow(rule, nominal: latest.addingTimeInterval(Double(max(rule.offset, 0))))
         }
 
         func leavesOut(_ rule: Rule, _ subject: String, _ occurrence: String, anchor: Date, cancelled: Bool) -> Bool {
             let nominal = anchor.addingTimeInterval(Double(rule.offset))
-            guard cancelled ? nominal < lookback : staleBeforeWindow(rule, nominal: nominal) else { return false }
+            guard !keepsAll, cancelled ? nominal < lookback : staleBeforeWindow(rule, nominal: nominal) || staleAtDue(rule, nominal: nominal) else { return false }
             // (Building the key is what costs; a customer planned from scratch has nothing stored.)
             return stored.isEmpty || !stored.contains("\(rule.id)/\(subject)/\(occurrence)")
+        }
+
+        /// Non-marketing mail due at `nominal` that, moved where business hours put it, went stale
+        /// before the explain window: it would be cancelled as stale and never shown (its due time is
+        /// before the window too). Worked out only where the bound of ``staleBeforeWindow(_:nominal:)``
+        /// cannot tell, and only for a rule with no stored mail: a stored mail's reason may name the later
+        /// occurrence that supersedes it. Among a rule's unstored mail nothing changes either: a later
+        /// occurrence is due no earlier, so the one it would supersede is left out too.
+        func staleAtDue(_ rule: Rule, nominal: Date) -> Bool {
+            guard rule.stream != .marketing, let after = rule.staleAfter.map(Double.init), after >= 0, !storedRules.contains(rule.id),
+                  nominal.addingTimeInterval(after) < lookback else { return false }
+            let due = rule.window == .business && rule.audience == .customer ? calendar.opening(at: nominal, zone: zone, country: country) : nominal
+            return due.addingTimeInterval(after) < lookback
         }
 
         /// Non-marketing mail due at `nominal` that would have gone stale before the explain window even

@@ -26,8 +26,9 @@ struct FactsBuilder {
 
     var facts: CustomerFacts { CustomerFacts(customer: customer, orders: orders, products: products) }
 
-    func plan(now: String, existing: [ExistingMail] = [], rules: RuleSet = .defaults, settings: PlanningSettings = PlanningSettings()) -> [PlannedMail] {
-        Planner.plan(facts, existing: existing, rules: rules, settings: settings, now: t(now)).mails
+    func plan(now: String, existing: [ExistingMail] = [], rules: RuleSet = .defaults, settings: PlanningSettings = PlanningSettings(),
+              leavingOut: Bool = true) -> [PlannedMail] {
+        Planner.plan(facts, existing: existing, rules: rules, settings: settings, now: t(now), leavingOut: leavingOut).mails
     }
 }
 
@@ -83,7 +84,8 @@ struct PlannerTimingTests {
     func delayNotice() throws {
         let early = ShipmentEvent(shipmentID: "S1", kind: .delayed, at: t("2026-11-10T03:00:00Z"), newETA: t("2026-11-25T00:00:00Z"), cause: "port congestion")
         let late = ShipmentEvent(shipmentID: "S1", kind: .delayed, at: t("2026-11-24T12:00:00Z"), newETA: t("2026-11-30T00:00:00Z"), cause: "missed connection")
-        let mails = shipped([early, late]).plan(now: "2026-11-24T12:05:00Z")
+        // The first is long stale by now: planned with all the history, to look at it.
+        let mails = shipped([early, late]).plan(now: "2026-11-24T12:05:00Z", leavingOut: false)
         let first = try #require(mails["delay-notice/S1/20261110T030000Z"])
         #expect(first.due == t("2026-11-10T03:00:00Z"), "immediate: 21:00 local the day before is fine")
         #expect(first.flags.isEmpty)
@@ -392,14 +394,24 @@ struct PlannerWindowTests {
         b.order("O1", "2026-11-01T15:00:00Z") { o in
             o.shipments = [shipment("S1", order: "O1", dispatched: "2026-11-03T14:00:00Z", eta: "2026-11-30T00:00:00Z")]
         }
-        // Tracking is stale 2 days after 11-03; business hours could move it by at most MarketCalendar.maxMove.
-        let staleAt = t("2026-11-05T14:00:00Z").addingTimeInterval(MarketCalendar.maxMove + Planner.cancellationLookback)
+        // Tracking goes at once and is stale 2 days after 11-03 14:00; the explain window is the last 7 days.
+        let staleAt = t("2026-11-05T14:00:00Z").addingTimeInterval(Planner.cancellationLookback)
         let before = Timestamp.utc(staleAt.addingTimeInterval(-3600)), after = Timestamp.utc(staleAt.addingTimeInterval(3600))
         #expect(b.plan(now: before)["tracking/S1/1"]?.disposition == .cancel("stale: due 2026-11-03T14:00:00Z, no longer worth sending after 2026-11-05T14:00:00Z"))
         #expect(b.plan(now: after)["tracking/S1/1"] == nil)
         let stored = ExistingMail(key: "tracking/S1/1", rule: "tracking", stream: .transactional, pending: true, sentAt: nil)
         let kept = try #require(b.plan(now: after, existing: [stored])["tracking/S1/1"], "a stored mail is still planned, to be cancelled")
         #expect(kept.disposition == .cancel("stale: due 2026-11-03T14:00:00Z, no longer worth sending after 2026-11-05T14:00:00Z"))
+        // Business hours count where they put the mail: transit update 1 is due 11-06 14:00 UTC, 08:00 in
+        // Mexico City, moved to 09:00 (15:00 UTC), so stale from 11-09 15:00 and out of the window an hour
+        // later than its nominal time says.
+        #expect(b.plan(now: "2026-11-16T14:30:00Z")["transit-update/S1/1"] != nil)
+        #expect(b.plan(now: "2026-11-16T15:30:00Z")["transit-update/S1/1"] == nil)
+        // With mail of the rule stored, the rule's history stays: a stored update's reason names the one that supersedes it.
+        #expect(b.plan(now: "2026-11-19T16:00:00Z")["transit-update/S1/2"] == nil)
+        let update = ExistingMail(key: "transit-update/S1/1", rule: "transit-update", stream: .transactional, pending: true, sentAt: nil)
+        let superseded = b.plan(now: "2026-11-19T16:00:00Z", existing: [update])
+        #expect(superseded["transit-update/S1/1"]?.disposition == .cancel("stale: superseded by transit-update/S1/2, due 2026-11-09T15:00:00Z"))
         // Marketing history stays however old: it counts towards the marketing cap.
         b.orders[0].survey = SurveyAnswer(orderID: "O1", score: 10, answeredAt: t("2026-11-06T00:00:00Z"))
         let promoter = try #require(b.plan(now: "2027-11-06T00:00:00Z")["survey-promoter/O1/1"])

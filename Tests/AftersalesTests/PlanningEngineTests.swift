@@ -155,7 +155,8 @@ struct PlanningEngineTests {
                 // As planned from scratch (nothing stored), and as re-planned (what the plan stored).
                 for existing in [[], AftersalesStore.existing(try AftersalesStore.outboxEntries(db, customerID: id))] {
                     let history = Planner.History(stored: Set(existing.map(\.key)), storedRules: Set(existing.map(\.rule)),
-                                                  lookback: ws.now.addingTimeInterval(-Planner.cancellationLookback))
+                                                  lookback: ws.now.addingTimeInterval(-Planner.cancellationLookback), calendar: settings.calendar,
+                                                  zone: facts.customer.timeZone.timeZone, country: facts.customer.country.value)
                     for rule in rules.rules where rule.enabled {
                         let fast = Planner.triggers(rule, facts: facts, kinds: kinds, latest: latest, seasons: rules.seasons, settings: settings,
                                                     now: ws.now, history: history)
@@ -170,6 +171,38 @@ struct PlanningEngineTests {
         }
         #expect(compared > 100)
         #expect(skipped > 1000, "most of three years of history is settled")
+    }
+
+    @Test("history left out is never seen: planning with all of it stores and shows the same mail", arguments: [0, 20])
+    func leftOutUnseen(daysLater: Int) throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.plannedCompany(scale: 0.2)
+        let settings = ws.planningSettings
+        let rules = RuleSet.defaults
+        let now = ws.now.addingTimeInterval(Double(daysLater * 86_400))
+        let lookback = now.addingTimeInterval(-Planner.cancellationLookback)
+        var compared = 0, leftOut = 0
+        try ws.store.writer.read { db in
+            for id in try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id") {
+                let facts = try #require(try AftersalesStore.customerFacts(db, id))
+                // From scratch, and with what the plan stored (days later, much of it is stale).
+                for existing in [[], AftersalesStore.existing(try AftersalesStore.outboxEntries(db, customerID: id))] {
+                    let stored = Set(existing.map(\.key))
+                    // What a plan stores or `preview --explain` shows: mail to send, stored mail, and cancellations in the window.
+                    func seen(_ mails: [PlannedMail]) -> [PlannedMail] {
+                        mails.filter { $0.disposition == .send || stored.contains($0.key) || $0.due >= lookback }
+                    }
+                    let fast = Planner.plan(facts, existing: existing, rules: rules, settings: settings, now: now)
+                    let all = Planner.plan(facts, existing: existing, rules: rules, settings: settings, now: now, leavingOut: false)
+                    #expect(seen(fast.mails) == seen(all.mails), "\(id)")
+                    #expect(fast.wakeAt == all.wakeAt)
+                    leftOut += all.mails.count - fast.mails.count
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 30)
+        #expect(leftOut > 500, "most of three years of history is left out")
     }
 
     @Test("two planners at once create nothing twice")
