@@ -39,7 +39,7 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// The market's holidays and Ramadan days of one year, by local date `yyyy-MM-dd`, computed
     /// once from Foundation's Islamic (Umm al-Qura) and Chinese calendars and cached.
-    struct Year: Sendable {
+    struct Year: Sendable, Equatable {
         var holidays: [String: String] = [:]
         var ramadan: Set<String> = []
     }
@@ -56,36 +56,49 @@ public struct MarketCalendar: Sendable, Hashable {
     static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
         // Only Muslim and lunar-new-year markets have holidays and hours of their own: the rest skip the cache.
         guard muslimMarkets.contains(country) || lunarNewYearMarkets.contains(country) else { return Year() }
-        return cache.value(YearKey(country: country, year: year, zone: zone.identifier)) {
-            var result = Year()
-            let muslim = muslimMarkets.contains(country), lunar = lunarNewYearMarkets.contains(country)
-            var gregorian = Calendar(identifier: .gregorian)
-            gregorian.timeZone = zone
+        return cache.value(YearKey(country: country, year: year, zone: zone.identifier)) { computeYear(year, country: country, zone: zone) }
+    }
+
+    /// The holidays and Ramadan days of `year`, from the dates the Islamic and Chinese calendars give
+    /// for the start of each (a few calendar look-ups, where asking for every day of the year took
+    /// hundreds; a test compares both ways).
+    static func computeYear(_ year: Int, country: String, zone: TimeZone) -> Year {
+        var result = Year()
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = zone
+        guard let first = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)),
+              let last = gregorian.date(from: DateComponents(year: year, month: 12, day: 31, hour: 12)) else { return result }
+        // `count` local days from `noon` (a time of day that daylight saving cannot push into another day), those in `year`.
+        func days(from noon: Date, count: Int) -> [String] {
+            (0..<max(count, 0)).compactMap { offset in
+                let f = Timestamp.fields(noon.addingTimeInterval(Double(offset) * 86_400), in: zone)
+                return f.year == year ? Timestamp.day(f.year, f.month, f.day) : nil
+            }
+        }
+        if muslimMarkets.contains(country) {
             var islamic = Calendar(identifier: .islamicUmmAlQura)
             islamic.timeZone = zone
+            for hijri in islamic.component(.year, from: first)...islamic.component(.year, from: last) {
+                func noon(_ month: Int, _ day: Int) -> Date? { islamic.date(from: DateComponents(year: hijri, month: month, day: day, hour: 12)) }
+                if let ramadan = noon(9, 1), let shawwal = noon(10, 1) {
+                    days(from: ramadan, count: Int((shawwal.timeIntervalSince(ramadan) / 86_400).rounded())).forEach { result.ramadan.insert($0) }
+                    days(from: shawwal, count: 3).forEach { result.holidays[$0] = "Eid al-Fitr" }
+                }
+                if let adha = noon(12, 10) { days(from: adha, count: 3).forEach { result.holidays[$0] = "Eid al-Adha" } }
+            }
+        }
+        if lunarNewYearMarkets.contains(country) {
             var chinese = Calendar(identifier: .chinese)
             chinese.timeZone = zone
-            guard var day = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)) else { return result }
-            while gregorian.component(.year, from: day) == year {
-                let f = Timestamp.fields(day, in: zone)
-                let key = Timestamp.day(f.year, f.month, f.day)
-                if muslim {
-                    let h = islamic.dateComponents([.month, .day], from: day)
-                    if h.month == 9 { result.ramadan.insert(key) }
-                    if h.month == 10, let d = h.day, d <= 3 { result.holidays[key] = "Eid al-Fitr" }
-                    if h.month == 12, let d = h.day, (10...12).contains(d) { result.holidays[key] = "Eid al-Adha" }
-                }
-                if lunar {
-                    let c = chinese.dateComponents([.month, .day], from: day)
-                    let length = country == "CN" ? 7 : 3
-                    if c.month == 1, let d = c.day, d <= length { result.holidays[key] = "Chinese New Year" }
-                    if country == "CN", c.month == 12, let next = chinese.date(byAdding: .day, value: 1, to: day),
-                       chinese.component(.month, from: next) == 1 { result.holidays[key] = "Chinese New Year's Eve" }
-                }
-                day = day.addingTimeInterval(86_400)
+            // Chinese New Year falls between 21 January and 20 February: its days and its eve are in `year`.
+            if let jan1 = gregorian.date(from: DateComponents(year: year, month: 1, day: 1)),
+               let start = chinese.nextDate(after: jan1.addingTimeInterval(-1), matching: DateComponents(month: 1, day: 1), matchingPolicy: .strict),
+               let noon = gregorian.date(bySettingHour: 12, minute: 0, second: 0, of: start) {
+                days(from: noon, count: country == "CN" ? 7 : 3).forEach { result.holidays[$0] = "Chinese New Year" }
+                if country == "CN" { days(from: noon.addingTimeInterval(-86_400), count: 1).forEach { result.holidays[$0] = "Chinese New Year's Eve" } }
             }
-            return result
         }
+        return result
     }
 
     /// A public holiday on this local date in this market, if any (by name).

@@ -1,5 +1,5 @@
 import AftersalesDomain
-import AftersalesPlanning
+@testable import AftersalesPlanning
 import Foundation
 import Testing
 
@@ -374,6 +374,46 @@ struct PlannerWindowTests {
         // Before the change, Friday 2026-03-27 07:30 UTC is 08:30 CET → 09:00 CET = 08:00 UTC.
         let (before, _) = calendar.nextOpening(at: t("2026-03-27T07:30:00Z"), zone: berlin, country: "DE")
         #expect(before == t("2026-03-27T08:00:00Z"))
+    }
+
+    @Test("a market's holidays and Ramadan, from where each starts, are those of asking the calendars day by day",
+          arguments: [("SA", "Asia/Riyadh"), ("AE", "Asia/Dubai"), ("ID", "Asia/Jakarta"), ("MA", "Africa/Casablanca"), ("TR", "America/New_York"),
+                      ("CN", "Asia/Shanghai"), ("KR", "Asia/Seoul"), ("VN", "Europe/Berlin")])
+    func holidayYears(country: String, zoneID: String) throws {
+        let zone = try #require(TimeZone(identifier: zoneID))
+        for year in [2025, 2026, 2027, 2030, 2033] {
+            #expect(MarketCalendar.computeYear(year, country: country, zone: zone) == dayByDay(year, country: country, zone: zone), "\(country) \(zoneID) \(year)")
+        }
+        #expect(!MarketCalendar.computeYear(2026, country: country, zone: zone).holidays.isEmpty)
+    }
+
+    /// The reference: every day of the year at local noon, asked for its Islamic and Chinese date.
+    func dayByDay(_ year: Int, country: String, zone: TimeZone) -> MarketCalendar.Year {
+        var result = MarketCalendar.Year()
+        let muslim = MarketCalendar.muslimMarkets.contains(country), lunar = MarketCalendar.lunarNewYearMarkets.contains(country)
+        var gregorian = Calendar(identifier: .gregorian), islamic = Calendar(identifier: .islamicUmmAlQura), chinese = Calendar(identifier: .chinese)
+        gregorian.timeZone = zone
+        islamic.timeZone = zone
+        chinese.timeZone = zone
+        var day = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12))!
+        while gregorian.component(.year, from: day) == year {
+            let f = Timestamp.fields(day, in: zone)
+            let key = Timestamp.day(f.year, f.month, f.day)
+            if muslim {
+                let h = islamic.dateComponents([.month, .day], from: day)
+                if h.month == 9 { result.ramadan.insert(key) }
+                if h.month == 10, let d = h.day, d <= 3 { result.holidays[key] = "Eid al-Fitr" }
+                if h.month == 12, let d = h.day, (10...12).contains(d) { result.holidays[key] = "Eid al-Adha" }
+            }
+            if lunar {
+                let c = chinese.dateComponents([.month, .day], from: day)
+                if c.month == 1, let d = c.day, d <= (country == "CN" ? 7 : 3) { result.holidays[key] = "Chinese New Year" }
+                if country == "CN", c.month == 12, let next = chinese.date(byAdding: .day, value: 1, to: day),
+                   chinese.component(.month, from: next) == 1 { result.holidays[key] = "Chinese New Year's Eve" }
+            }
+            day = day.addingTimeInterval(86_400)
+        }
+        return result
     }
 
     @Test("fixed holidays and extra configured dates")

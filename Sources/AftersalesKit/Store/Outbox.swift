@@ -188,27 +188,18 @@ extension AftersalesStore {
     static func customerFacts(_ db: Database, _ customerID: String, products memo: inout ProductMemo) throws -> CustomerFacts? {
         func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
         let arguments: StatementArguments = [customerID]
-        guard let customer = try Customer.fetchOne(statement("SELECT * FROM customers WHERE id = ?"), arguments: arguments) else { return nil }
-        let orders = try Order.fetchAll(statement("SELECT * FROM orders WHERE customerID = ? ORDER BY placedAt, id"), arguments: arguments)
-        let shipments = try Shipment.fetchAll(statement("""
-            SELECT s.* FROM shipments s JOIN orders o ON o.id = s.orderID WHERE o.customerID = ? ORDER BY s.dispatchedAt, s.id
-            """), arguments: arguments)
-        let events = try ShipmentEvent.fetchAll(statement("""
-            SELECT e.* FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
-            WHERE o.customerID = ? ORDER BY e.at, e.rowid
-            """), arguments: arguments)
-        let complaints = try Complaint.fetchAll(statement("""
-            SELECT k.* FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID = ? ORDER BY k.openedAt, k.id
-            """), arguments: arguments)
-        let surveys = try SurveyAnswer.fetchAll(statement("SELECT v.* FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID = ?"), arguments: arguments)
-        let reviews = try Review.fetchAll(statement("""
-            SELECT r.* FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID = ? ORDER BY r.reviewedAt
-            """), arguments: arguments)
+        guard let customer = try Customer.fetchOne(fields: statement(FactsSQL.customer), arguments: arguments) else { return nil }
+        let orders = try Order.fetchAll(fields: statement(FactsSQL.orders), arguments: arguments)
+        let shipments = try Shipment.fetchAll(fields: statement(FactsSQL.shipments), arguments: arguments)
+        let events = try ShipmentEvent.fetchAll(fields: statement(FactsSQL.events), arguments: arguments)
+        let complaints = try Complaint.fetchAll(fields: statement(FactsSQL.complaints), arguments: arguments)
+        let surveys = try SurveyAnswer.fetchAll(fields: statement(FactsSQL.surveys), arguments: arguments)
+        let reviews = try Review.fetchAll(fields: statement(FactsSQL.reviews), arguments: arguments)
         var products: [String: Product] = [:]
         for order in orders {
             for line in order.lines where products[line.sku] == nil {
                 if memo[line.sku] == nil {
-                    memo[line.sku] = .some(try Product.fetchOne(statement("SELECT * FROM products WHERE sku = ?"), arguments: [line.sku]))
+                    memo[line.sku] = .some(try Product.fetchOne(fields: statement(FactsSQL.product), arguments: [line.sku]))
                 }
                 if case .some(let product?) = memo[line.sku] { products[line.sku] = product }
             }
@@ -230,7 +221,30 @@ extension AftersalesStore {
     static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
         // A cached statement: the planner asks once per customer, and compiling the query each time
         // cost more than reading the rows.
-        try OutboxEntry.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE customerID = ?"), arguments: [customerID])
+        try OutboxEntry.fetchAll(fields: db.cachedStatement(sql: FactsSQL.outbox), arguments: [customerID])
+    }
+
+    /// The planner's queries of one customer: fixed text, each compiled once per connection, each
+    /// naming its columns so that the rows are read by position (see ``FieldList``).
+    enum FactsSQL {
+        static let customer = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id = ?"
+        static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID = ? ORDER BY o.placedAt, o.id"
+        static let shipments = """
+            SELECT \(Shipment.Field.selection("s")) FROM shipments s JOIN orders o ON o.id = s.orderID WHERE o.customerID = ? ORDER BY s.dispatchedAt, s.id
+            """
+        static let events = """
+            SELECT \(ShipmentEvent.Field.selection("e")) FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
+            WHERE o.customerID = ? ORDER BY e.at, e.rowid
+            """
+        static let complaints = """
+            SELECT \(Complaint.Field.selection("k")) FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID = ? ORDER BY k.openedAt, k.id
+            """
+        static let surveys = "SELECT \(SurveyAnswer.Field.selection("v")) FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID = ?"
+        static let reviews = """
+            SELECT \(Review.Field.selection("r")) FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID = ? ORDER BY r.reviewedAt
+            """
+        static let product = "SELECT \(Product.Field.selection("p")) FROM products p WHERE p.sku = ?"
+        static let outbox = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.customerID = ?"
     }
 
     static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {

@@ -21,35 +21,30 @@ enum JSONColumn {
         return encoder
     }()
 
-    /// The JSON text of `column` decoded as `T`; NULL is an error.
-    static func decode<T: Decodable>(_ type: T.Type, _ row: Row, _ column: String) throws -> T {
-        let text: String = try row.decode(forColumn: column)
-        return try decoder.decode(T.self, from: Data(text.utf8))
+    /// JSON text decoded as `T`.
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try decoder.decode(T.self, from: Data(text.utf8))
     }
 
-    /// The JSON text of `column` decoded as `T`, or nil when it is NULL.
-    static func decode<T: Decodable>(_ type: T?.Type, _ row: Row, _ column: String) throws -> T? {
-        let text: String? = try row.decode(forColumn: column)
-        return try text.map { try decoder.decode(T.self, from: Data($0.utf8)) }
+    /// JSON text decoded as `T`, or nil for NULL.
+    static func decode<T: Decodable>(_ type: T?.Type, _ text: String?) throws -> T? {
+        try text.map { try decoder.decode(T.self, from: Data($0.utf8)) }
     }
 
     /// An array of strings: read by `FlatJSON` when it can, else by JSONDecoder.
-    static func decode(_ type: [String].Type, _ row: Row, _ column: String) throws -> [String] {
-        let text: String = try row.decode(forColumn: column)
-        return try FlatJSON.strings(text) ?? decoder.decode([String].self, from: Data(text.utf8))
+    static func decode(_ type: [String].Type, _ text: String) throws -> [String] {
+        try FlatJSON.strings(text) ?? decoder.decode([String].self, from: Data(text.utf8))
     }
 
     /// An object of string values: read by `FlatJSON` when it can, else by JSONDecoder.
-    static func decode(_ type: [String: String].Type, _ row: Row, _ column: String) throws -> [String: String] {
-        let text: String = try row.decode(forColumn: column)
-        return try FlatJSON.object(text) ?? decoder.decode([String: String].self, from: Data(text.utf8))
+    static func decode(_ type: [String: String].Type, _ text: String) throws -> [String: String] {
+        try FlatJSON.object(text) ?? decoder.decode([String: String].self, from: Data(text.utf8))
     }
 
     /// Order lines: read by `FlatJSON` when every line is exactly `sku`, `quantity` and an optional
     /// `unitPriceMinor` (as JSONEncoder writes them), else by JSONDecoder.
-    static func decode(_ type: [OrderLine].Type, _ row: Row, _ column: String) throws -> [OrderLine] {
-        let text: String = try row.decode(forColumn: column)
-        return try FlatJSON.objects(text).flatMap(orderLines) ?? decoder.decode([OrderLine].self, from: Data(text.utf8))
+    static func decode(_ type: [OrderLine].Type, _ text: String) throws -> [OrderLine] {
+        try FlatJSON.objects(text).flatMap(orderLines) ?? decoder.decode([OrderLine].self, from: Data(text.utf8))
     }
 
     /// The lines, or nil when one is not exactly `sku`, `quantity` and an optional integer `unitPriceMinor`.
@@ -287,123 +282,226 @@ enum FlatJSON {
     }
 }
 
-extension Row {
-    /// A date column, read through ``StoredDate``'s fast path (no String, no calendar).
-    func date(_ column: String) throws -> Date { try decode(StoredDate.self, forColumn: column).date }
-
-    /// An optional date column, read through ``StoredDate``'s fast path.
-    func optionalDate(_ column: String) throws -> Date? { try decode(StoredDate?.self, forColumn: column)?.date }
+/// The columns a record is read from. A statement that selects exactly these, in this order
+/// (``selection(_:)``), is read by position; any other row (`SELECT *`, the query interface) by
+/// name. Looking a column up by name lower-cases and hashes it, for every column of every row.
+protocol FieldList: CaseIterable, RawRepresentable where RawValue == Int {
+    /// The column names, in raw-value order.
+    static var names: [String] { get }
 }
 
-extension Customer {
-    public init(row: Row) throws {
-        self.init(id: try row.decode(forColumn: "id"), name: try row.decode(forColumn: "name"), company: try row.decode(forColumn: "company"),
-                  email: try row.decode(forColumn: "email"), cc: try JSONColumn.decode([EmailAddress].self, row, "cc"),
-                  locale: try row.decode(forColumn: "locale"), timeZone: try row.decode(forColumn: "timeZone"),
-                  country: try row.decode(forColumn: "country"), industry: try row.decode(forColumn: "industry"),
-                  manager: try JSONColumn.decode(AccountManager?.self, row, "manager"), consent: try row.decode(forColumn: "consent"),
-                  consentAt: try row.optionalDate("consentAt"), unsubscribedAt: try row.optionalDate("unsubscribedAt"),
-                  createdAt: try row.date("createdAt"))
+extension FieldList {
+    /// `t."a", t."b"`: the columns of table alias `table` in order, for a SELECT read by position.
+    static func selection(_ table: String) -> String { names.map { "\(table).\"\($0)\"" }.joined(separator: ", ") }
+}
+
+/// A row and how its fields are found in it.
+struct Fields<Field: FieldList> {
+    let row: Row
+    let positional: Bool
+
+    func callAsFunction<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ field: Field) throws -> Value {
+        positional ? try row.decode(atIndex: field.rawValue) : try row.decode(forColumn: Field.names[field.rawValue])
+    }
+
+    func callAsFunction<Value: DatabaseValueConvertible>(_ field: Field) throws -> Value {
+        positional ? try row.decode(atIndex: field.rawValue) : try row.decode(forColumn: Field.names[field.rawValue])
+    }
+
+    /// A date, read through ``StoredDate``'s fast path (no String, no calendar).
+    func date(_ field: Field) throws -> Date { try (self(field) as StoredDate).date }
+
+    /// An optional date, read through ``StoredDate``'s fast path.
+    func optionalDate(_ field: Field) throws -> Date? { try (self(field) as StoredDate?)?.date }
+}
+
+/// A record read through ``Fields``.
+protocol FieldRecord: FetchableRecord {
+    associatedtype Field: FieldList
+    init(_ fields: Fields<Field>) throws
+}
+
+extension FieldRecord {
+    /// `init(row:)`: by name.
+    init(named row: Row) throws { try self.init(Fields(row: row, positional: false)) }
+
+    /// Every row of `statement`: by position when it selects exactly ``Field``'s columns, else by name.
+    static func fetchAll(fields statement: Statement, arguments: StatementArguments) throws -> [Self] {
+        let positional = statement.columnNames == Field.names
+        return try Array(Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) })
+    }
+
+    /// The first row of `statement`, read as ``fetchAll(fields:arguments:)`` reads them.
+    static func fetchOne(fields statement: Statement, arguments: StatementArguments) throws -> Self? {
+        let positional = statement.columnNames == Field.names
+        // Read inside the cursor's step: a row outlives neither the cursor nor the step.
+        return try Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) }.next()
     }
 }
 
-extension Product {
-    public init(row: Row) throws {
-        self.init(sku: try row.decode(forColumn: "sku"), name: try row.decode(forColumn: "name"), technical: try row.decode(forColumn: "technical"),
-                  maintenance: try JSONColumn.decode(MaintenancePlan?.self, row, "maintenance"), cycleDays: try row.decode(forColumn: "cycleDays"),
-                  manualURL: try row.decode(forColumn: "manualURL"), videoURL: try row.decode(forColumn: "videoURL"),
-                  partsURL: try row.decode(forColumn: "partsURL"), successorSKU: try row.decode(forColumn: "successorSKU"),
-                  successorOffer: try row.decode(forColumn: "successorOffer"), succeededAt: try row.optionalDate("succeededAt"))
+extension Customer: FieldRecord {
+    enum Field: Int, FieldList {
+        case id, name, company, email, cc, locale, timeZone, country, industry, manager, consent, consentAt, unsubscribedAt, createdAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(id: try f(.id), name: try f(.name), company: try f(.company), email: try f(.email),
+                  cc: try JSONColumn.decode([EmailAddress].self, f(.cc) as String), locale: try f(.locale), timeZone: try f(.timeZone),
+                  country: try f(.country), industry: try f(.industry), manager: try JSONColumn.decode(AccountManager?.self, f(.manager) as String?),
+                  consent: try f(.consent), consentAt: try f.optionalDate(.consentAt), unsubscribedAt: try f.optionalDate(.unsubscribedAt),
+                  createdAt: try f.date(.createdAt))
     }
 }
 
-extension Order {
-    public init(row: Row) throws {
-        self.init(id: try row.decode(forColumn: "id"), customerID: try row.decode(forColumn: "customerID"),
-                  lines: try JSONColumn.decode([OrderLine].self, row, "lines"), currency: try row.decode(forColumn: "currency"),
-                  placedAt: try row.date("placedAt"), completedAt: try row.optionalDate("completedAt"),
-                  cancelledAt: try row.optionalDate("cancelledAt"))
+extension Product: FieldRecord {
+    enum Field: Int, FieldList {
+        case sku, name, technical, maintenance, cycleDays, manualURL, videoURL, partsURL, successorSKU, successorOffer, succeededAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(sku: try f(.sku), name: try f(.name), technical: try f(.technical),
+                  maintenance: try JSONColumn.decode(MaintenancePlan?.self, f(.maintenance) as String?), cycleDays: try f(.cycleDays),
+                  manualURL: try f(.manualURL), videoURL: try f(.videoURL), partsURL: try f(.partsURL), successorSKU: try f(.successorSKU),
+                  successorOffer: try f(.successorOffer), succeededAt: try f.optionalDate(.succeededAt))
     }
 }
 
-extension Shipment {
-    public init(row: Row) throws {
-        self.init(id: try row.decode(forColumn: "id"), orderID: try row.decode(forColumn: "orderID"), carrier: try row.decode(forColumn: "carrier"),
-                  trackingNumber: try row.decode(forColumn: "trackingNumber"), trackingURL: try row.decode(forColumn: "trackingURL"),
-                  mode: try row.decode(forColumn: "mode"), dispatchedAt: try row.date("dispatchedAt"), eta: try row.date("eta"),
-                  destinationCountry: try row.decode(forColumn: "destinationCountry"), destinationPort: try row.decode(forColumn: "destinationPort"),
-                  documents: try JSONColumn.decode([String].self, row, "documents"))
+extension Order: FieldRecord {
+    enum Field: Int, FieldList {
+        case id, customerID, lines, currency, placedAt, completedAt, cancelledAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(id: try f(.id), customerID: try f(.customerID), lines: try JSONColumn.decode([OrderLine].self, f(.lines) as String),
+                  currency: try f(.currency), placedAt: try f.date(.placedAt), completedAt: try f.optionalDate(.completedAt),
+                  cancelledAt: try f.optionalDate(.cancelledAt))
     }
 }
 
-extension ShipmentEvent {
-    public init(row: Row) throws {
-        self.init(shipmentID: try row.decode(forColumn: "shipmentID"), kind: try row.decode(forColumn: "kind"), at: try row.date("at"),
-                  location: try row.decode(forColumn: "location"), note: try row.decode(forColumn: "note"), newETA: try row.optionalDate("newETA"),
-                  cause: try row.decode(forColumn: "cause"), remedy: try row.decode(forColumn: "remedy"), reason: try row.decode(forColumn: "reason"),
-                  signedBy: try row.decode(forColumn: "signedBy"))
+extension Shipment: FieldRecord {
+    enum Field: Int, FieldList {
+        case id, orderID, carrier, trackingNumber, trackingURL, mode, dispatchedAt, eta, destinationCountry, destinationPort, documents
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(id: try f(.id), orderID: try f(.orderID), carrier: try f(.carrier), trackingNumber: try f(.trackingNumber),
+                  trackingURL: try f(.trackingURL), mode: try f(.mode), dispatchedAt: try f.date(.dispatchedAt), eta: try f.date(.eta),
+                  destinationCountry: try f(.destinationCountry), destinationPort: try f(.destinationPort),
+                  documents: try JSONColumn.decode([String].self, f(.documents) as String))
     }
 }
 
-extension Complaint {
-    public init(row: Row) throws {
-        self.init(id: try row.decode(forColumn: "id"), orderID: try row.decode(forColumn: "orderID"), category: try row.decode(forColumn: "category"),
-                  text: try row.decode(forColumn: "text"), openedAt: try row.date("openedAt"),
-                  acknowledgedAt: try row.optionalDate("acknowledgedAt"), solution: try row.decode(forColumn: "solution"),
-                  solutionAt: try row.optionalDate("solutionAt"), resolution: try row.decode(forColumn: "resolution"),
-                  resolvedAt: try row.optionalDate("resolvedAt"), rating: try row.decode(forColumn: "rating"), ratedAt: try row.optionalDate("ratedAt"))
+extension ShipmentEvent: FieldRecord {
+    enum Field: Int, FieldList {
+        case shipmentID, kind, at, location, note, newETA, cause, remedy, reason, signedBy
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(shipmentID: try f(.shipmentID), kind: try f(.kind), at: try f.date(.at), location: try f(.location), note: try f(.note),
+                  newETA: try f.optionalDate(.newETA), cause: try f(.cause), remedy: try f(.remedy), reason: try f(.reason), signedBy: try f(.signedBy))
     }
 }
 
-extension SurveyAnswer {
-    public init(row: Row) throws {
-        self.init(orderID: try row.decode(forColumn: "orderID"), score: try row.decode(forColumn: "score"), reason: try row.decode(forColumn: "reason"),
-                  liked: try JSONColumn.decode([ServiceAspect].self, row, "liked"), intent: try row.decode(forColumn: "intent"),
-                  answeredAt: try row.date("answeredAt"))
+extension Complaint: FieldRecord {
+    enum Field: Int, FieldList {
+        case id, orderID, category, text, openedAt, acknowledgedAt, solution, solutionAt, resolution, resolvedAt, rating, ratedAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(id: try f(.id), orderID: try f(.orderID), category: try f(.category), text: try f(.text), openedAt: try f.date(.openedAt),
+                  acknowledgedAt: try f.optionalDate(.acknowledgedAt), solution: try f(.solution), solutionAt: try f.optionalDate(.solutionAt),
+                  resolution: try f(.resolution), resolvedAt: try f.optionalDate(.resolvedAt), rating: try f(.rating), ratedAt: try f.optionalDate(.ratedAt))
     }
 }
 
-extension Review {
-    public init(row: Row) throws {
-        self.init(orderID: try row.decode(forColumn: "orderID"), positive: try row.decode(forColumn: "positive"), text: try row.decode(forColumn: "text"),
-                  reviewedAt: try row.date("reviewedAt"))
+extension SurveyAnswer: FieldRecord {
+    enum Field: Int, FieldList {
+        case orderID, score, reason, liked, intent, answeredAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(orderID: try f(.orderID), score: try f(.score), reason: try f(.reason),
+                  liked: try JSONColumn.decode([ServiceAspect].self, f(.liked) as String), intent: try f(.intent), answeredAt: try f.date(.answeredAt))
     }
 }
 
-extension OutboxEntry {
-    public init(row: Row) throws {
-        key = try row.decode(forColumn: "key")
-        rule = try row.decode(forColumn: "rule")
-        stream = try row.decode(forColumn: "stream")
-        audience = try row.decode(forColumn: "audience")
-        customerID = try row.decode(forColumn: "customerID")
-        orderID = try row.decode(forColumn: "orderID")
-        subject = try row.decode(forColumn: "subject")
-        occurrence = try row.decode(forColumn: "occurrence")
-        triggeredAt = try row.date("triggeredAt")
-        nominalDue = try row.date("nominalDue")
-        due = try row.date("due")
-        deadline = try row.optionalDate("deadline")
-        staleAt = try row.optionalDate("staleAt")
-        toAddresses = try JSONColumn.decode([String].self, row, "toAddresses")
-        ccAddresses = try JSONColumn.decode([String].self, row, "ccAddresses")
-        locale = try row.decode(forColumn: "locale")
-        timeZone = try row.decode(forColumn: "timeZone")
-        template = try row.decode(forColumn: "template")
-        needsApproval = try row.decode(forColumn: "needsApproval")
-        status = try row.decode(forColumn: "status")
-        reason = try row.decode(forColumn: "reason")
-        reasons = try JSONColumn.decode([String].self, row, "reasons")
-        flags = try JSONColumn.decode([String].self, row, "flags")
-        context = try JSONColumn.decode([String: String].self, row, "context")
-        createdAt = try row.date("createdAt")
-        updatedAt = try row.date("updatedAt")
-        attempts = try row.decode(forColumn: "attempts")
-        nextAttemptAt = try row.optionalDate("nextAttemptAt")
-        sentAt = try row.optionalDate("sentAt")
-        messageID = try row.decode(forColumn: "messageID")
-        serverReply = try row.decode(forColumn: "serverReply")
-        sha256 = try row.decode(forColumn: "sha256")
+extension Review: FieldRecord {
+    enum Field: Int, FieldList {
+        case orderID, positive, text, reviewedAt
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        self.init(orderID: try f(.orderID), positive: try f(.positive), text: try f(.text), reviewedAt: try f.date(.reviewedAt))
+    }
+}
+
+extension OutboxEntry: FieldRecord {
+    enum Field: Int, FieldList {
+        case key, rule, stream, audience, customerID, orderID, subject, occurrence, triggeredAt, nominalDue, due, deadline, staleAt
+        case toAddresses, ccAddresses, locale, timeZone, template, needsApproval, status, reason, reasons, flags, context
+        case createdAt, updatedAt, attempts, nextAttemptAt, sentAt, messageID, serverReply, sha256
+        static let names = allCases.map { "\($0)" }
+    }
+
+    public init(row: Row) throws { try self.init(named: row) }
+
+    init(_ f: Fields<Field>) throws {
+        key = try f(.key)
+        rule = try f(.rule)
+        stream = try f(.stream)
+        audience = try f(.audience)
+        customerID = try f(.customerID)
+        orderID = try f(.orderID)
+        subject = try f(.subject)
+        occurrence = try f(.occurrence)
+        triggeredAt = try f.date(.triggeredAt)
+        nominalDue = try f.date(.nominalDue)
+        due = try f.date(.due)
+        deadline = try f.optionalDate(.deadline)
+        staleAt = try f.optionalDate(.staleAt)
+        toAddresses = try JSONColumn.decode([String].self, f(.toAddresses) as String)
+        ccAddresses = try JSONColumn.decode([String].self, f(.ccAddresses) as String)
+        locale = try f(.locale)
+        timeZone = try f(.timeZone)
+        template = try f(.template)
+        needsApproval = try f(.needsApproval)
+        status = try f(.status)
+        reason = try f(.reason)
+        reasons = try JSONColumn.decode([String].self, f(.reasons) as String)
+        flags = try JSONColumn.decode([String].self, f(.flags) as String)
+        context = try JSONColumn.decode([String: String].self, f(.context) as String)
+        createdAt = try f.date(.createdAt)
+        updatedAt = try f.date(.updatedAt)
+        attempts = try f(.attempts)
+        nextAttemptAt = try f.optionalDate(.nextAttemptAt)
+        sentAt = try f.optionalDate(.sentAt)
+        messageID = try f(.messageID)
+        serverReply = try f(.serverReply)
+        sha256 = try f(.sha256)
     }
 
     /// Every column of the outbox as the planner writes it, in one list: `encode(to:)` (GRDB's
