@@ -72,8 +72,6 @@ extension Workspace {
         let settings = planningSettings
         let now = self.now
         let (dirty, last) = try store.read { db in try AftersalesStore.dirtyCustomers(db, now: now) }
-        // Templates are loaded only when there is something to plan.
-        let templates = dirty.isEmpty ? nil : try? templateStore()
         let consumed = try store.read { db in
             try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
         }
@@ -103,6 +101,8 @@ extension Workspace {
             }
         }.start()
         defer { facts.cancel(); reading.wait() }
+        // Templates are loaded only when there is something to plan, while the first facts are read.
+        let templates = dirty.isEmpty ? nil : try? templateStore()
         var planned = 0
         while let next = facts.next() {
             let customers = try next.get()
@@ -111,19 +111,23 @@ extension Workspace {
             changes = try store.write { db in
                 var changes = changes
                 let inputs = try customers.map { (facts: $0, entries: try AftersalesStore.outboxEntries(db, customerID: $0.customer.id)) }
-                // Planning is pure: the customers of a batch are planned in parallel.
-                let plans = Results<CustomerPlan>(count: inputs.count)
+                // Planning is pure, and so is working out what it changes in the outbox: the customers of a
+                // batch are done in parallel, and this connection only writes.
+                let writes = Results<AftersalesStore.OutboxWrites>(count: inputs.count)
                 let workers = inputs.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+                let path = store.path
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    while let index = plans.claim() {
+                    while let index = writes.claim() {
                         var plan = Planner.plan(inputs[index].facts, existing: AftersalesStore.existing(inputs[index].entries), rules: rules, settings: settings, now: now)
                         if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
-                        plans.set(index, .success(plan))
+                        writes.set(index, Result { () throws(AftersalesError) in
+                            try AftersalesStore.map(path: path) { try AftersalesStore.writes(plan: plan, entries: inputs[index].entries, now: now) }
+                        })
                     }
                 }
-                for (index, result) in plans.values.enumerated() {
-                    guard case .success(let plan)? = result else { continue }
-                    try AftersalesStore.reconcile(db, plan: plan, entries: inputs[index].entries, now: now, changes: &changes)
+                for result in writes.values {
+                    guard let result else { continue }
+                    try AftersalesStore.apply(db, try result.get(), now: now, changes: &changes)
                     changes.customers += 1
                 }
                 if isLast {

@@ -85,9 +85,9 @@ public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, Persist
     }
 }
 
-extension MailStream: DatabaseValueConvertible {}
-extension Audience: DatabaseValueConvertible {}
-extension OutboxStatus: DatabaseValueConvertible {}
+extension MailStream: TextColumn {}
+extension Audience: TextColumn {}
+extension OutboxStatus: TextColumn {}
 
 /// What one planning pass changed in the outbox.
 public struct PlanChanges: Sendable, Hashable, Codable {
@@ -274,10 +274,30 @@ extension AftersalesStore {
                        arguments: [last])
     }
 
+    /// What applying one customer's plan to its stored entries writes, in order. Worked out without the
+    /// database by ``writes(plan:entries:now:)``, next to the plan on the planner's workers (encoding the
+    /// new rows included), and written by ``apply(_:_:now:changes:)`` on the one writing connection.
+    struct OutboxWrites: Sendable {
+        enum Write: Sendable {
+            /// New mail: its columns in ``OutboxEntry/written`` order, and the reason its history starts with.
+            case insert(key: String, status: OutboxStatus, values: StatementArguments, reason: String?)
+            /// Pending mail whose time, recipients or reasons changed.
+            case move(OutboxEntry)
+            /// Pending mail cancelled, with why.
+            case cancel(OutboxEntry, reason: String)
+        }
+
+        var customerID: String
+        var wakeAt: Date
+        var writes: [Write] = []
+        var unchanged = 0
+    }
+
     /// Applies one customer's plan to the outbox: new mail is inserted (held when it needs approval),
     /// pending mail is moved or cancelled with its reason, and pending mail the rules no longer
     /// want is cancelled. Mail already sent, failed or cancelled is never touched.
-    static func reconcile(_ db: Database, plan: CustomerPlan, entries: [OutboxEntry], now: Date, changes: inout PlanChanges) throws {
+    static func writes(plan: CustomerPlan, entries: [OutboxEntry], now: Date) throws -> OutboxWrites {
+        var out = OutboxWrites(customerID: plan.customerID, wakeAt: plan.wakeAt)
         let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
         var wanted: Set<String> = []
         for mail in plan.mails {
@@ -285,19 +305,13 @@ extension AftersalesStore {
             guard var entry = stored[mail.key] else {
                 guard case .send = mail.disposition else { continue }
                 let status: OutboxStatus = mail.needsApproval ? .held : .planned
-                let entry = OutboxEntry(mail, status: status, now: now)
-                // INSERT OR IGNORE: a concurrent planner that got there first wins, nothing is doubled.
-                try entry.insertOrIgnore(db)
-                if db.changesCount > 0 {
-                    try history(db, key: mail.key, from: nil, to: status, reason: mail.reasons.first, at: now)
-                    if status == .held { changes.held += 1 } else { changes.planned += 1 }
-                }
+                out.writes.append(.insert(key: mail.key, status: status, values: try OutboxEntry(mail, status: status, now: now).writtenValues,
+                                          reason: mail.reasons.first))
                 continue
             }
-            guard entry.status.isPending else { changes.unchanged += 1; continue }
+            guard entry.status.isPending else { out.unchanged += 1; continue }
             if case .cancel(let why) = mail.disposition {
-                try cancel(db, &entry, reason: why, now: now)
-                changes.cancelled += 1
+                out.writes.append(.cancel(entry, reason: why))
             } else if entry.due != mail.due || entry.staleAt != mail.staleAt || entry.toAddresses != mail.to || entry.ccAddresses != mail.cc
                         || entry.reasons != mail.reasons || entry.flags != mail.flags || entry.locale != mail.locale {
                 entry.due = mail.due
@@ -310,18 +324,39 @@ extension AftersalesStore {
                 entry.flags = mail.flags
                 entry.context = mail.context
                 entry.updatedAt = now
-                try entry.update(db)
-                changes.moved += 1
+                out.writes.append(.move(entry))
             } else {
-                changes.unchanged += 1
+                out.unchanged += 1
             }
         }
-        for var entry in entries where entry.status.isPending && !wanted.contains(entry.key) {
-            try cancel(db, &entry, reason: "no longer planned: the facts that triggered it changed", now: now)
-            changes.cancelled += 1
+        for entry in entries where entry.status.isPending && !wanted.contains(entry.key) {
+            out.writes.append(.cancel(entry, reason: "no longer planned: the facts that triggered it changed"))
         }
+        return out
+    }
+
+    /// Writes what ``writes(plan:entries:now:)`` worked out, and the customer's wake-up time.
+    static func apply(_ db: Database, _ out: OutboxWrites, now: Date, changes: inout PlanChanges) throws {
+        for write in out.writes {
+            switch write {
+            case .insert(let key, let status, let values, let reason):
+                // INSERT OR IGNORE: a concurrent planner that got there first wins, nothing is doubled.
+                try OutboxEntry.insertOrIgnore(db, values: values)
+                if db.changesCount > 0 {
+                    try history(db, key: key, from: nil, to: status, reason: reason, at: now)
+                    if status == .held { changes.held += 1 } else { changes.planned += 1 }
+                }
+            case .move(let entry):
+                try entry.update(db)
+                changes.moved += 1
+            case .cancel(var entry, let reason):
+                try cancel(db, &entry, reason: reason, now: now)
+                changes.cancelled += 1
+            }
+        }
+        changes.unchanged += out.unchanged
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)")
-            .execute(arguments: [plan.customerID, plan.wakeAt.stored])
+            .execute(arguments: [out.customerID, out.wakeAt.stored])
     }
 
     static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {

@@ -206,6 +206,13 @@ enum FlatJSON {
         /// A string with its escapes resolved (surrogate pairs included), or nil.
         mutating func string() -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
+            // Most strings have no escape: made straight from their bytes.
+            var end = index
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { index = end + 1 }
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+            }
             var out: [UInt8] = []
             while index < bytes.count {
                 let byte = bytes[index]
@@ -505,7 +512,7 @@ extension OutboxEntry: FieldRecord {
     }
 
     /// Every column of the outbox as the planner writes it, in one list: `encode(to:)` (GRDB's
-    /// record writes) and ``insertOrIgnore(_:)`` (the planner's inserts, by the thousand) both use it.
+    /// record writes) and ``insertOrIgnore(_:values:)`` (the planner's inserts, by the thousand) both use it.
     static let written: [(column: String, value: @Sendable (OutboxEntry) throws -> (any DatabaseValueConvertible)?)] = [
         ("key", { $0.key }),
         ("rule", { $0.rule }),
@@ -548,11 +555,22 @@ extension OutboxEntry: FieldRecord {
     static let insertOrIgnoreSQL = "INSERT OR IGNORE INTO outbox (" + written.map(\.column).joined(separator: ", ") + ") VALUES ("
         + Array(repeating: "?", count: written.count).joined(separator: ", ") + ")"
 
-    /// `INSERT OR IGNORE` through one cached statement with the values in column order: GRDB's
-    /// record insert builds a container of 32 named values per row, which the full plan felt.
-    func insertOrIgnore(_ db: Database) throws {
-        let values: [(any DatabaseValueConvertible)?] = try Self.written.map { try $0.value(self) }
-        // A slice, so that the sequence initializer is chosen (an array would also fit the failable `[Any]` one).
-        try db.cachedStatement(sql: Self.insertOrIgnoreSQL).execute(arguments: StatementArguments(values[...]))
+    /// The values of ``written``, in its order, as statement arguments (made where the planner's
+    /// workers work; the writing connection only binds them).
+    var writtenValues: StatementArguments {
+        get throws {
+            let values: [(any DatabaseValueConvertible)?] = try Self.written.map { try $0.value(self) }
+            // A slice, so that the sequence initializer is chosen (an array would also fit the failable `[Any]` one).
+            return StatementArguments(values[...])
+        }
+    }
+
+    /// `INSERT OR IGNORE` of ``writtenValues`` through one cached statement: GRDB's record insert
+    /// builds a container of 32 named values per row, which the full plan felt.
+    static func insertOrIgnore(_ db: Database, values: StatementArguments) throws {
+        let statement = try db.cachedStatement(sql: insertOrIgnoreSQL)
+        // One value per column of `written`, as the statement lists them: nothing to check again.
+        statement.setUncheckedArguments(values)
+        try statement.execute()
     }
 }

@@ -118,27 +118,31 @@ enum Schema {
 
 // MARK: - Records: the domain types persisted as they are.
 
-extension EmailAddress: DatabaseValueConvertible {
+extension EmailAddress: TextColumn {
     public var databaseValue: DatabaseValue { value.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> EmailAddress? { String.fromDatabaseValue(dbValue).map(EmailAddress.init(unchecked:)) }
+    public init(storedText: String) { self.init(unchecked: storedText) }
 }
-extension LocaleTag: DatabaseValueConvertible {
+extension LocaleTag: TextColumn {
     public var databaseValue: DatabaseValue { value.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> LocaleTag? { String.fromDatabaseValue(dbValue).map(LocaleTag.init(unchecked:)) }
+    public init(storedText: String) { self.init(unchecked: storedText) }
 }
-extension CountryCode: DatabaseValueConvertible {
+extension CountryCode: TextColumn {
     public var databaseValue: DatabaseValue { value.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> CountryCode? { String.fromDatabaseValue(dbValue).map(CountryCode.init(unchecked:)) }
+    public init(storedText: String) { self.init(unchecked: storedText) }
 }
-extension TimeZoneID: DatabaseValueConvertible {
+extension TimeZoneID: TextColumn {
     public var databaseValue: DatabaseValue { value.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> TimeZoneID? { String.fromDatabaseValue(dbValue).map(TimeZoneID.init(unchecked:)) }
+    public init(storedText: String) { self.init(unchecked: storedText) }
 }
-extension ShipmentMode: DatabaseValueConvertible {}
-extension ShipmentEventKind: DatabaseValueConvertible {}
-extension ComplaintCategory: DatabaseValueConvertible {}
-extension RepurchaseIntent: DatabaseValueConvertible {}
-extension EventKind: DatabaseValueConvertible {}
+extension ShipmentMode: TextColumn {}
+extension ShipmentEventKind: TextColumn {}
+extension ComplaintCategory: TextColumn {}
+extension RepurchaseIntent: TextColumn {}
+extension EventKind: TextColumn {}
 
 extension Customer: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "customers"

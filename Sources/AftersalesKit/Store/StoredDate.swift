@@ -84,3 +84,26 @@ extension Date {
     /// This date as the store writes it.
     var stored: StoredDate { StoredDate(self) }
 }
+
+/// A value stored as text: read straight from SQLite's text when the column holds text (GRDB's fast
+/// path, no intermediate `DatabaseValue`), anything else as `fromDatabaseValue` reads it.
+public protocol TextColumn: DatabaseValueConvertible, StatementColumnConvertible {
+    /// The value for this text, or nil when the text is not one.
+    init?(storedText: String)
+}
+
+extension TextColumn {
+    public init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        if sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT {
+            self.init(storedText: String(sqliteStatement: sqliteStatement, index: index))
+        } else if let value = Self.fromDatabaseValue(DatabaseValue(sqliteStatement: sqliteStatement, index: index)) {
+            self = value
+        } else {
+            return nil
+        }
+    }
+}
+
+extension TextColumn where Self: RawRepresentable, RawValue == String {
+    public init?(storedText: String) { self.init(rawValue: storedText) }
+}
