@@ -205,6 +205,21 @@ struct PlanningEngineTests {
         #expect(leftOut > 500, "most of three years of history is left out")
     }
 
+    @Test("the facts of many customers read at once are each customer's facts read alone")
+    func factsTogether() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.plannedCompany(scale: 0.2)
+        try ws.store.writer.read { db in
+            let ids = Array((try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id") + ["nobody"]).reversed())
+            var products = AftersalesStore.ProductMemo()
+            let together = try AftersalesStore.customerFacts(db, ids, products: &products)
+            let alone = try ids.compactMap { try AftersalesStore.customerFacts(db, $0) }
+            #expect(together == alone)
+            #expect(together.count == ids.count - 1)
+            #expect(together.reduce(0) { $0 + $1.orders.count } > 100)
+        }
+    }
+
     @Test("two planners at once create nothing twice")
     func concurrentPlanners() async throws {
         let tw = try TestWorkspace()

@@ -177,9 +177,10 @@ struct RowDecodingTests {
         let ws = try tw.open("2026-11-23T10:00:00Z")
         typealias SQL = AftersalesStore.FactsSQL
         let queries: [(String, [String])] = [
-            (SQL.customer, Customer.Field.names), (SQL.orders, Order.Field.names), (SQL.shipments, Shipment.Field.names),
-            (SQL.events, ShipmentEvent.Field.names), (SQL.complaints, Complaint.Field.names), (SQL.surveys, SurveyAnswer.Field.names),
-            (SQL.reviews, Review.Field.names), (SQL.product, Product.Field.names), (SQL.outbox, OutboxEntry.Field.names),
+            (SQL.customers, Customer.Field.names), (SQL.orders, Order.Field.names), (SQL.shipments, Shipment.Field.names + ["owner"]),
+            (SQL.events, ShipmentEvent.Field.names + ["owner"]), (SQL.complaints, Complaint.Field.names + ["owner"]),
+            (SQL.surveys, SurveyAnswer.Field.names + ["owner"]), (SQL.reviews, Review.Field.names + ["owner"]),
+            (SQL.product, Product.Field.names), (SQL.outbox, OutboxEntry.Field.names),
         ]
         try ws.store.writer.read { db in
             for (sql, names) in queries {

@@ -93,7 +93,7 @@ extension Workspace {
                 let slice = Array(dirty[start..<min(start + batch, dirty.count)])
                 start += batch
                 do throws(AftersalesError) {
-                    facts.put(.success(try store.read { db in try slice.compactMap { try AftersalesStore.customerFacts(db, $0, products: &products) } }))
+                    facts.put(.success(try store.read { db in try AftersalesStore.customerFacts(db, slice, products: &products) }))
                 } catch {
                     facts.put(.failure(error))
                     return

@@ -186,36 +186,48 @@ extension AftersalesStore {
 
     /// ``customerFacts(_:_:)`` reading the ordered products through `products`.
     static func customerFacts(_ db: Database, _ customerID: String, products memo: inout ProductMemo) throws -> CustomerFacts? {
+        try customerFacts(db, [customerID], products: &memo).first
+    }
+
+    /// The facts of several customers (those that exist, in the order given), read with one query per
+    /// table for all of them: a query per customer and table cost more in starting queries than in rows.
+    static func customerFacts(_ db: Database, _ ids: [String], products memo: inout ProductMemo) throws -> [CustomerFacts] {
+        guard !ids.isEmpty else { return [] }
         func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
-        let arguments: StatementArguments = [customerID]
-        guard let customer = try Customer.fetchOne(fields: statement(FactsSQL.customer), arguments: arguments) else { return nil }
-        let orders = try Order.fetchAll(fields: statement(FactsSQL.orders), arguments: arguments)
-        let shipments = try Shipment.fetchAll(fields: statement(FactsSQL.shipments), arguments: arguments)
-        let events = try ShipmentEvent.fetchAll(fields: statement(FactsSQL.events), arguments: arguments)
-        let complaints = try Complaint.fetchAll(fields: statement(FactsSQL.complaints), arguments: arguments)
-        let surveys = try SurveyAnswer.fetchAll(fields: statement(FactsSQL.surveys), arguments: arguments)
-        let reviews = try Review.fetchAll(fields: statement(FactsSQL.reviews), arguments: arguments)
-        var products: [String: Product] = [:]
-        for order in orders {
-            for line in order.lines where products[line.sku] == nil {
-                if memo[line.sku] == nil {
-                    memo[line.sku] = .some(try Product.fetchOne(fields: statement(FactsSQL.product), arguments: [line.sku]))
+        // The customers, as one JSON array (`json_each`): one statement for any number of them.
+        let arguments: StatementArguments = [FlatJSON.encode(ids)]
+        let customers = Dictionary(try Customer.fetchAll(fields: statement(FactsSQL.customers), arguments: arguments).map { ($0.id, $0) }) { first, _ in first }
+        let orders = Dictionary(grouping: try Order.fetchAll(fields: statement(FactsSQL.orders), arguments: arguments), by: \.customerID)
+        let shipments = try Shipment.fetchByOwner(statement(FactsSQL.shipments), arguments: arguments)
+        let events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.events), arguments: arguments)
+        let complaints = try Complaint.fetchByOwner(statement(FactsSQL.complaints), arguments: arguments)
+        let surveys = try SurveyAnswer.fetchByOwner(statement(FactsSQL.surveys), arguments: arguments)
+        let reviews = try Review.fetchByOwner(statement(FactsSQL.reviews), arguments: arguments)
+        return try ids.compactMap { id -> CustomerFacts? in
+            guard let customer = customers[id] else { return nil }
+            let orders = orders[id] ?? [], complaints = complaints[id] ?? [], surveys = surveys[id] ?? [], reviews = reviews[id] ?? []
+            var products: [String: Product] = [:]
+            for order in orders {
+                for line in order.lines where products[line.sku] == nil {
+                    if memo[line.sku] == nil {
+                        memo[line.sku] = .some(try Product.fetchOne(fields: statement(FactsSQL.product), arguments: [line.sku]))
+                    }
+                    if case .some(let product?) = memo[line.sku] { products[line.sku] = product }
                 }
-                if case .some(let product?) = memo[line.sku] { products[line.sku] = product }
             }
+            let eventsByShipment = Dictionary(grouping: events[id] ?? [], by: \.shipmentID)
+            let shipmentsByOrder = Dictionary(grouping: shipments[id] ?? [], by: \.orderID)
+            return CustomerFacts(
+                customer: customer,
+                orders: orders.map { order in
+                    OrderFacts(order: order,
+                               shipments: (shipmentsByOrder[order.id] ?? []).map { TrackedShipment(shipment: $0, events: eventsByShipment[$0.id] ?? []) },
+                               complaints: complaints.filter { $0.orderID == order.id },
+                               survey: surveys.first { $0.orderID == order.id },
+                               reviews: reviews.filter { $0.orderID == order.id })
+                },
+                products: products)
         }
-        let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
-        let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
-        return CustomerFacts(
-            customer: customer,
-            orders: orders.map { order in
-                OrderFacts(order: order,
-                           shipments: (shipmentsByOrder[order.id] ?? []).map { TrackedShipment(shipment: $0, events: eventsByShipment[$0.id] ?? []) },
-                           complaints: complaints.filter { $0.orderID == order.id },
-                           survey: surveys.first { $0.orderID == order.id },
-                           reviews: reviews.filter { $0.orderID == order.id })
-            },
-            products: products)
     }
 
     static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
@@ -227,21 +239,30 @@ extension AftersalesStore {
     /// The planner's queries of one customer: fixed text, each compiled once per connection, each
     /// naming its columns so that the rows are read by position (see ``FieldList``).
     enum FactsSQL {
-        static let customer = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id = ?"
-        static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID = ? ORDER BY o.placedAt, o.id"
+        /// The customers of the JSON array in the one argument.
+        static let chosen = "IN (SELECT value FROM json_each(?))"
+        static let customers = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id \(chosen)"
+        static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
+        // The rest name the customer they belong to last (`owner`, see `fetchByOwner`).
         static let shipments = """
-            SELECT \(Shipment.Field.selection("s")) FROM shipments s JOIN orders o ON o.id = s.orderID WHERE o.customerID = ? ORDER BY s.dispatchedAt, s.id
+            SELECT \(Shipment.Field.selection("s")), o.customerID AS owner FROM shipments s JOIN orders o ON o.id = s.orderID
+            WHERE o.customerID \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
             """
         static let events = """
-            SELECT \(ShipmentEvent.Field.selection("e")) FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
-            WHERE o.customerID = ? ORDER BY e.at, e.rowid
+            SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
+            JOIN orders o ON o.id = s.orderID WHERE o.customerID \(chosen) ORDER BY o.customerID, e.at, e.rowid
             """
         static let complaints = """
-            SELECT \(Complaint.Field.selection("k")) FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID = ? ORDER BY k.openedAt, k.id
+            SELECT \(Complaint.Field.selection("k")), o.customerID AS owner FROM complaints k JOIN orders o ON o.id = k.orderID
+            WHERE o.customerID \(chosen) ORDER BY o.customerID, k.openedAt, k.id
             """
-        static let surveys = "SELECT \(SurveyAnswer.Field.selection("v")) FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID = ?"
+        static let surveys = """
+            SELECT \(SurveyAnswer.Field.selection("v")), o.customerID AS owner FROM surveys v JOIN orders o ON o.id = v.orderID
+            WHERE o.customerID \(chosen) ORDER BY o.customerID
+            """
         static let reviews = """
-            SELECT \(Review.Field.selection("r")) FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID = ? ORDER BY r.reviewedAt
+            SELECT \(Review.Field.selection("r")), o.customerID AS owner FROM reviews r JOIN orders o ON o.id = r.orderID
+            WHERE o.customerID \(chosen) ORDER BY o.customerID, r.reviewedAt
             """
         static let product = "SELECT \(Product.Field.selection("p")) FROM products p WHERE p.sku = ?"
         static let outbox = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.customerID = ?"

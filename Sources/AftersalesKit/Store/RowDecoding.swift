@@ -165,8 +165,14 @@ enum FlatJSON {
 
     /// A JSON string: `"` `\` `/` escaped, \b \t \n \f \r by name, other controls as \u00xx; the rest as is.
     static func append(_ string: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: their bytes as they are.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") }) {
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out += [UInt8(ascii: "\\"), byte]
@@ -336,6 +342,19 @@ extension FieldRecord {
     static func fetchAll(fields statement: Statement, arguments: StatementArguments) throws -> [Self] {
         let positional = statement.columnNames == Field.names
         return try Array(Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) })
+    }
+
+    /// Every row of `statement` by the customer it belongs to, named by a last column `owner`, in
+    /// the statement's order; by position when the other columns are exactly ``Field``'s.
+    static func fetchByOwner(_ statement: Statement, arguments: StatementArguments) throws -> [String: [Self]] {
+        let names = statement.columnNames
+        let positional = names.count == Field.names.count + 1 && names.starts(with: Field.names) && names.last == "owner"
+        var out: [String: [Self]] = [:]
+        try Row.fetchCursor(statement, arguments: arguments).forEach { row in
+            let owner: String = positional ? try row.decode(atIndex: Field.names.count) : try row.decode(forColumn: "owner")
+            out[owner, default: []].append(try Self(Fields(row: row, positional: positional)))
+        }
+        return out
     }
 
     /// The first row of `statement`, read as ``fetchAll(fields:arguments:)`` reads them.
