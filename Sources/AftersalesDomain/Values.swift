@@ -294,14 +294,21 @@ public enum Timestamp {
     public static func local(_ date: Date, in zone: TimeZone) -> String {
         let offset = zone.secondsFromGMT(for: date)
         let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + offset)
-        let sign = offset < 0 ? "-" : "+"
-        return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2)
-            + sign + pad(abs(offset) / 3600, 2) + ":" + pad(abs(offset) % 3600 / 60, 2)
+        // Written into one buffer: a string per field, joined, cost more than the time-zone lookup.
+        var out: [UInt8] = []
+        out.reserveCapacity(25)
+        digits(y, 4, &out); out.append(0x2D); digits(mo, 2, &out); out.append(0x2D); digits(d, 2, &out); out.append(0x54)
+        digits(h, 2, &out); out.append(0x3A); digits(mi, 2, &out); out.append(0x3A); digits(se, 2, &out)
+        out.append(offset < 0 ? 0x2D : 0x2B); digits(abs(offset) / 3600, 2, &out); out.append(0x3A); digits(abs(offset) % 3600 / 60, 2, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `yyyy-MM-dd` of a calendar date.
     public static func day(_ year: Int, _ month: Int, _ day: Int) -> String {
-        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        var out: [UInt8] = []
+        out.reserveCapacity(10)
+        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Local calendar fields of an instant in `zone`: year, month, day, hour, minute.

@@ -148,7 +148,8 @@ public struct MarketCalendar: Sendable, Hashable {
             let f = Timestamp.fields(candidate, in: zone)
             let days = Timestamp.daysFromCivil(f.year, f.month, f.day)
             let weekday = ((days % 7 + 7 + 4) % 7) + 1
-            let nextDay = Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone)
+            // (Worked out only when the day is skipped: a zone's offset is a look-up in its rules.)
+            var nextDay: Date { Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone) }
             var localDay: String { Timestamp.day(f.year, f.month, f.day) }
             if weekend.contains(weekday) {
                 if explain { reasons.append("\(localDay) is a weekend day in \(country)") }

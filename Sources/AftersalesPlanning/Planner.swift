@@ -233,7 +233,9 @@ public enum Planner {
         let allProducts = facts.products
         // Only the rules triggered by an order's facts walk the orders, and only the shipment rules their shipments.
         let perOrder = !rule.trigger.isCustomerWide
-        for (index, orderFacts) in facts.orders.enumerated() where perOrder && (walkSettled || !history.settles(rule, latest: latest[index])) {
+        // (By index: an order is copied only once it is walked, not for every rule that skips it.)
+        for index in facts.orders.indices where perOrder && (walkSettled || !history.settles(rule, latest: latest[index])) {
+            let orderFacts = facts.orders[index]
             let order = orderFacts.order
             let orderProducts = kinds[index]
             guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule) else { continue }
@@ -325,9 +327,7 @@ public enum Planner {
         }
         switch rule.trigger {
         case .repurchasePredicted:
-            out += repurchase(rule, facts: facts).filter { o in
-                !history.leavesOut(rule, o.subject, o.occurrence, anchor: o.anchor, cancelled: o.cancel != nil)
-            }
+            out += repurchase(rule, facts: facts, history: history)
         case .productSucceeded:
             var seen: Set<String> = []
             for orderFacts in facts.orders.reversed() where orderFacts.order.cancelledAt == nil {
@@ -410,8 +410,9 @@ public enum Planner {
     }
 
     /// Repurchase predictions per product: the median gap of the customer's own orders once there
-    /// are at least two gaps, else the product's usual cycle. Older predictions are cancelled as re-ordered.
-    static func repurchase(_ rule: Rule, facts: CustomerFacts) -> [Occurrence] {
+    /// are at least two gaps, else the product's usual cycle. Older predictions are cancelled as
+    /// re-ordered. History that is left out is dropped before it is built.
+    static func repurchase(_ rule: Rule, facts: CustomerFacts, history: History) -> [Occurrence] {
         var bySKU: [String: [Order]] = [:]
         for o in facts.orders where o.order.cancelledAt == nil {
             for sku in Set(o.order.lines.map(\.sku)) { bySKU[sku, default: []].append(o.order) }
@@ -421,7 +422,8 @@ public enum Planner {
             let orders = unsorted.sorted { ($0.placedAt, $0.id) < ($1.placedAt, $1.id) }
             guard let last = orders.last else { continue }
             let subject = "\(facts.customer.id)/\(sku)"
-            for (earlier, next) in zip(orders, orders.dropFirst()) {
+            for (earlier, next) in zip(orders, orders.dropFirst())
+            where !history.leavesOut(rule, subject, earlier.id, anchor: earlier.placedAt, cancelled: true) {
                 out.append(Occurrence(rule: rule, orderID: earlier.id, subject: subject, occurrence: earlier.id, anchor: earlier.placedAt,
                                       cancel: { "re-ordered: order \(next.id) placed at \(Timestamp.utc(next.placedAt))" },
                                       why: { "prediction from order \(earlier.id)" }, context: ["sku": sku, "order": earlier.id]))
@@ -439,6 +441,7 @@ public enum Planner {
                 continue
             }
             let predicted = last.placedAt.addingTimeInterval(gap)
+            guard !history.leavesOut(rule, subject, last.id, anchor: predicted, cancelled: false) else { continue }
             out.append(Occurrence(rule: rule, orderID: last.id, subject: subject, occurrence: last.id, anchor: predicted, cancel: nil,
                                   why: { "next purchase of \(sku) predicted for \(Timestamp.utc(predicted)) (\(why), from order \(last.id))" },
                                   context: ["sku": sku, "order": last.id, "predicted": Timestamp.utc(predicted)]))
