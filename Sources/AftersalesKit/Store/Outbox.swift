@@ -301,7 +301,7 @@ extension AftersalesStore {
     struct OutboxWrites: Sendable {
         enum Write: Sendable {
             /// New mail: its columns in ``OutboxEntry/written`` order, and the reason its history starts with.
-            case insert(key: String, status: OutboxStatus, values: StatementArguments, reason: String?)
+            case insert(key: String, status: OutboxStatus, values: [DatabaseValue], reason: String?)
             /// Pending mail whose time, recipients or reasons changed.
             case move(OutboxEntry)
             /// Pending mail cancelled, with why.

@@ -532,39 +532,39 @@ extension OutboxEntry: FieldRecord {
 
     /// Every column of the outbox as the planner writes it, in one list: `encode(to:)` (GRDB's
     /// record writes) and ``insertOrIgnore(_:values:)`` (the planner's inserts, by the thousand) both use it.
-    static let written: [(column: String, value: @Sendable (OutboxEntry) throws -> (any DatabaseValueConvertible)?)] = [
-        ("key", { $0.key }),
-        ("rule", { $0.rule }),
-        ("stream", { $0.stream }),
-        ("audience", { $0.audience }),
-        ("customerID", { $0.customerID }),
-        ("orderID", { $0.orderID }),
-        ("subject", { $0.subject }),
-        ("occurrence", { $0.occurrence }),
-        ("triggeredAt", { $0.triggeredAt.stored }),
-        ("nominalDue", { $0.nominalDue.stored }),
-        ("due", { $0.due.stored }),
-        ("deadline", { $0.deadline?.stored }),
-        ("staleAt", { $0.staleAt?.stored }),
-        ("toAddresses", { FlatJSON.encode($0.toAddresses) }),
-        ("ccAddresses", { FlatJSON.encode($0.ccAddresses) }),
-        ("locale", { $0.locale }),
-        ("timeZone", { $0.timeZone }),
-        ("template", { $0.template }),
-        ("needsApproval", { $0.needsApproval }),
-        ("status", { $0.status }),
-        ("reason", { $0.reason }),
-        ("reasons", { FlatJSON.encode($0.reasons) }),
-        ("flags", { FlatJSON.encode($0.flags) }),
-        ("context", { try JSONColumn.encode($0.context) }),
-        ("createdAt", { $0.createdAt.stored }),
-        ("updatedAt", { $0.updatedAt.stored }),
-        ("attempts", { $0.attempts }),
-        ("nextAttemptAt", { $0.nextAttemptAt?.stored }),
-        ("sentAt", { $0.sentAt?.stored }),
-        ("messageID", { $0.messageID }),
-        ("serverReply", { $0.serverReply }),
-        ("sha256", { $0.sha256 }),
+    static let written: [(column: String, value: @Sendable (OutboxEntry) throws -> DatabaseValue)] = [
+        ("key", { $0.key.databaseValue }),
+        ("rule", { $0.rule.databaseValue }),
+        ("stream", { $0.stream.databaseValue }),
+        ("audience", { $0.audience.databaseValue }),
+        ("customerID", { $0.customerID.databaseValue }),
+        ("orderID", { $0.orderID.databaseValue }),
+        ("subject", { $0.subject.databaseValue }),
+        ("occurrence", { $0.occurrence.databaseValue }),
+        ("triggeredAt", { $0.triggeredAt.stored.databaseValue }),
+        ("nominalDue", { $0.nominalDue.stored.databaseValue }),
+        ("due", { $0.due.stored.databaseValue }),
+        ("deadline", { ($0.deadline?.stored).databaseValue }),
+        ("staleAt", { ($0.staleAt?.stored).databaseValue }),
+        ("toAddresses", { FlatJSON.encode($0.toAddresses).databaseValue }),
+        ("ccAddresses", { FlatJSON.encode($0.ccAddresses).databaseValue }),
+        ("locale", { $0.locale.databaseValue }),
+        ("timeZone", { $0.timeZone.databaseValue }),
+        ("template", { $0.template.databaseValue }),
+        ("needsApproval", { $0.needsApproval.databaseValue }),
+        ("status", { $0.status.databaseValue }),
+        ("reason", { $0.reason.databaseValue }),
+        ("reasons", { FlatJSON.encode($0.reasons).databaseValue }),
+        ("flags", { FlatJSON.encode($0.flags).databaseValue }),
+        ("context", { try JSONColumn.encode($0.context).databaseValue }),
+        ("createdAt", { $0.createdAt.stored.databaseValue }),
+        ("updatedAt", { $0.updatedAt.stored.databaseValue }),
+        ("attempts", { $0.attempts.databaseValue }),
+        ("nextAttemptAt", { ($0.nextAttemptAt?.stored).databaseValue }),
+        ("sentAt", { ($0.sentAt?.stored).databaseValue }),
+        ("messageID", { $0.messageID.databaseValue }),
+        ("serverReply", { $0.serverReply.databaseValue }),
+        ("sha256", { $0.sha256.databaseValue }),
     ]
 
     public func encode(to container: inout PersistenceContainer) throws {
@@ -574,22 +574,23 @@ extension OutboxEntry: FieldRecord {
     static let insertOrIgnoreSQL = "INSERT OR IGNORE INTO outbox (" + written.map(\.column).joined(separator: ", ") + ") VALUES ("
         + Array(repeating: "?", count: written.count).joined(separator: ", ") + ")"
 
-    /// The values of ``written``, in its order, as statement arguments (made where the planner's
-    /// workers work; the writing connection only binds them).
-    var writtenValues: StatementArguments {
-        get throws {
-            let values: [(any DatabaseValueConvertible)?] = try Self.written.map { try $0.value(self) }
-            // A slice, so that the sequence initializer is chosen (an array would also fit the failable `[Any]` one).
-            return StatementArguments(values[...])
-        }
+    /// The values of ``written``, in its order (worked out where the planner's workers work).
+    var writtenValues: [DatabaseValue] {
+        get throws { try Self.written.map { try $0.value(self) } }
     }
 
-    /// `INSERT OR IGNORE` of ``writtenValues`` through one cached statement: GRDB's record insert
-    /// builds a container of 32 named values per row, which the full plan felt.
-    static func insertOrIgnore(_ db: Database, values: StatementArguments) throws {
+    /// `INSERT OR IGNORE` of ``writtenValues`` through one cached statement. GRDB's record insert
+    /// builds a container of 32 named values per row, and its `StatementArguments` initializers,
+    /// generic and not specialized outside GRDB, cost more per row than the insert itself: the values
+    /// are bound one by one as GRDB binds them (`DatabaseValue.bind`), then GRDB runs the statement.
+    static func insertOrIgnore(_ db: Database, values: [DatabaseValue]) throws {
         let statement = try db.cachedStatement(sql: insertOrIgnoreSQL)
-        // One value per column of `written`, as the statement lists them: nothing to check again.
-        statement.setUncheckedArguments(values)
+        // Resets the statement, clears its bindings and marks its arguments as set (none given here).
+        statement.setUncheckedArguments(StatementArguments())
+        for (index, value) in values.enumerated() {
+            let code = value.bind(to: statement.sqliteStatement, at: CInt(index + 1))
+            guard code == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding outbox column \(index + 1)") }
+        }
         try statement.execute()
     }
 }
