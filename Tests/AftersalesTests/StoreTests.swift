@@ -180,7 +180,7 @@ struct RowDecodingTests {
             (SQL.customers, Customer.Field.names), (SQL.orders, Order.Field.names), (SQL.shipments, Shipment.Field.names + ["owner"]),
             (SQL.events, ShipmentEvent.Field.names + ["owner"]), (SQL.complaints, Complaint.Field.names + ["owner"]),
             (SQL.surveys, SurveyAnswer.Field.names + ["owner"]), (SQL.reviews, Review.Field.names + ["owner"]),
-            (SQL.product, Product.Field.names), (SQL.outbox, OutboxEntry.Field.names),
+            (SQL.product, Product.Field.names), (SQL.outbox, OutboxEntry.Field.names), (SQL.outboxByKeys, OutboxEntry.Field.names),
         ]
         try ws.store.writer.read { db in
             for (sql, names) in queries {

@@ -266,6 +266,7 @@ extension AftersalesStore {
             """
         static let product = "SELECT \(Product.Field.selection("p")) FROM products p WHERE p.sku = ?"
         static let outbox = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.customerID = ?"
+        static let outboxByKeys = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.key IN (SELECT value FROM json_each(?))"
     }
 
     static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {
@@ -405,7 +406,10 @@ extension AftersalesStore {
     }
 
     static func outboxEntries(_ db: Database, keys: [String]) throws -> [String: OutboxEntry] {
-        Dictionary(uniqueKeysWithValues: try OutboxEntry.fetchAll(db, keys: keys).map { ($0.key, $0) })
+        // One cached statement for any number of keys (a JSON array), read by position: the sending
+        // path asks for every batch it prepares.
+        Dictionary(try OutboxEntry.fetchAll(fields: db.cachedStatement(sql: FactsSQL.outboxByKeys), arguments: [FlatJSON.encode(keys)])
+            .map { ($0.key, $0) }) { first, _ in first }
     }
 
     /// Outbox entries, by due time; optionally only one status, customer or order.
