@@ -171,6 +171,23 @@ struct RowDecodingTests {
         return rows.count
     }
 
+    @Test("values bound one by one: as GRDB binds them, the statement reusable, a wrong count refused")
+    func boundValues() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (a TEXT, b INTEGER, c BLOB, d REAL)")
+            let sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)"
+            try db.run(cached: sql, ["é中\u{0}x".databaseValue, Int64.max.databaseValue, Data([0, 1, 255]).databaseValue, DatabaseValue.null])
+            try db.run(cached: sql, [DatabaseValue.null, (-1).databaseValue, Data().databaseValue, 2.5.databaseValue])
+            #expect(throws: DatabaseError.self) { try db.run(cached: sql, ["only one".databaseValue]) }
+            try db.execute(sql: sql, arguments: ["é中\u{0}x", Int64.max, Data([0, 1, 255]), nil])
+            let rows = try Row.fetchAll(db, sql: "SELECT a, b, c, d, typeof(c) FROM t ORDER BY rowid")
+            #expect(rows.count == 3)
+            #expect(rows[0] == rows[2], "the same row as GRDB's own arguments write")
+            #expect(rows[1]["b"] == -1 && rows[1]["d"] == 2.5 && rows[1]["a"] == DatabaseValue.null)
+        }
+    }
+
     @Test("the planner's queries name their columns as the records read them by position")
     func factsByPosition() throws {
         let tw = try TestWorkspace()

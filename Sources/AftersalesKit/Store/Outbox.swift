@@ -377,8 +377,8 @@ extension AftersalesStore {
             }
         }
         changes.unchanged += out.unchanged
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)")
-            .execute(arguments: [out.customerID, out.wakeAt.stored])
+        try db.run(cached: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)",
+                   [out.customerID.databaseValue, out.wakeAt.stored.databaseValue])
     }
 
     static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
@@ -391,8 +391,8 @@ extension AftersalesStore {
     }
 
     static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [key, at.stored, from?.rawValue, to.rawValue, reason])
+        try db.run(cached: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)",
+                   [key.databaseValue, at.stored.databaseValue, from?.rawValue.databaseValue ?? .null, to.rawValue.databaseValue, reason.databaseValue])
     }
 
     // MARK: Queries

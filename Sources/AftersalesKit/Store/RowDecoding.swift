@@ -579,18 +579,9 @@ extension OutboxEntry: FieldRecord {
         get throws { try Self.written.map { try $0.value(self) } }
     }
 
-    /// `INSERT OR IGNORE` of ``writtenValues`` through one cached statement. GRDB's record insert
-    /// builds a container of 32 named values per row, and its `StatementArguments` initializers,
-    /// generic and not specialized outside GRDB, cost more per row than the insert itself: the values
-    /// are bound one by one as GRDB binds them (`DatabaseValue.bind`), then GRDB runs the statement.
+    /// `INSERT OR IGNORE` of ``writtenValues`` through one cached statement (GRDB's record insert
+    /// builds a container of 32 named values per row, which the full plan felt).
     static func insertOrIgnore(_ db: Database, values: [DatabaseValue]) throws {
-        let statement = try db.cachedStatement(sql: insertOrIgnoreSQL)
-        // Resets the statement, clears its bindings and marks its arguments as set (none given here).
-        statement.setUncheckedArguments(StatementArguments())
-        for (index, value) in values.enumerated() {
-            let code = value.bind(to: statement.sqliteStatement, at: CInt(index + 1))
-            guard code == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding outbox column \(index + 1)") }
-        }
-        try statement.execute()
+        try db.run(cached: insertOrIgnoreSQL, values)
     }
 }

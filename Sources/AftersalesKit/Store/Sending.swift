@@ -79,10 +79,11 @@ extension AftersalesStore {
     static func claim(_ db: Database, _ mail: PreparedMail, runID: String, now: Date) throws -> ClaimedMail? {
         let before = mail.entry
         guard before.status == .planned || before.status == .retry else { return nil }
-        try db.cachedStatement(sql: """
+        try db.run(cached: """
             UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
             WHERE key = ? AND status = ? AND attempts = ?
-            """).execute(arguments: [runID, now.stored, mail.bytes, mail.sha256, mail.messageID, mail.key, before.status.rawValue, before.attempts])
+            """, [runID.databaseValue, now.stored.databaseValue, mail.bytes.databaseValue, mail.sha256.databaseValue, mail.messageID.databaseValue,
+                  mail.key.databaseValue, before.status.rawValue.databaseValue, before.attempts.databaseValue])
         guard db.changesCount == 1 else { return nil }
         try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
         // The entry as it was before the claim, so that a release can put it back.
@@ -108,10 +109,11 @@ extension AftersalesStore {
         case .transient(let r): reply = r
         case .unknown(let r): reply = r
         }
-        try db.cachedStatement(sql: """
+        try db.run(cached: """
             UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
             WHERE key = ?
-            """).execute(arguments: [status.rawValue, attempt, next?.stored, status == .sent ? now.stored : nil, reply, status == .sent ? nil : reason, now.stored, claimed.entry.key])
+            """, [status.rawValue.databaseValue, attempt.databaseValue, (next?.stored).databaseValue, (status == .sent ? now.stored : nil).databaseValue,
+                  reply.databaseValue, (status == .sent ? nil : reason).databaseValue, now.stored.databaseValue, claimed.entry.key.databaseValue])
         try history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
         for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
             try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
