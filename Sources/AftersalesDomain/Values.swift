@@ -275,9 +275,18 @@ public enum Timestamp {
         let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)))
         var out: [UInt8] = []
         out.reserveCapacity(20)
-        digits(y, 4, &out); out.append(0x2D); digits(mo, 2, &out); out.append(0x2D); digits(d, 2, &out); out.append(0x54)
-        digits(h, 2, &out); out.append(0x3A); digits(mi, 2, &out); out.append(0x3A); digits(se, 2, &out); out.append(0x5A)
+        appendDate(y, mo, d, &out); out.append(0x54); appendTime(h, mi, se, &out); out.append(0x5A)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `yyyy-MM-dd`.
+    public static func appendDate(_ year: Int, _ month: Int, _ day: Int, _ out: inout [UInt8]) {
+        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
+    }
+
+    /// Appends `HH:mm:ss`.
+    public static func appendTime(_ hour: Int, _ minute: Int, _ second: Int, _ out: inout [UInt8]) {
+        digits(hour, 2, &out); out.append(0x3A); digits(minute, 2, &out); out.append(0x3A); digits(second, 2, &out)
     }
 
     /// Appends `value` in decimal with at least `width` digits (zero-padded).
@@ -297,8 +306,7 @@ public enum Timestamp {
         // Written into one buffer: a string per field, joined, cost more than the time-zone lookup.
         var out: [UInt8] = []
         out.reserveCapacity(25)
-        digits(y, 4, &out); out.append(0x2D); digits(mo, 2, &out); out.append(0x2D); digits(d, 2, &out); out.append(0x54)
-        digits(h, 2, &out); out.append(0x3A); digits(mi, 2, &out); out.append(0x3A); digits(se, 2, &out)
+        appendDate(y, mo, d, &out); out.append(0x54); appendTime(h, mi, se, &out)
         out.append(offset < 0 ? 0x2D : 0x2B); digits(abs(offset) / 3600, 2, &out); out.append(0x3A); digits(abs(offset) % 3600 / 60, 2, &out)
         return String(decoding: out, as: UTF8.self)
     }
@@ -307,7 +315,7 @@ public enum Timestamp {
     public static func day(_ year: Int, _ month: Int, _ day: Int) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(10)
-        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
+        appendDate(year, month, day, &out)
         return String(decoding: out, as: UTF8.self)
     }
 

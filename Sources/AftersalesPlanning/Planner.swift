@@ -84,10 +84,10 @@ public enum Planner {
         let zone = customer.timeZone.timeZone
         // A cancellation matters for a stored mail, or for `preview --explain` when recent; the rest of
         // the history's cancellations (every transit update of every delivered shipment) are left out.
-        // So is history that is certainly stale: business hours move a mail by at most
-        // `MarketCalendar.maxMove`, so when even that late it would have gone stale before the explain
-        // window, it would only be cancelled, unstored and unshown. Marketing mail stays, for the cap.
-        // Left out as the triggers find them, before anything is built for them.
+        // So is history that is certainly stale: mail that, even as late as business hours could move
+        // it (`MarketCalendar.maxMove`), or else where they do move it, would have gone stale before the
+        // explain window: it would only be cancelled, unstored and unshown. Marketing mail stays, for
+        // the cap. Left out as the triggers find them, before anything is built for them.
         let history = History(stored: Set(existing.map(\.key)), storedRules: Set(existing.map(\.rule)),
                               lookback: now.addingTimeInterval(-cancellationLookback), calendar: settings.calendar, zone: zone, country: customer.country.value,
                               keepsAll: !leavingOut)
@@ -155,7 +155,7 @@ public enum Planner {
         func staleAtDue(_ rule: Rule, nominal: Date) -> Bool {
             guard rule.stream != .marketing, let after = rule.staleAfter.map(Double.init), after >= 0, !storedRules.contains(rule.id),
                   nominal.addingTimeInterval(after) < lookback else { return false }
-            let due = rule.window == .business && rule.audience == .customer ? calendar.opening(at: nominal, zone: zone, country: country) : nominal
+            let due = rule.movedByBusinessHours ? calendar.opening(at: nominal, zone: zone, country: country) : nominal
             return due.addingTimeInterval(after) < lookback
         }
 
@@ -470,7 +470,7 @@ public enum Planner {
         if rule.offset != 0 { reasons.append("due \(DurationText.format(rule.offset)) after that: \(Timestamp.utc(nominal))") }
         var due = nominal
         // Business hours move only mail that will go out; a cancelled one keeps its nominal time.
-        if rule.window == .business, rule.audience == .customer, o.cancel == nil {
+        if rule.movedByBusinessHours, o.cancel == nil {
             let (opening, moves) = settings.calendar.nextOpening(at: nominal, zone: zone, country: country)
             if opening != nominal {
                 reasons.append("moved to \(Timestamp.local(opening, in: zone)) (recipient's time): " + moves.joined(separator: "; "))

@@ -122,6 +122,10 @@ public struct Rule: Sendable, Hashable, Codable, Identifiable {
     public var staleAfter: Int?
     public var enabled: Bool
 
+    /// Whether business hours move the rule's mail: a business-hours rule writing to the customer
+    /// (mail to the account manager or the supervisor goes when it is due).
+    public var movedByBusinessHours: Bool { window == .business && audience == .customer }
+
     public init(id: String, description: String, stream: MailStream, trigger: Trigger, offset: Int = 0, deadline: Int? = nil,
                 repeatEvery: Int? = nil, repeatCap: Int? = nil, conditions: [Condition] = [], cancelOn: [CancelCondition] = [],
                 window: SendWindow = .business, audience: Audience = .customer, approval: Bool = false, template: String? = nil,

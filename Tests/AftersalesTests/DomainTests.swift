@@ -61,6 +61,16 @@ struct DomainTests {
         #expect(Timestamp.local(t("2026-11-23T09:30:00Z"), in: TimeZone(identifier: "Asia/Riyadh")!) == "2026-11-23T12:30:00+03:00")
     }
 
+    @Test("local times west of UTC, at half hours, across a date line; calendar days zero-padded")
+    func localTimes() {
+        #expect(Timestamp.local(t("2026-11-23T02:05:09Z"), in: TimeZone(identifier: "America/St_Johns")!) == "2026-11-22T22:35:09-03:30")
+        #expect(Timestamp.local(t("2026-11-23T20:00:00Z"), in: TimeZone(identifier: "Asia/Kolkata")!) == "2026-11-24T01:30:00+05:30")
+        #expect(Timestamp.local(t("2026-07-01T12:00:00Z"), in: TimeZone(identifier: "Europe/Berlin")!) == "2026-07-01T14:00:00+02:00")
+        #expect(Timestamp.local(t("2026-01-01T00:00:00Z"), in: TimeZone(identifier: "UTC")!) == "2026-01-01T00:00:00+00:00")
+        #expect(Timestamp.day(987, 3, 4) == "0987-03-04")
+        #expect(Timestamp.day(2026, 12, 31) == "2026-12-31")
+    }
+
     @Test("order lines parse SKU:QTY[:PRICE] in minor units")
     func orderLines() throws {
         #expect(try OrderLine.parse("PUMP-200:4:129900") == OrderLine(sku: "PUMP-200", quantity: 4, unitPriceMinor: 129_900))

@@ -188,6 +188,23 @@ struct RowDecodingTests {
         }
     }
 
+    @Test("text columns of domain types: read straight from SQLite's text, anything else as their DatabaseValue reading says")
+    func textColumns() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (c)")
+            for value in ["MX".databaseValue, "sea".databaseValue, Data("air".utf8).databaseValue, 42.databaseValue, 1.5.databaseValue] {
+                try db.execute(sql: "DELETE FROM t")
+                try db.execute(sql: "INSERT INTO t (c) VALUES (?)", arguments: [value])
+                let stored = try #require(try DatabaseValue.fetchOne(db, sql: "SELECT c FROM t"))
+                #expect((try? CountryCode.fetchOne(db, sql: "SELECT c FROM t")) == CountryCode.fromDatabaseValue(stored), "\(value)")
+                #expect((try? ShipmentMode.fetchOne(db, sql: "SELECT c FROM t")) == ShipmentMode.fromDatabaseValue(stored), "\(value)")
+            }
+            #expect(try ShipmentMode.fetchOne(db, sql: "SELECT 'rail'") == .rail)
+            #expect((try? ShipmentMode.fetchOne(db, sql: "SELECT 'boat'")) == nil, "not a mode: refused, not made up")
+        }
+    }
+
     @Test("the planner's queries name their columns as the records read them by position")
     func factsByPosition() throws {
         let tw = try TestWorkspace()

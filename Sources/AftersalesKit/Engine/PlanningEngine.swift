@@ -76,7 +76,7 @@ extension Workspace {
             try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
         }
         var changes = PlanChanges()
-        let batch = 100
+        let batch = AftersalesStore.factsBatch
         // A reading thread loads the next batch's facts while this one plans and writes the current
         // batch. Facts may be read outside the write transaction: anything recorded after the cursor
         // makes the customer due for the next plan anyway. The outbox entries, which the plan is
@@ -166,43 +166,47 @@ extension Workspace {
             }
             var views: [MailView] = []
             var products = AftersalesStore.ProductMemo()
-            for id in ids {
-                guard let facts = try AftersalesStore.customerFacts(db, id, products: &products) else { continue }
-                let entries = try AftersalesStore.outboxEntries(db, customerID: id)
-                let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
-                let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
-                var keys: Set<String> = []
-                for mail in plan.mails {
-                    keys.insert(mail.key)
-                    if let orderID, mail.orderID != orderID { continue }
-                    let entry = stored[mail.key]
-                    var status: OutboxStatus
-                    var reason: String?
-                    switch (entry, mail.disposition) {
-                    case (let e?, _) where !e.status.isPending:
-                        guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-Planner.cancellationLookback) else { continue }
-                        (status, reason) = (e.status, e.reason)
-                    case (_, .cancel(let why)):
-                        guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-Planner.cancellationLookback)) else { continue }
-                        (status, reason) = (.cancelled, why)
-                    case (let e?, .send):
-                        (status, reason) = (e.status, nil)
-                    case (nil, .send):
-                        (status, reason) = (mail.needsApproval ? .held : .planned, nil)
+            // The customers' facts read a batch at a time, as the planner reads them.
+            for start in stride(from: 0, to: ids.count, by: AftersalesStore.factsBatch) {
+                let batch = Array(ids[start..<min(start + AftersalesStore.factsBatch, ids.count)])
+                for facts in try AftersalesStore.customerFacts(db, batch, products: &products) {
+                    let id = facts.customer.id
+                    let entries = try AftersalesStore.outboxEntries(db, customerID: id)
+                    let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
+                    let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
+                    var keys: Set<String> = []
+                    for mail in plan.mails {
+                        keys.insert(mail.key)
+                        if let orderID, mail.orderID != orderID { continue }
+                        let entry = stored[mail.key]
+                        var status: OutboxStatus
+                        var reason: String?
+                        switch (entry, mail.disposition) {
+                        case (let e?, _) where !e.status.isPending:
+                            guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-Planner.cancellationLookback) else { continue }
+                            (status, reason) = (e.status, e.reason)
+                        case (_, .cancel(let why)):
+                            guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-Planner.cancellationLookback)) else { continue }
+                            (status, reason) = (.cancelled, why)
+                        case (let e?, .send):
+                            (status, reason) = (e.status, nil)
+                        case (nil, .send):
+                            (status, reason) = (mail.needsApproval ? .held : .planned, nil)
+                        }
+                        if status.isPending, mail.due > horizon { continue }
+                        if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
+                        var view = MailView(mail, status: status, reason: reason)
+                        view.subject = Self.subject(MailRequest(mail), facts: facts, renderer: renderer)
+                        if let renderer { view.locale = renderer.locale(for: MailRequest(mail), customer: facts.customer) ?? view.locale }
+                        views.append(view)
                     }
-                    if status.isPending, mail.due > horizon { continue }
-                    if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
-                    var view = MailView(mail, status: status, reason: reason)
-                    view.subject = Self.subject(MailRequest(mail), facts: facts, renderer: renderer)
-                    if let renderer { view.locale = renderer.locale(for: MailRequest(mail), customer: facts.customer) ?? view.locale }
-                    views.append(view)
-                }
-                for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
-                    if let orderID, entry.orderID != orderID { continue }
-                    var view = MailView(entry)
-                    view.status = .cancelled
-                    view.reason = "no longer planned: the facts that triggered it changed"
-                    views.append(view)
+                    for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
+                        if let orderID, entry.orderID != orderID { continue }
+                        var view = MailView(entry)
+                        view.status = .cancelled
+                        view.reason = "no longer planned: the facts that triggered it changed"
+                        views.append(view)
+                    }
                 }
             }
             return views.sorted { ($0.due, $0.key) < ($1.due, $1.key) }

@@ -176,18 +176,16 @@ extension AftersalesStore {
     /// Fixed SQL per table, so that each statement is compiled once per connection (this runs for every customer planned).
     static func customerFacts(_ db: Database, _ customerID: String) throws -> CustomerFacts? {
         var products = ProductMemo()
-        return try customerFacts(db, customerID, products: &products)
+        return try customerFacts(db, [customerID], products: &products).first
     }
+
+    /// How many customers' facts are read at a time: few queries, and memory that does not grow with the company.
+    static let factsBatch = 100
 
     /// Products by SKU, each read once however many customers bought it (nil: no such product).
     /// A planner may keep one across its read transactions: a product changed since is recorded as an
     /// event, which makes every owner due for the next plan.
     typealias ProductMemo = [String: Product?]
-
-    /// ``customerFacts(_:_:)`` reading the ordered products through `products`.
-    static func customerFacts(_ db: Database, _ customerID: String, products memo: inout ProductMemo) throws -> CustomerFacts? {
-        try customerFacts(db, [customerID], products: &memo).first
-    }
 
     /// The facts of several customers (those that exist, in the order given), read with one query per
     /// table for all of them: a query per customer and table cost more in starting queries than in rows.
@@ -236,10 +234,10 @@ extension AftersalesStore {
         try OutboxEntry.fetchAll(fields: db.cachedStatement(sql: FactsSQL.outbox), arguments: [customerID])
     }
 
-    /// The planner's queries of one customer: fixed text, each compiled once per connection, each
-    /// naming its columns so that the rows are read by position (see ``FieldList``).
+    /// The queries run for every batch the planner or the sender reads: fixed text, each compiled
+    /// once per connection, each naming its columns so that the rows are read by position (see ``FieldList``).
     enum FactsSQL {
-        /// The customers of the JSON array in the one argument.
+        /// The values of the JSON array in the one argument (customers, or outbox keys).
         static let chosen = "IN (SELECT value FROM json_each(?))"
         static let customers = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id \(chosen)"
         static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
@@ -266,7 +264,7 @@ extension AftersalesStore {
             """
         static let product = "SELECT \(Product.Field.selection("p")) FROM products p WHERE p.sku = ?"
         static let outbox = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.customerID = ?"
-        static let outboxByKeys = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.key IN (SELECT value FROM json_each(?))"
+        static let outboxByKeys = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.key \(chosen)"
     }
 
     static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {

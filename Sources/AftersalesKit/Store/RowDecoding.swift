@@ -338,17 +338,21 @@ extension FieldRecord {
     /// `init(row:)`: by name.
     init(named row: Row) throws { try self.init(Fields(row: row, positional: false)) }
 
+    /// Whether `statement` selects exactly ``Field``'s columns, in order, then `extra`: then its rows are read by position.
+    static func positional(_ statement: Statement, extra: [String] = []) -> Bool {
+        statement.columnNames == Field.names + extra
+    }
+
     /// Every row of `statement`: by position when it selects exactly ``Field``'s columns, else by name.
     static func fetchAll(fields statement: Statement, arguments: StatementArguments) throws -> [Self] {
-        let positional = statement.columnNames == Field.names
+        let positional = positional(statement)
         return try Array(Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) })
     }
 
     /// Every row of `statement` by the customer it belongs to, named by a last column `owner`, in
     /// the statement's order; by position when the other columns are exactly ``Field``'s.
     static func fetchByOwner(_ statement: Statement, arguments: StatementArguments) throws -> [String: [Self]] {
-        let names = statement.columnNames
-        let positional = names.count == Field.names.count + 1 && names.starts(with: Field.names) && names.last == "owner"
+        let positional = positional(statement, extra: ["owner"])
         var out: [String: [Self]] = [:]
         try Row.fetchCursor(statement, arguments: arguments).forEach { row in
             let owner: String = positional ? try row.decode(atIndex: Field.names.count) : try row.decode(forColumn: "owner")
@@ -359,7 +363,7 @@ extension FieldRecord {
 
     /// The first row of `statement`, read as ``fetchAll(fields:arguments:)`` reads them.
     static func fetchOne(fields statement: Statement, arguments: StatementArguments) throws -> Self? {
-        let positional = statement.columnNames == Field.names
+        let positional = positional(statement)
         // Read inside the cursor's step: a row outlives neither the cursor nor the step.
         return try Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) }.next()
     }

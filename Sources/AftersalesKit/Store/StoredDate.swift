@@ -28,10 +28,7 @@ struct StoredDate: DatabaseValueConvertible {
         guard (1600...9999).contains(y) else { return date.databaseValue }
         var out: [UInt8] = []
         out.reserveCapacity(23)
-        Timestamp.digits(y, 4, &out); out.append(0x2D); Timestamp.digits(mo, 2, &out); out.append(0x2D); Timestamp.digits(d, 2, &out)
-        out.append(0x20)
-        Timestamp.digits(h, 2, &out); out.append(0x3A); Timestamp.digits(mi, 2, &out); out.append(0x3A); Timestamp.digits(se, 2, &out)
-        out.append(0x2E); Timestamp.digits(Int(fraction), 3, &out)
+        Timestamp.appendDate(y, mo, d, &out); out.append(0x20); Timestamp.appendTime(h, mi, se, &out); out.append(0x2E); Timestamp.digits(Int(fraction), 3, &out)
         return String(decoding: out, as: UTF8.self).databaseValue
     }
 
