@@ -8,6 +8,9 @@ APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd openssl tim
 BENCH_SCALE ?= 20
 BENCH_MESSAGES ?= 3000
 BENCH_TOOLS := .build/bench-tools
+# Release builds link the Swift runtime and Foundation statically: the installed binary needs no
+# Swift toolchain, and a process that cron starts every few minutes skips loading a dozen libraries.
+RELEASE := -c release --static-swift-stdlib
 
 .PHONY: all build deps test demo bench install clean
 
@@ -24,7 +27,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE)
 
 test: deps
 	$(SWIFT) build
@@ -37,16 +40,16 @@ demo: deps
 
 bench: deps
 	@for p in sqlite3 time; do dpkg -s $$p >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$p >/dev/null; }; done
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE)
 	mkdir -p $(BENCH_TOOLS)
 	[ -x $(BENCH_TOOLS)/usr/sbin/smtp-sink ] || (cd $(BENCH_TOOLS) && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb .)
 	cc -O2 -o $(BENCH_TOOLS)/curl_send Benchmarks/curl_send.c -lcurl
-	bin=$$($(SWIFT) build -c release --show-bin-path); $$bin/aftersales-bench --scale $(BENCH_SCALE) --messages $(BENCH_MESSAGES) \
+	bin=$$($(SWIFT) build $(RELEASE) --show-bin-path); $$bin/aftersales-bench --scale $(BENCH_SCALE) --messages $(BENCH_MESSAGES) \
 	  --binary $$bin/aftersales --smtp-sink $(BENCH_TOOLS)/usr/sbin/smtp-sink --curl-send $(BENCH_TOOLS)/curl_send
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $$($(SWIFT) build -c release --show-bin-path)/aftersales $(DESTDIR)$(PREFIX)/bin/aftersales
+	install -m 0755 $$($(SWIFT) build $(RELEASE) --show-bin-path)/aftersales $(DESTDIR)$(PREFIX)/bin/aftersales
 	install -d $(DESTDIR)$(PREFIX)/share/aftersales
 	rm -rf $(DESTDIR)$(PREFIX)/share/aftersales/templates
 	cp -R templates $(DESTDIR)$(PREFIX)/share/aftersales/templates

@@ -35,9 +35,17 @@ public struct OrderFacts: Sendable, Hashable, Codable {
         self.reviews = reviews
     }
 
-    /// The shipment with this id, if it belongs to the order.
+    /// The shipment with this id, if it belongs to the order. The store lists an order's shipments
+    /// by dispatch time, then id, which is id order whenever ids grow with time: a bisection finds
+    /// one in a few steps however many the order has; a miss (any other order) falls back to a scan.
     public func shipment(_ id: String) -> TrackedShipment? {
-        shipments.firstIndex { $0.shipment.id == id }.map { shipments[$0] }
+        var low = 0, high = shipments.count
+        while low < high {
+            let middle = (low + high) / 2
+            if shipments[middle].shipment.id < id { low = middle + 1 } else { high = middle }
+        }
+        if low < shipments.count, shipments[low].shipment.id == id { return shipments[low] }
+        return shipments.first { $0.shipment.id == id }
     }
 }
 

@@ -112,6 +112,38 @@ struct MailTests {
         }
     }
 
+    @Test("a mail's data holds only the names its templates use (through partials and sections), and renders byte for byte as the whole data")
+    func leanData() throws {
+        let store = try TemplateStore(builtIn: templatesDirectory)
+        let configuration = try Configuration.load(path: nil, environment: [:])
+        let cases = store.locales.flatMap { locale in
+            let facts = Samples.facts(locale: locale)
+            return Samples.mails(facts: facts).map { (locale, facts, MailRequest($0)) }
+        }
+        var leaner = 0
+        for (locale, facts, request) in cases {
+            let needs = try #require(store.needs(request.template, locale: locale), "\(locale)/\(request.template)")
+            let whole = RenderContext.build(request, facts: facts, configuration: configuration, locale: locale)
+            let lean = RenderContext.build(request, facts: facts, configuration: configuration, locale: locale, needs: needs)
+            #expect(Set(lean.keys) == Set(whole.keys).intersection(needs), "\(locale)/\(request.template)")
+            if lean.count < whole.count { leaner += 1 }
+            for part in ["subject", "text", "html"] {
+                let name = "\(request.template).\(part)"
+                #expect(try store.render(name, locale: locale, context: .object(lean)) == store.render(name, locale: locale, context: .object(whole)),
+                        "\(locale)/\(name)")
+            }
+        }
+        #expect(cases.count >= 26 * 8)
+        #expect(leaner > 0)
+        let small = try TemplateStore(texts: ["en": [
+            "u.subject": "{{> p}}", "u.text": "{{#s}}{{c}}{{/s}}", "u.html": "{{^d}}{{e.f}}{{/d}}", "p": "{{a.b}} {{> q}}", "q": "{{> p}}{{g}}",
+            "w.subject": "x", "w.text": "{{#s}}{{.}}{{/s}}", "w.html": "y",
+        ]])
+        #expect(small.needs("u", locale: "en") == ["a", "g", "s", "c", "d", "e"])
+        #expect(small.needs("w", locale: "en") == nil, "a template that prints the data itself needs all of it")
+        #expect(small.needs("u", locale: "fr") == nil)
+    }
+
     @Test("the compiled templates render byte for byte what swift-mustache renders: every template, every locale, every sample mail")
     func sameAsSwiftMustache() throws {
         let store = try TemplateStore(builtIn: templatesDirectory)

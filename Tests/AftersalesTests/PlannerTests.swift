@@ -481,3 +481,19 @@ struct PlannerWindowTests {
         #expect(b.plan(now: "2026-11-04T00:00:00Z") == b.plan(now: "2026-11-04T00:00:00Z"))
     }
 }
+
+@Suite("Facts")
+struct FactsLookupTests {
+    @Test("an order's shipment is found by id whatever the order of its shipments: bisected in id order, scanned otherwise")
+    func shipmentByID() {
+        let ids = (0..<40).map { String(format: "S%03d", $0) }
+        let orders: [[String]] = [ids, ids.reversed(), ids.shuffled(), ["S9", "S10", "S2"], ["S1"], []]
+        for list in orders {
+            var facts = OrderFacts(order: Order(id: "O1", customerID: "C1", lines: [], currency: "USD", placedAt: Date(timeIntervalSince1970: 0)))
+            facts.shipments = list.map { shipment($0, order: "O1", dispatched: "2026-11-03T14:00:00Z", eta: "2026-11-20T00:00:00Z") }
+            for id in list { #expect(facts.shipment(id)?.shipment.id == id, "\(id) in \(list)") }
+            #expect(facts.shipment("S999") == nil)
+            #expect(facts.shipment("") == nil)
+        }
+    }
+}

@@ -146,6 +146,33 @@ struct StoreTests {
         #expect(throws: AftersalesError.self) { try store.succeedProduct(sku: "P1", by: "P2", offer: nil, at: later, now: later) }
     }
 
+    @Test("upgrading keeps every archived message: the bytes move from the outbox to its archive, the column goes")
+    func archiveMigration() throws {
+        let queue = try DatabaseQueue()
+        try Schema.migrator.migrate(queue, upTo: "v3-sending")
+        let bytes = Data("From: a@example.com\r\n\r\nhello\r\n".utf8)
+        try queue.write { db in
+            for (key, eml) in [("tracking/S1/1", bytes as Data?), ("tracking/S2/1", nil)] {
+                let at = "2026-11-23T10:00:00.000Z"
+                try db.execute(sql: """
+                    INSERT INTO outbox (key, rule, stream, audience, customerID, subject, occurrence, triggeredAt, nominalDue, due,
+                                        toAddresses, ccAddresses, locale, timeZone, template, needsApproval, status, reasons, flags, context,
+                                        createdAt, updatedAt, eml)
+                    VALUES (?, 'tracking', 'transactional', 'customer', 'C1', 'S1', '1', ?, ?, ?, '["a@example.com"]', '[]', 'en', 'UTC',
+                            'tracking', 0, 'sent', '[]', '[]', '{}', ?, ?, ?)
+                    """, arguments: [key, at, at, at, at, at, eml])
+            }
+        }
+        let store = try AftersalesStore(writer: queue)
+        #expect(try store.archivedMessage(key: "tracking/S1/1") == bytes)
+        #expect(throws: AftersalesError.self) { try store.archivedMessage(key: "tracking/S2/1") }
+        let (columns, archived) = try queue.read { db in
+            (try db.columns(in: "outbox").map(\.name), try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_archive"))
+        }
+        #expect(!columns.contains("eml") && columns.contains("sha256"))
+        #expect(archived == 1)
+    }
+
     @Test("a database from a newer version is refused")
     func newerDatabase() throws {
         let queue = try DatabaseQueue()

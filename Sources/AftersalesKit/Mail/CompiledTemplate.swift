@@ -39,6 +39,32 @@ struct CompiledTemplate: Sendable {
 
     struct CompileError: Error, Sendable { var message: String }
 
+    /// The first part of every name the template and its partials use: the top-level names of the
+    /// data it can look up (a name inside a section may also be found at the top). Nil when it uses
+    /// `.`, which can print the whole data.
+    func roots(partials: [String: CompiledTemplate]) -> Set<String>? {
+        var names: Set<String> = []
+        var visited: Set<String> = []
+        func walk(_ nodes: [Node]) -> Bool {
+            for node in nodes {
+                switch node {
+                case .text: continue
+                case .variable(let path, _):
+                    guard let first = path.parts.first else { return false }
+                    names.insert(first)
+                case .section(let path, _, let body):
+                    guard let first = path.parts.first, walk(body) else { return false }
+                    names.insert(first)
+                case .partial(let name, _):
+                    guard visited.insert(name).inserted, let partial = partials[name] else { continue }
+                    guard walk(partial.nodes) else { return false }
+                }
+            }
+            return true
+        }
+        return walk(nodes) ? names : nil
+    }
+
     // MARK: Parsing (swift-mustache's Template+Parser, restricted to the supported tags)
 
     /// Reads UTF-8 bytes: every byte of Mustache syntax is ASCII, so text is never split inside a character.

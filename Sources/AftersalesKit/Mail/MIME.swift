@@ -11,45 +11,53 @@ public enum MIME {
     /// CR and LF never reach the header (they are turned into spaces), so no value can inject a header.
     public static func encodedHeader(name: String, _ text: String) -> String {
         let clean = singleLine(text)
-        let words = clean.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         // Plain when ASCII and every word fits on a folded line; otherwise encoded words.
-        let plain = clean.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 } && !clean.contains("=?")
-            && words.allSatisfy { $0.count <= 78 - name.count - 2 }
-        if plain {
-            return fold(name: name, words: words, separator: " ")
+        let budget = 78 - name.utf8.count - 2
+        if clean.utf8.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }), !contains(clean.utf8, 0x3D, 0x3F) {
+            let words = spaced(clean, omittingEmpty: false)
+            if words.allSatisfy({ $0.utf8.count <= budget }) { return fold(name: name, words: words, separator: " ") }
         }
-        // Encode scalar by scalar so that no UTF-8 sequence is split between two words.
-        var encoded: [String] = []
-        var chunk: [UInt8] = []
-        let firstBudget = 78 - name.count - 2
-        func limit() -> Int { (((encoded.isEmpty ? min(firstBudget, 75) : 75) - 12) / 4) * 3 }
-        for scalar in clean.unicodeScalars {
-            let bytes = Array(String(scalar).utf8)
-            if chunk.count + bytes.count > limit() {
-                encoded.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
-                chunk = []
-            }
-            chunk += bytes
-        }
-        if !chunk.isEmpty || encoded.isEmpty { encoded.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        // The first word shares its line with the name; each holds as many whole characters as fit.
+        let encoded = encodedWords(clean, firstLimit: ((min(budget, 75) - 12) / 4) * 3, limit: ((75 - 12) / 4) * 3)
         return "\(name): " + encoded.joined(separator: crlf + " ")
     }
 
+    /// `text` split at ASCII spaces, as `split(separator: " ")` would split it wherever a space
+    /// cannot join the next character (in ASCII text, and before the `<` of an address), without
+    /// walking characters.
+    static func spaced(_ text: String, omittingEmpty: Bool) -> [String] {
+        text.utf8.split(separator: 0x20, omittingEmptySubsequences: omittingEmpty).map { String(Substring($0)) }
+    }
+
+    /// True when `bytes` has `first` followed by `second` somewhere.
+    static func contains(_ bytes: String.UTF8View, _ first: UInt8, _ second: UInt8) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == first, byte == second { return true }
+            previous = byte
+        }
+        return false
+    }
+
     /// Header `name: words` folded at spaces so lines stay within 78 characters where possible.
+    /// Lengths are counted in bytes: every word of a header is ASCII by the time it is folded.
     static func fold(name: String, words: [String], separator: String) -> String {
-        var lines: [String] = []
-        var line = "\(name):"
+        var out = name
+        out.reserveCapacity(name.utf8.count + words.reduce(0) { $0 + $1.utf8.count + 3 } + 8)
+        out += ":"
+        var lineLength = out.utf8.count
         for (index, word) in words.enumerated() {
-            let piece = (index == 0 ? " " : separator) + word
-            if line.count + piece.count > 78 {
-                lines.append(line)
-                line = " " + word
+            let gap = index == 0 ? " " : separator
+            let length = gap.utf8.count + word.utf8.count
+            if lineLength + length > 78 {
+                out += crlf + " " + word
+                lineLength = 1 + word.utf8.count
             } else {
-                line += piece
+                out += gap + word
+                lineLength += length
             }
         }
-        lines.append(line)
-        return lines.joined(separator: crlf)
+        return out
     }
 
     /// A mailbox: `"Display Name" <local@domain>`, the name encoded when not ASCII, the domain in punycode.
@@ -59,8 +67,9 @@ public enum MIME {
         if raw.utf8.allSatisfy({ $0 < 0x80 && $0 >= 0x20 }) {
             let atext = raw.utf8.allSatisfy { byte in
                 switch byte {
-                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-                default: " !#$%&'*+-/=?^_`{|}~".utf8.contains(byte)
+                // Letters, digits, space and ! # $ % & ' * + - / = ? ^ _ ` { | } ~
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x20, 0x21, 0x23...0x27, 0x2A, 0x2B, 0x2D, 0x2F, 0x3D, 0x3F, 0x5E...0x60, 0x7B...0x7E: true
+                default: false
                 }
             }
             let phrase = atext ? raw : "\"" + escaping(raw) { $0 == 0x5C ? "\\\\" : $0 == 0x22 ? "\\\"" : nil } + "\""
@@ -71,25 +80,63 @@ public enum MIME {
 
     /// RFC 2047 B words of at most 75 characters.
     static func encodedWords(_ text: String) -> [String] {
+        text.isEmpty ? [] : encodedWords(text, firstLimit: 45, limit: 45)
+    }
+
+    /// RFC 2047 B words holding at most `firstLimit` bytes of `text` in the first word and `limit` in
+    /// each other, never splitting a character's UTF-8 sequence; one empty word for empty text.
+    static func encodedWords(_ text: String, firstLimit: Int, limit: Int) -> [String] {
         var words: [String] = []
-        var chunk: [UInt8] = []
-        for scalar in text.unicodeScalars {
-            let bytes = Array(String(scalar).utf8)
-            if chunk.count + bytes.count > 45 {
-                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
-                chunk = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        var i = 0
+        while i < bytes.count {
+            // The length of the character's UTF-8 sequence that starts here.
+            var end = i + 1
+            while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+            if end - start > (words.isEmpty ? firstLimit : limit), i > start {
+                words.append(encodedWord(bytes[start..<i]))
+                start = i
             }
-            chunk += bytes
+            i = end
         }
-        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        if start < bytes.count || words.isEmpty { words.append(encodedWord(bytes[start..<bytes.count])) }
         return words
+    }
+
+    /// One RFC 2047 B encoded word.
+    static func encodedWord(_ bytes: ArraySlice<UInt8>) -> String {
+        var out = Array("=?UTF-8?B?".utf8)
+        base64(bytes, into: &out)
+        out += "?=".utf8
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Base64 (RFC 4648, with padding) of `bytes`, appended to `out`.
+    static func base64(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        let alphabet = base64Alphabet
+        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b0 = UInt32(bytes[i])
+            let b1 = i + 1 < bytes.endIndex ? UInt32(bytes[i + 1]) : 0
+            let b2 = i + 2 < bytes.endIndex ? UInt32(bytes[i + 2]) : 0
+            let group = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(group >> 18 & 63)])
+            out.append(alphabet[Int(group >> 12 & 63)])
+            out.append(i + 1 < bytes.endIndex ? alphabet[Int(group >> 6 & 63)] : 0x3D)
+            out.append(i + 2 < bytes.endIndex ? alphabet[Int(group & 63)] : 0x3D)
+            i += 3
+        }
     }
 
     /// A header of mailboxes, one per folded line when they do not fit on one.
     public static func addressHeader(name: String, _ mailboxes: [String]) -> String {
         var words: [String] = []
         for (index, mailbox) in mailboxes.enumerated() {
-            var pieces = mailbox.split(separator: " ").map(String.init)
+            var pieces = spaced(mailbox, omittingEmpty: true)
             if index < mailboxes.count - 1, let last = pieces.popLast() { pieces.append(last + ",") }
             words += pieces
         }
@@ -165,44 +212,49 @@ public enum MIME {
 
     /// Quoted-printable of `text` appended to `out`, written through a buffer sized for the worst case.
     static func quotedPrintable(_ text: String, into out: inout [UInt8]) {
-        let hex = hexUpper
         var text = text
-        let encoded: [UInt8] = text.withUTF8 { bytes in
+        text.withUTF8 { bytes in
+            guard let input = bytes.baseAddress else { return }
+            let count = bytes.count
             // At most 3 bytes per input byte, plus a soft break (3 bytes) per 25 input bytes.
-            let capacity = bytes.count * 3 + (bytes.count / 25 + 1) * 3 + 4
-            return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, written in
-                var n = 0
-                var lineLength = 0
-                var i = 0
-                while i < bytes.count {
-                    let byte = bytes[i]
-                    if byte == 13 || byte == 10 {
-                        // CRLF, CR or LF: one hard line break.
-                        if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
-                        buffer[n] = 13; buffer[n + 1] = 10; n += 2
-                        lineLength = 0
-                        i += 1
-                        continue
-                    }
-                    let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
-                    let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
-                    let width = literal ? 1 : 3
-                    if lineLength + width > 75 {
+            let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 3 + (count / 25 + 1) * 3 + 4)
+            defer { buffer.deallocate() }
+            var n = 0
+            var lineLength = 0
+            var i = 0
+            while i < count {
+                let byte = input[i]
+                // Printable ASCII but `=` (the common case, tested first), and space and tab unless they end a line.
+                let literal = (byte >= 33 && byte <= 126 && byte != 61)
+                    || ((byte == 32 || byte == 9) && i + 1 < count && input[i + 1] != 13 && input[i + 1] != 10)
+                if literal {
+                    if lineLength >= 75 {
                         buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; n += 3
                         lineLength = 0
                     }
-                    if literal {
-                        buffer[n] = byte; n += 1
-                    } else {
-                        buffer[n] = 61; buffer[n + 1] = hex[Int(byte >> 4)]; buffer[n + 2] = hex[Int(byte & 15)]; n += 3
+                    buffer[n] = byte; n += 1
+                    lineLength += 1
+                } else if byte == 13 || byte == 10 {
+                    // CRLF, CR or LF: one hard line break.
+                    if byte == 13, i + 1 < count, input[i + 1] == 10 { i += 1 }
+                    buffer[n] = 13; buffer[n + 1] = 10; n += 2
+                    lineLength = 0
+                } else {
+                    if lineLength > 72 {
+                        buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; n += 3
+                        lineLength = 0
                     }
-                    lineLength += width
-                    i += 1
+                    let high = byte >> 4, low = byte & 15
+                    buffer[n] = 61
+                    buffer[n + 1] = high < 10 ? 48 + high : 55 + high
+                    buffer[n + 2] = low < 10 ? 48 + low : 55 + low
+                    n += 3
+                    lineLength += 3
                 }
-                written = n
+                i += 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(start: buffer, count: n))
         }
-        out += encoded
     }
 
     /// Base64 in lines of 76 characters.

@@ -76,7 +76,8 @@ public struct MailRenderer: Sendable {
 
     /// Renders the subject, text and HTML of a mail in a locale.
     public func parts(_ request: MailRequest, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
-        let context = TemplateValue.object(RenderContext.build(request, facts: facts, configuration: configuration, locale: locale))
+        let context = TemplateValue.object(RenderContext.build(request, facts: facts, configuration: configuration, locale: locale,
+                                                               needs: templates.needs(request.template, locale: locale)))
         let subject = MIME.singleLine(try templates.render("\(request.template).subject", locale: locale, context: context))
         let text = try templates.render("\(request.template).text", locale: locale, context: context)
         let html = try templates.render("\(request.template).html", locale: locale, context: context)

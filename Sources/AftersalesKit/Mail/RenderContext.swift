@@ -50,90 +50,98 @@ public struct MailRequest: Sendable, Hashable {
 /// `templates/CONTRACT.md`, with dates and hours in the buyer's time zone. The values are typed
 /// as they are made (no `Any` to cast back on every lookup).
 enum RenderContext {
-    static func build(_ request: MailRequest, facts: CustomerFacts, configuration: Configuration, locale: String) -> [String: TemplateValue] {
+    /// The data of `request`. With `needs` (the names a mail's templates use at their top level, see
+    /// ``TemplateStore/needs(_:locale:)``), only those are built: a mail's templates use a third of them.
+    static func build(_ request: MailRequest, facts: CustomerFacts, configuration: Configuration, locale: String,
+                      needs: Set<String>? = nil) -> [String: TemplateValue] {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
         let language = String(locale.split(separator: "-").first ?? "en")
         func day(_ date: Date) -> TemplateValue { .string(format(date, zone, "yyyy-MM-dd")) }
         func text(_ value: String?) -> TemplateValue { .string(value ?? "") }
         func flag(_ value: Bool) -> TemplateValue { .bool(value) }
+        func wants(_ name: String) -> Bool { needs?.contains(name) ?? true }
+        var c: [String: TemplateValue] = [:]
+        c.reserveCapacity(needs?.count ?? 32)
+        /// Sets `name` when the templates use it; the value is made only then.
+        func put(_ name: String, _ value: @autoclosure () -> TemplateValue) { if wants(name) { c[name] = value() } }
         let orderFacts = request.orderID.flatMap { id in facts.orders.first { $0.order.id == id } } ?? facts.orders.last
         let order = orderFacts?.order
         let lines = order?.lines ?? []
         let names = lines.map { facts.products[$0.sku]?.name ?? $0.sku }
-        let products: [TemplateValue] = zip(lines, names).map { line, name in
-            .object(["name": .string(name), "sku": .string(line.sku), "quantity": .int(line.quantity)])
-        }
         let website = configuration["company.website"]
         let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
         let orderID = percent(order?.id ?? "")
-        var c: [String: TemplateValue] = [
-            "customer": .object(["name": .string(customer.name), "company": text(customer.company), "has_company": flag(customer.company != nil),
-                                 "email": .string(customer.email.value)]),
-            "company": .object(["name": .string(companyName), "email": .string(companyEmail), "website": .string(website)]),
-            "manager": .object(["name": .string(customer.manager?.name ?? companyName), "email": .string(customer.manager?.email.value ?? companyEmail)]),
-            "has_manager": flag(customer.manager != nil),
-            "support": .object(["hours": .string(supportHours(configuration, zone: zone, on: request.due))]),
-            "order": .object(["id": text(order?.id), "placed": order.map { day($0.placedAt) } ?? "", "products": .list(products),
-                              "product_list": .string(zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", "))]),
-            "unsubscribe_url": .string(configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id)),
-            "is_rtl": flag(["ar", "he", "fa", "ur"].contains(language)),
-            "department_head": .object(["name": .string(configuration["department_head.name"])]),
-            "survey": .object(["url": .string("\(website)/survey?o=\(orderID)"), "coupon": "10%", "score": 0, "reason": "", "has_reason": false]),
-            "rating_url": .string("\(website)/rate?o=\(orderID)"),
-            "club_url": .string("\(website)/vip"),
-            "policy": .object(["returns_days": 30, "warranty_months": 12]),
-            "review": .object(["coupon": "5%", "valid_days": 30, "text": "", "has_text": false]),
-            "update": .object(["number": .int(Int(request.occurrence) ?? 1)]),
-            "technical": flag(lines.contains { facts.products[$0.sku]?.technical == true }),
-        ]
+        put("customer", .object(["name": .string(customer.name), "company": text(customer.company), "has_company": flag(customer.company != nil),
+                                 "email": .string(customer.email.value)]))
+        put("company", .object(["name": .string(companyName), "email": .string(companyEmail), "website": .string(website)]))
+        put("manager", .object(["name": .string(customer.manager?.name ?? companyName), "email": .string(customer.manager?.email.value ?? companyEmail)]))
+        put("has_manager", flag(customer.manager != nil))
+        put("support", .object(["hours": .string(supportHours(configuration, zone: zone, on: request.due))]))
+        put("order", .object([
+            "id": text(order?.id), "placed": order.map { day($0.placedAt) } ?? "",
+            "products": .list(zip(lines, names).map { line, name in .object(["name": .string(name), "sku": .string(line.sku), "quantity": .int(line.quantity)]) }),
+            "product_list": .string(zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", ")),
+        ]))
+        put("unsubscribe_url", .string(configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id)))
+        put("is_rtl", flag(["ar", "he", "fa", "ur"].contains(language)))
+        put("department_head", .object(["name": .string(configuration["department_head.name"])]))
+        put("rating_url", .string("\(website)/rate?o=\(orderID)"))
+        put("club_url", .string("\(website)/vip"))
+        put("policy", .object(["returns_days": 30, "warranty_months": 12]))
+        put("update", .object(["number": .int(Int(request.occurrence) ?? 1)]))
+        put("technical", flag(lines.contains { facts.products[$0.sku]?.technical == true }))
         // The main product of the mail: the one named by the plan, else the order's first.
         let sku = request.context["sku"] ?? lines.first?.sku ?? ""
-        if let product = facts.products[sku] ?? facts.products.values.first {
-            c["product"] = .object([
+        if wants("product") || wants("successor"), let product = facts.products[sku] ?? facts.products.values.first {
+            put("product", .object([
                 "name": .string(product.name), "sku": .string(product.sku),
                 "maintenance_text": text(product.maintenance?.text), "maintenance_days": .int(product.maintenance?.intervalDays ?? 0),
                 "parts_url": text(product.partsURL), "has_parts": flag(product.partsURL != nil),
                 "manual_url": text(product.manualURL), "has_manual": flag(product.manualURL != nil),
                 "video_url": text(product.videoURL), "has_video": flag(product.videoURL != nil),
-            ])
+            ]))
             if let successorSKU = product.successorSKU {
-                c["successor"] = .object(["name": .string(facts.products[successorSKU]?.name ?? successorSKU), "offer": text(product.successorOffer),
-                                          "has_offer": flag(product.successorOffer != nil)])
+                put("successor", .object(["name": .string(facts.products[successorSKU]?.name ?? successorSKU), "offer": text(product.successorOffer),
+                                          "has_offer": flag(product.successorOffer != nil)]))
             } else {
-                c["successor"] = .object(["name": "", "offer": "", "has_offer": false])
+                put("successor", .object(["name": "", "offer": "", "has_offer": false]))
             }
         }
-        if let predicted = request.context["predicted"].flatMap({ try? Timestamp.parse($0, field: "predicted") }) {
+        if wants("repurchase"), let predicted = request.context["predicted"].flatMap({ try? Timestamp.parse($0, field: "predicted") }) {
             c["repurchase"] = .object(["predicted": day(predicted)])
         }
-        if let shipmentID = request.context["shipment"], let tracked = orderFacts?.shipment(shipmentID) {
+        if wants("shipment") || wants("customs") || wants("delay") || wants("held"),
+           let shipmentID = request.context["shipment"], let tracked = orderFacts?.shipment(shipmentID) {
             let s = tracked.shipment
-            let latest = tracked.events.last { $0.at <= request.due } ?? tracked.events.last
             let documents = TemplateValue.list(s.documents.map { .object(["name": .string(Labels.document($0, language))]) })
-            c["shipment"] = .object([
-                "id": .string(s.id), "carrier": .string(s.carrier), "tracking": .string(s.trackingNumber), "tracking_url": text(s.trackingURL),
-                "has_tracking_url": flag(s.trackingURL != nil), "mode": .string(Labels.mode(s.mode, language)), "eta": day(tracked.currentETA),
-                "port": text(s.destinationPort), "has_port": flag(s.destinationPort != nil), "documents": documents,
-                "status": .string(latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language)),
-                "location": text(latest?.location), "has_location": flag(latest?.location != nil),
-            ])
-            c["customs"] = .object(["country": .string(Labels.country(s.destinationCountry?.value ?? customer.country.value, language)),
-                                    "documents": documents, "agent": "", "has_agent": false])
-            if let at = request.context["delayed-at"].flatMap({ try? Timestamp.parse($0, field: "delayed-at") }),
+            if wants("shipment") {
+                let latest = tracked.events.last { $0.at <= request.due } ?? tracked.events.last
+                c["shipment"] = .object([
+                    "id": .string(s.id), "carrier": .string(s.carrier), "tracking": .string(s.trackingNumber), "tracking_url": text(s.trackingURL),
+                    "has_tracking_url": flag(s.trackingURL != nil), "mode": .string(Labels.mode(s.mode, language)), "eta": day(tracked.currentETA),
+                    "port": text(s.destinationPort), "has_port": flag(s.destinationPort != nil), "documents": documents,
+                    "status": .string(latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language)),
+                    "location": text(latest?.location), "has_location": flag(latest?.location != nil),
+                ])
+            }
+            put("customs", .object(["country": .string(Labels.country(s.destinationCountry?.value ?? customer.country.value, language)),
+                                    "documents": documents, "agent": "", "has_agent": false]))
+            if wants("delay"), let at = request.context["delayed-at"].flatMap({ try? Timestamp.parse($0, field: "delayed-at") }),
                let delay = tracked.events.first(where: { $0.kind == .delayed && $0.at == at }) {
                 let previous = tracked.events.last { $0.kind == .delayed && $0.at < at }?.newETA ?? s.eta
                 c["delay"] = .object(["cause": text(delay.cause), "remedy": text(delay.remedy), "has_remedy": flag(delay.remedy != nil),
                                       "old_eta": day(previous), "new_eta": day(delay.newETA ?? tracked.currentETA)])
             }
-            if let at = request.context["held-at"].flatMap({ try? Timestamp.parse($0, field: "held-at") }),
+            if wants("held"), let at = request.context["held-at"].flatMap({ try? Timestamp.parse($0, field: "held-at") }),
                let held = tracked.events.first(where: { $0.kind == .held && $0.at == at }) {
                 c["held"] = .object(["location": text(held.location), "has_location": flag(held.location != nil), "reason": text(held.reason)])
             }
         }
-        if let complaintID = request.context["complaint"], let k = orderFacts?.complaints.first(where: { $0.id == complaintID }) {
+        if wants("complaint") || wants("improvements"),
+           let complaintID = request.context["complaint"], let k = orderFacts?.complaints.first(where: { $0.id == complaintID }) {
             let currency = order?.currency ?? "USD"
-            c["complaint"] = .object([
+            put("complaint", .object([
                 "id": .string(k.id), "text": .string(k.text), "text_en": .string(k.text), "category_label": .string(Labels.category(k.category, language)),
                 "owner": .string(customer.manager?.name ?? companyName),
                 "due": .string(format(k.openedAt.addingTimeInterval(86_400), zone, "yyyy-MM-dd HH:mm")),
@@ -142,20 +150,24 @@ enum RenderContext {
                 "is_quality": flag([.quality, .notAsDescribed, .shortShipment, .damage].contains(k.category)),
                 "is_logistics": flag(k.category == .logisticsDelay), "is_communication": flag(k.category == .communication),
                 "is_other": flag(k.category == .other), "coupon": .string("\(currency) 50"), "coupon_days": 90,
-            ])
-            c["improvements"] = text(k.resolution ?? k.solution)
+            ]))
+            put("improvements", text(k.resolution ?? k.solution))
         }
         if let survey = orderFacts?.survey {
-            c["survey"] = .object(["url": .string("\(website)/survey?o=\(percent(survey.orderID))"), "coupon": "10%", "score": .int(survey.score),
-                                   "reason": text(survey.reason), "has_reason": flag(survey.reason != nil)])
+            put("survey", .object(["url": .string("\(website)/survey?o=\(percent(survey.orderID))"), "coupon": "10%", "score": .int(survey.score),
+                                   "reason": text(survey.reason), "has_reason": flag(survey.reason != nil)]))
+        } else {
+            put("survey", .object(["url": .string("\(website)/survey?o=\(orderID)"), "coupon": "10%", "score": 0, "reason": "", "has_reason": false]))
         }
         if let review = orderFacts?.reviews.last {
-            c["review"] = .object(["coupon": "5%", "valid_days": 30, "text": text(review.text), "has_text": flag(review.text != nil)])
+            put("review", .object(["coupon": "5%", "valid_days": 30, "text": text(review.text), "has_text": flag(review.text != nil)]))
+        } else {
+            put("review", .object(["coupon": "5%", "valid_days": 30, "text": "", "has_text": false]))
         }
-        if let name = request.context["season"], let start = request.context["season-start"].flatMap({ try? Timestamp.parse($0, field: "season") }) {
+        if wants("season"), let name = request.context["season"], let start = request.context["season-start"].flatMap({ try? Timestamp.parse($0, field: "season") }) {
             c["season"] = .object(["name": .string(name), "start": day(start), "tip": "", "has_tip": false])
         }
-        if let name = request.context["holiday"], let start = request.context["holiday-start"].flatMap({ try? Timestamp.parse($0, field: "holiday") }) {
+        if wants("holiday"), let name = request.context["holiday"], let start = request.context["holiday-start"].flatMap({ try? Timestamp.parse($0, field: "holiday") }) {
             c["holiday"] = .object(["name": .string(Labels.holiday(name, language)), "start": day(start)])
         }
         return c

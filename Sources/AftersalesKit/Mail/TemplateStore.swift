@@ -9,6 +9,9 @@ public struct TemplateStore: Sendable {
     public let texts: [String: [String: String]]
     /// Every template compiled once, by locale and name.
     private let compiled: [String: [String: CompiledTemplate]]
+    /// The names a mail's templates (subject, text and HTML, with their partials) use at their top
+    /// level, by locale and template; absent where a template prints its whole context (`{{.}}`).
+    private let needed: [String: [String: Set<String>]]
 
     /// A template problem: which template, which locale, what is wrong.
     public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -65,7 +68,25 @@ public struct TemplateStore: Sendable {
         }
         self.compiled = compiled
         self.broken = broken
+        var needed: [String: [String: Set<String>]] = [:]
+        for (locale, templates) in compiled {
+            for name in templates.keys where name.hasSuffix(".subject") {
+                let template = String(name.dropLast(".subject".count))
+                var names: Set<String> = []
+                var everything = false
+                for part in ["subject", "text", "html"] {
+                    guard let roots = templates["\(template).\(part)"]?.roots(partials: templates) else { everything = true; break }
+                    names.formUnion(roots)
+                }
+                if !everything { needed[locale, default: [:]][template] = names }
+            }
+        }
+        self.needed = needed
     }
+
+    /// The names the subject, text and HTML of `template` in `locale` use at their top level (nil:
+    /// all of them, or the template is unknown): the data of a mail need hold no more.
+    public func needs(_ template: String, locale: String) -> Set<String>? { needed[locale]?[template] }
 
     /// Every template that does not compile, and any that swift-mustache does not parse (a second opinion), for `templates check`.
     public func loadProblems() -> [String] {

@@ -166,6 +166,17 @@ extension Schema {
                 t.column("at", .datetime).notNull()
             }
         }
+        // The archived bytes move to a table of their own. In the outbox row they made every row a
+        // page of its own, so that each change of status (claimed, sent) copied the whole message
+        // into the write-ahead log again; now only the claim writes it, once.
+        migrator.registerMigration("v4-archive") { db in
+            try db.create(table: "outbox_archive") { t in
+                t.primaryKey("key", .text).references("outbox", onDelete: .cascade)
+                t.column("eml", .blob).notNull()
+            }
+            try db.execute(sql: "INSERT INTO outbox_archive (key, eml) SELECT key, eml FROM outbox WHERE eml IS NOT NULL")
+            try db.alter(table: "outbox") { t in t.drop(column: "eml") }
+        }
     }
 }
 

@@ -80,11 +80,13 @@ extension AftersalesStore {
         let before = mail.entry
         guard before.status == .planned || before.status == .retry else { return nil }
         try db.run(cached: """
-            UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, eml = ?, sha256 = ?, messageID = ?
+            UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, sha256 = ?, messageID = ?
             WHERE key = ? AND status = ? AND attempts = ?
-            """, [runID.databaseValue, now.stored.databaseValue, mail.bytes.databaseValue, mail.sha256.databaseValue, mail.messageID.databaseValue,
+            """, [runID.databaseValue, now.stored.databaseValue, mail.sha256.databaseValue, mail.messageID.databaseValue,
                   mail.key.databaseValue, before.status.rawValue.databaseValue, before.attempts.databaseValue])
         guard db.changesCount == 1 else { return nil }
+        // A resend replaces what an earlier attempt archived.
+        try db.run(cached: "INSERT OR REPLACE INTO outbox_archive (key, eml) VALUES (?, ?)", [mail.key.databaseValue, mail.bytes.databaseValue])
         try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
         // The entry as it was before the claim, so that a release can put it back.
         return ClaimedMail(entry: before, bytes: mail.bytes, messageID: mail.messageID)
@@ -150,7 +152,7 @@ extension AftersalesStore {
     public func archivedMessage(key: String) throws(AftersalesError) -> Data {
         try read { db in
             guard try OutboxEntry.fetchOne(db, key: key) != nil else { throw AftersalesError.notFound(entity: "outbox", id: key) }
-            guard let data = try Data.fetchOne(db, sql: "SELECT eml FROM outbox WHERE key = ?", arguments: [key]) else {
+            guard let data = try Data.fetchOne(db, sql: "SELECT eml FROM outbox_archive WHERE key = ?", arguments: [key]) else {
                 throw AftersalesError.conflict("mail \"\(key)\" has not been sent yet, so nothing is archived; see it with `aftersales render \(key)`")
             }
             return data
