@@ -10,6 +10,7 @@ BENCH_MESSAGES ?= 3000
 BENCH_TOOLS := .build/bench-tools
 # Release builds link the Swift runtime and Foundation statically: the installed binary needs no
 # Swift toolchain, and a process that cron starts every few minutes skips loading a dozen libraries.
+# Products are named: GRDB's dynamic library product cannot link against a static runtime.
 RELEASE := -c release --static-swift-stdlib
 
 .PHONY: all build deps test demo bench install clean
@@ -27,7 +28,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build $(RELEASE)
+	$(SWIFT) build $(RELEASE) --product aftersales
 
 test: deps
 	$(SWIFT) build
@@ -40,7 +41,8 @@ demo: deps
 
 bench: deps
 	@for p in sqlite3 time; do dpkg -s $$p >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq $$p >/dev/null; }; done
-	$(SWIFT) build $(RELEASE)
+	$(SWIFT) build $(RELEASE) --product aftersales
+	$(SWIFT) build $(RELEASE) --product aftersales-bench
 	mkdir -p $(BENCH_TOOLS)
 	[ -x $(BENCH_TOOLS)/usr/sbin/smtp-sink ] || (cd $(BENCH_TOOLS) && apt-get download postfix >/dev/null 2>&1 && dpkg -x postfix_*.deb .)
 	cc -O2 -o $(BENCH_TOOLS)/curl_send Benchmarks/curl_send.c -lcurl

@@ -265,10 +265,20 @@ public enum Timestamp {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let (y, mo, d, h, mi, se) = civil(seconds)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
-        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][mo - 1]
-        return weekday + ", " + pad(d, 2) + " " + month + " " + pad(y, 4) + " " + pad(h, 2) + ":" + pad(mi, 2) + ":" + pad(se, 2) + " +0000"
+        var out: [UInt8] = []
+        out.reserveCapacity(31)
+        // Three letters each, from 1970-01-01 (a Thursday) and from January.
+        let weekday = (((days % 7) + 7) % 7) * 3, month = (mo - 1) * 3
+        out += weekdayNames[weekday..<weekday + 3]; out += ", ".utf8
+        digits(d, 2, &out); out.append(0x20)
+        out += monthNames[month..<month + 3]; out.append(0x20)
+        digits(y, 4, &out); out.append(0x20)
+        appendTime(h, mi, se, &out); out += " +0000".utf8
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let weekdayNames = Array("ThuFriSatSunMonTueWed".utf8)
+    private static let monthNames = Array("JanFebMarAprMayJunJulAugSepOctNovDec".utf8)
 
     /// `2026-11-23T09:30:00Z`. Plain arithmetic: this runs for every planned mail.
     public static func utc(_ date: Date) -> String {
@@ -323,12 +333,6 @@ public enum Timestamp {
     public static func fields(_ date: Date, in zone: TimeZone) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
         let (y, mo, d, h, mi, _) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: date))
         return (y, mo, d, h, mi)
-    }
-
-    static func pad(_ value: Int, _ width: Int) -> String {
-        var out: [UInt8] = []
-        digits(value, width, &out)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).

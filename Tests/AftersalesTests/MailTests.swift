@@ -74,6 +74,49 @@ struct MIMETests {
         for line in encoded.components(separatedBy: "\r\n") { #expect(line.count <= 76) }
         #expect(encoded.contains("=3D") && encoded.hasSuffix("fin=20"))
     }
+
+    /// Quoted-printable written plainly, byte by byte: the reference for the encoder's runs.
+    static func referenceQuotedPrintable(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out = ""
+        var lineLength = 0
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == 13 || byte == 10 {
+                if byte == 13, i + 1 < bytes.count, bytes[i + 1] == 10 { i += 1 }
+                out += "\r\n"
+                lineLength = 0
+                i += 1
+                continue
+            }
+            let atEnd = i + 1 == bytes.count || bytes[i + 1] == 13 || bytes[i + 1] == 10
+            let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atEnd)
+            let piece = literal ? String(UnicodeScalar(byte)) : "=" + String(format: "%02X", byte)
+            if lineLength + piece.utf8.count > 75 {
+                out += "=\r\n"
+                lineLength = 0
+            }
+            out += piece
+            lineLength += piece.utf8.count
+            i += 1
+        }
+        return out
+    }
+
+    @Test("quoted-printable equals a plain byte-by-byte encoder on texts of every shape: long lines, runs ending at the limit, breaks, spaces at ends")
+    func quotedPrintableRuns() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "word", "=", " ", "\t", "\n", "\r\n", "\r", "ñ", "例", "é ", " \n", "\t\r\n", String(repeating: "x", count: 74),
+                      String(repeating: "y", count: 75), String(repeating: "z", count: 76), String(repeating: "b ", count: 40)]
+        var texts = ["", " ", "=", "\n", String(repeating: "q", count: 75) + "=", String(repeating: "q", count: 74) + " \n", String(repeating: "q", count: 75) + " "]
+        for _ in 0..<400 {
+            texts.append((0..<Int.random(in: 1...30, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for text in texts {
+            #expect(MIME.quotedPrintable(text) == Self.referenceQuotedPrintable(text), "\(text.debugDescription)")
+        }
+    }
 }
 
 @Suite("Templates and messages")

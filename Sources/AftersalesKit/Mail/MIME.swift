@@ -223,8 +223,24 @@ public enum MIME {
             var lineLength = 0
             var i = 0
             while i < count {
+                // A run of bytes that stay as they are (most of any text), up to the end of the line: printable
+                // ASCII but `=`, and space and tab unless they end a line. One test per byte.
+                let limit = min(count, i + 75 - lineLength)
+                let start = i
+                while i < limit {
+                    let byte = input[i]
+                    if byte &- 33 < 94 {
+                        if byte == 61 { break }
+                    } else if byte != 32 && byte != 9 || i + 1 == count || input[i + 1] == 13 || input[i + 1] == 10 {
+                        break
+                    }
+                    buffer[n] = byte; n += 1
+                    i += 1
+                }
+                lineLength += i - start
+                guard i < count else { break }
+                // The byte that ended the run: one to encode, a line break, or one that starts the next line.
                 let byte = input[i]
-                // Printable ASCII but `=` (the common case, tested first), and space and tab unless they end a line.
                 let literal = (byte >= 33 && byte <= 126 && byte != 61)
                     || ((byte == 32 || byte == 9) && i + 1 < count && input[i + 1] != 13 && input[i + 1] != 10)
                 if literal {
