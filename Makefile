@@ -52,6 +52,7 @@ bench: deps
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $$($(SWIFT) build $(RELEASE) --show-bin-path)/aftersales $(DESTDIR)$(PREFIX)/bin/aftersales
+	strip --strip-debug $(DESTDIR)$(PREFIX)/bin/aftersales  # 100 MB of debug info; the symbols stay for backtraces
 	install -d $(DESTDIR)$(PREFIX)/share/aftersales
 	rm -rf $(DESTDIR)$(PREFIX)/share/aftersales/templates
 	cp -R templates $(DESTDIR)$(PREFIX)/share/aftersales/templates
