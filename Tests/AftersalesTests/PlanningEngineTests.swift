@@ -220,6 +220,39 @@ struct PlanningEngineTests {
         }
     }
 
+    @Test("the sender reads only the shipments its mails name, and every mail renders byte for byte as with all the facts")
+    func namedShipments() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.plannedCompany(scale: 0.2)
+        let renderer = try sampleRenderer()
+        let keys = try ws.store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status IN ('planned', 'retry') ORDER BY due, key LIMIT 300")
+        }
+        var named = 0
+        for batch in stride(from: 0, to: keys.count, by: 50).map({ Array(keys[$0..<min($0 + 50, keys.count)]) }) {
+            let (entries, facts) = try ws.store.sendingFacts(keys: batch)
+            #expect(entries.count == batch.count)
+            let wanted = Set(entries.values.compactMap { $0.context["shipment"] })
+            for (id, lean) in facts {
+                let shipments = Set(lean.orders.flatMap(\.shipments).map(\.shipment.id))
+                #expect(shipments.isSubset(of: wanted), "\(id)")
+                let whole = try #require(try ws.store.writer.read { db in try AftersalesStore.customerFacts(db, id) })
+                #expect(lean.customer == whole.customer && lean.products == whole.products && lean.orders.map(\.order) == whole.orders.map(\.order))
+            }
+            for entry in entries.values {
+                let lean = try #require(facts[entry.customerID])
+                let whole = try #require(try ws.store.writer.read { db in try AftersalesStore.customerFacts(db, entry.customerID) })
+                if let shipment = entry.context["shipment"] {
+                    named += 1
+                    #expect(lean.orders.contains { $0.shipment(shipment) != nil } == whole.orders.contains { $0.shipment(shipment) != nil })
+                }
+                let request = MailRequest(entry)
+                #expect(try renderer.render(request, facts: lean, now: ws.now).bytes == renderer.render(request, facts: whole, now: ws.now).bytes, "\(entry.key)")
+            }
+        }
+        #expect(named > 20)
+    }
+
     @Test("two planners at once create nothing twice")
     func concurrentPlanners() async throws {
         let tw = try TestWorkspace()

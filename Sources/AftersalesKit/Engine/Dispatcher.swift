@@ -409,17 +409,14 @@ extension Workspace {
         group.enter()
         Thread {
             defer { group.leave() }
-            // Facts read once per customer in a run (a run lasts seconds; bounded in size).
-            var facts: [String: CustomerFacts] = [:]
             var remaining = keys[...]
             var size = min(batchSize, 8)
             while !remaining.isEmpty, preparer.waitForRoom() {
                 let batch = Array(remaining.prefix(size))
                 remaining = remaining.dropFirst(size)
                 size = batchSize
-                if facts.count > 1000 { facts = [:] }
                 do throws(AftersalesError) {
-                    preparer.put(.success(try prepare(batch, renderer: renderer, notDue: notDue, facts: &facts, last: remaining.isEmpty)))
+                    preparer.put(.success(try prepare(batch, renderer: renderer, notDue: notDue, last: remaining.isEmpty)))
                 } catch {
                     preparer.put(.failure(error))
                     break
@@ -431,11 +428,10 @@ extension Workspace {
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
-    private func prepare(_ keys: [String], renderer loading: Eventually<MailRenderer>, notDue: Bool, facts: inout [String: CustomerFacts], last: Bool)
+    private func prepare(_ keys: [String], renderer loading: Eventually<MailRenderer>, notDue: Bool, last: Bool)
         throws(AftersalesError) -> PreparedBatch {
-        let (entries, read) = try store.sendingFacts(keys: keys, known: Set(facts.keys))
+        let (entries, facts) = try store.sendingFacts(keys: keys)
         let renderer = try loading.value()
-        facts.merge(read) { _, new in new }
         var stale: [(key: String, reason: String)] = []
         var skipped = 0
         var work: [(entry: OutboxEntry, facts: CustomerFacts)] = []

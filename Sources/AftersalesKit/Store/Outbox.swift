@@ -200,15 +200,24 @@ extension AftersalesStore {
 
     /// The facts of several customers (those that exist, in the order given), read with one query per
     /// table for all of them: a query per customer and table cost more in starting queries than in rows.
-    static func customerFacts(_ db: Database, _ ids: [String], products memo: inout ProductMemo) throws -> [CustomerFacts] {
+    /// With `shipments`, the orders hold only those shipments (the sender's: a mail is about at most
+    /// one shipment, and a buyer may have thousands).
+    static func customerFacts(_ db: Database, _ ids: [String], products memo: inout ProductMemo, shipments named: [String]? = nil) throws -> [CustomerFacts] {
         guard !ids.isEmpty else { return [] }
         func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
         // The customers, as one JSON array (`json_each`): one statement for any number of them.
         let arguments: StatementArguments = [FlatJSON.encode(ids)]
         let customers = Dictionary(try Customer.fetchAll(fields: statement(FactsSQL.customers), arguments: arguments).map { ($0.id, $0) }) { first, _ in first }
         let orders = Dictionary(grouping: try Order.fetchAll(fields: statement(FactsSQL.orders), arguments: arguments), by: \.customerID)
-        let shipments = try Shipment.fetchByOwner(statement(FactsSQL.shipments), arguments: arguments)
-        let events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.events), arguments: arguments)
+        let shipments: [String: [Shipment]], events: [String: [ShipmentEvent]]
+        if let named {
+            let chosen: StatementArguments = [FlatJSON.encode(named)]
+            shipments = try Shipment.fetchByOwner(statement(FactsSQL.namedShipments), arguments: chosen)
+            events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.namedEvents), arguments: chosen)
+        } else {
+            shipments = try Shipment.fetchByOwner(statement(FactsSQL.shipments), arguments: arguments)
+            events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.events), arguments: arguments)
+        }
         let complaints = try Complaint.fetchByOwner(statement(FactsSQL.complaints), arguments: arguments)
         let surveys = try SurveyAnswer.fetchByOwner(statement(FactsSQL.surveys), arguments: arguments)
         let reviews = try Review.fetchByOwner(statement(FactsSQL.reviews), arguments: arguments)
@@ -260,6 +269,15 @@ extension AftersalesStore {
         static let events = """
             SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
             JOIN orders o ON o.id = s.orderID WHERE o.customerID \(chosen) ORDER BY o.customerID, e.at, e.rowid
+            """
+        /// Only the shipments named (by id), with their events.
+        static let namedShipments = """
+            SELECT \(Shipment.Field.selection("s")), o.customerID AS owner FROM shipments s JOIN orders o ON o.id = s.orderID
+            WHERE s.id \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
+            """
+        static let namedEvents = """
+            SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
+            JOIN orders o ON o.id = s.orderID WHERE e.shipmentID \(chosen) ORDER BY o.customerID, e.at, e.rowid
             """
         static let complaints = """
             SELECT \(Complaint.Field.selection("k")), o.customerID AS owner FROM complaints k JOIN orders o ON o.id = k.orderID

@@ -124,13 +124,17 @@ extension AftersalesStore {
         return status
     }
 
-    /// The outbox entries with these keys and their customers' facts (except those in `known`), in one read.
-    public func sendingFacts(keys: [String], known: Set<String> = []) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
+    /// The outbox entries with these keys and their customers' facts, in one read. The facts hold only
+    /// the shipments the mails name: what rendering uses (a buyer with thousands of shipments costs a
+    /// batch no more than one with a few).
+    public func sendingFacts(keys: [String]) throws(AftersalesError) -> (entries: [String: OutboxEntry], facts: [String: CustomerFacts]) {
         try read { db in
             let entries = try Self.outboxEntries(db, keys: keys)
-            var facts: [String: CustomerFacts] = [:]
-            for id in Set(entries.values.map(\.customerID)).subtracting(known) { facts[id] = try Self.customerFacts(db, id) }
-            return (entries, facts)
+            let customers = Array(Set(entries.values.map(\.customerID))).sorted()
+            let shipments = Array(Set(entries.values.compactMap { $0.context["shipment"] })).sorted()
+            var products = ProductMemo()
+            let facts = try Self.customerFacts(db, customers, products: &products, shipments: shipments)
+            return (entries, Dictionary(facts.map { ($0.customer.id, $0) }) { first, _ in first })
         }
     }
 
