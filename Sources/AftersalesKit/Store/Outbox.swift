@@ -262,23 +262,23 @@ extension AftersalesStore {
         static let customers = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id \(chosen)"
         static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
         // The rest name the customer they belong to last (`owner`, see `fetchByOwner`).
-        static let shipments = """
-            SELECT \(Shipment.Field.selection("s")), o.customerID AS owner FROM shipments s JOIN orders o ON o.id = s.orderID
-            WHERE o.customerID \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
-            """
-        static let events = """
-            SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
-            JOIN orders o ON o.id = s.orderID WHERE o.customerID \(chosen) ORDER BY o.customerID, e.at, e.rowid
-            """
+        static let shipments = shipments(of: "o.customerID")
+        static let events = events(of: "o.customerID")
         /// Only the shipments named (by id), with their events.
-        static let namedShipments = """
+        static let namedShipments = shipments(of: "s.id")
+        static let namedEvents = events(of: "e.shipmentID")
+        static func shipments(of chooser: String) -> String {
+            """
             SELECT \(Shipment.Field.selection("s")), o.customerID AS owner FROM shipments s JOIN orders o ON o.id = s.orderID
-            WHERE s.id \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
+            WHERE \(chooser) \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
             """
-        static let namedEvents = """
+        }
+        static func events(of chooser: String) -> String {
+            """
             SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
-            JOIN orders o ON o.id = s.orderID WHERE e.shipmentID \(chosen) ORDER BY o.customerID, e.at, e.rowid
+            JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY o.customerID, e.at, e.rowid
             """
+        }
         static let complaints = """
             SELECT \(Complaint.Field.selection("k")), o.customerID AS owner FROM complaints k JOIN orders o ON o.id = k.orderID
             WHERE o.customerID \(chosen) ORDER BY o.customerID, k.openedAt, k.id
