@@ -27,7 +27,8 @@ public struct TemplateStore: Sendable {
     /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories.
     /// Strict (the default): a template that does not compile is an error. Otherwise it is left out and named in ``broken``.
     public init(builtIn: String?, override: String? = nil, strict: Bool = true) throws(AftersalesError) {
-        var texts: [String: [String: String]] = [:]
+        // The directories each locale's templates come from, the override's last (its files win).
+        var sources: [String: [String]] = [:]
         for directory in [builtIn, override].compactMap({ $0 }) {
             guard let locales = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
                 throw .configuration("templates directory \"\(directory)\" cannot be read; check templates.dir")
@@ -35,32 +36,73 @@ public struct TemplateStore: Sendable {
             for locale in locales.sorted() {
                 let path = (directory as NSString).appendingPathComponent(locale)
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-                      let files = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+                sources[locale, default: []].append(path)
+            }
+        }
+        let directories = sources
+        let loaded = try Self.perLocale(directories.keys.sorted()) { locale throws(AftersalesError) in
+            var texts: [String: String] = [:]
+            for path in directories[locale] ?? [] {
+                guard let files = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
                 for file in files where file.hasSuffix(".mustache") {
                     guard let text = try? String(contentsOfFile: (path as NSString).appendingPathComponent(file), encoding: .utf8) else {
                         throw .configuration("template \(locale)/\(file) is not readable UTF-8 text")
                     }
-                    texts[locale, default: [:]][String(file.dropLast(".mustache".count))] = text
+                    texts[String(file.dropLast(".mustache".count))] = text
                 }
             }
+            return Self.compile(texts)
         }
-        try self.init(texts: texts, strict: strict)
+        // A directory without templates is no locale.
+        try self.init(loaded: loaded.filter { !$0.value.texts.isEmpty }, strict: strict)
     }
 
     /// Templates given as texts (tests, samples).
     public init(texts: [String: [String: String]], strict: Bool = true) throws(AftersalesError) {
-        self.texts = texts
+        try self.init(loaded: Self.perLocale(texts.keys.sorted()) { locale in Self.compile(texts[locale] ?? [:]) }, strict: strict)
+    }
+
+    /// A locale's texts, each with its compiled template or what is wrong with it.
+    typealias Loaded = (texts: [String: String], compiled: [String: Result<CompiledTemplate, CompiledTemplate.CompileError>])
+
+    static func compile(_ texts: [String: String]) -> Loaded {
+        (texts, texts.mapValues { text in Result { () throws(CompiledTemplate.CompileError) in try CompiledTemplate(text) } })
+    }
+
+    /// `work` for every locale, the locales shared out among the cores (a run waits for its templates
+    /// before its first mail); the first error in the locales' order is thrown.
+    static func perLocale(_ locales: [String], _ work: @Sendable (String) throws(AftersalesError) -> Loaded) throws(AftersalesError) -> [String: Loaded] {
+        let results = Results<Loaded>(count: locales.count)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(locales.count, ProcessInfo.processInfo.activeProcessorCount))) { _ in
+            while let index = results.claim() {
+                results.set(index, Result { () throws(AftersalesError) in try work(locales[index]) })
+            }
+        }
+        var loaded: [String: Loaded] = [:]
+        for (locale, result) in zip(locales, results.values) {
+            switch result {
+            case .success(let value)?: loaded[locale] = value
+            case .failure(let error)?: throw error
+            case nil: break
+            }
+        }
+        return loaded
+    }
+
+    private init(loaded: [String: Loaded], strict: Bool) throws(AftersalesError) {
+        texts = loaded.mapValues(\.texts)
         var compiled: [String: [String: CompiledTemplate]] = [:]
         var broken: [String: String] = [:]
-        for (locale, templates) in texts.sorted(by: { $0.key < $1.key }) {
-            for (name, text) in templates.sorted(by: { $0.key < $1.key }) {
-                do throws(CompiledTemplate.CompileError) {
-                    compiled[locale, default: [:]][name] = try CompiledTemplate(text)
-                } catch {
+        for (locale, templates) in loaded.sorted(by: { $0.key < $1.key }) {
+            for (name, result) in templates.compiled.sorted(by: { $0.key < $1.key }) {
+                switch result {
+                case .success(let template):
+                    compiled[locale, default: [:]][name] = template
+                case .failure(let error):
                     // swift-mustache's message says where the template is wrong, when it also refuses it.
                     let problem: String
-                    do { _ = try MustacheTemplate(string: text); problem = error.message } catch let parse { problem = Self.describe(parse) }
+                    do { _ = try MustacheTemplate(string: templates.texts[name] ?? ""); problem = error.message } catch let parse { problem = Self.describe(parse) }
                     guard !strict else { throw .configuration("template \(locale)/\(name): \(problem)") }
                     broken["\(locale)/\(name)"] = problem
                 }
