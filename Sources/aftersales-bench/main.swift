@@ -55,9 +55,7 @@ struct Bench: ParsableCommand {
             let counts = try SyntheticCompany(scale: scale, now: nowDate).generate(into: ws.store)
             try ws.store.checkpoint()
             // The unplanned company is kept, for the full-plan figure's runs.
-            let unplanned = "\(work)/\(name)-unplanned.db"
-            try? FileManager.default.removeItem(atPath: unplanned)
-            try FileManager.default.copyItem(atPath: path, toPath: unplanned)
+            _ = try copyDatabase(path, to: "\(work)/\(name)-unplanned.db")
             let plan = try timed(["plan", "--db", path, "--now", Self.now])
             let rowsCount = try ws.store.outbox().count
             _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: nowDate)
@@ -129,10 +127,7 @@ struct Bench: ParsableCommand {
         var planTimes: [Double] = [], planKB: [Double] = [], sqliteTimes: [Double] = []
         let script = try sqliteScript(rows: large.outboxRows, schemaFrom: large.path)
         for run in 0..<runs {
-            let copy = "\(work)/large-plan-\(run).db"
-            try? FileManager.default.removeItem(atPath: copy)
-            try FileManager.default.copyItem(atPath: "\(work)/large-unplanned.db", toPath: copy)
-            settle()
+            let copy = try copyDatabase("\(work)/large-unplanned.db", to: "\(work)/large-plan-\(run).db")
             defer { removeDatabase(copy) }
             let plan = try timed(["plan", "--db", copy, "--now", Self.now])
             planTimes.append(plan.seconds)
@@ -155,10 +150,16 @@ struct Bench: ParsableCommand {
         for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
-    /// Writes the page cache back to disk before a timed run. A database copied just before a run is
-    /// otherwise written back during it: SQLite's first sync of the write-ahead log makes the file
-    /// system flush the whole fresh copy (tens of milliseconds charged to the run, not its work).
-    func settle() { sync() }
+    /// A fresh copy of the database at `source`, written back to disk before any timed run uses it.
+    /// A copy made just before a run is otherwise written back during it: SQLite's first sync of the
+    /// write-ahead log makes the file system flush the whole copy (tens of milliseconds charged to the
+    /// run, not its work).
+    func copyDatabase(_ source: String, to path: String) throws -> String {
+        removeDatabase(path)
+        try FileManager.default.copyItem(atPath: source, toPath: path)
+        sync()
+        return path
+    }
 
     func log(_ text: String) { FileHandle.standardError.write(Data("bench: \(text)\n".utf8)) }
     func fmt(_ value: Double) -> String { String(format: value < 10 ? "%.3f" : "%.1f", value) }
@@ -285,13 +286,7 @@ struct Bench: ParsableCommand {
         }
         _ = try ws.plan()
         try ws.store.checkpoint()
-        func copy(_ name: String) throws -> String {
-            let path = "\(work)/\(name).db"
-            try? FileManager.default.removeItem(atPath: path)
-            try FileManager.default.copyItem(atPath: base, toPath: path)
-            settle()
-            return path
-        }
+        func copy(_ name: String) throws -> String { try copyDatabase(base, to: "\(work)/\(name).db") }
         let url = "smtp://127.0.0.1:\(port)"
         var sends = 0
         func send(_ connections: Int) throws -> Double {

@@ -173,6 +173,28 @@ struct StoreTests {
         #expect(archived == 1)
     }
 
+    @Test("a mail claimed again after a transient failure archives the bytes of the new attempt")
+    func archiveOnRetry() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let ws = try tw.open("2026-11-03T14:05:00Z")
+        _ = try ws.plan()
+        let key = try #require(try ws.store.outbox(status: .planned).first?.key)
+        func claim(_ text: String) throws -> ClaimedMail {
+            let entry = try ws.store.outboxEntry(key: key)
+            var step = SendStep()
+            step.claims = [PreparedMail(entry: entry, bytes: Data(text.utf8), sha256: text, messageID: "<\(key)@example.com>")]
+            return try #require(try ws.store.sendStep(step, runID: "test", now: ws.now).claimed.first ?? nil)
+        }
+        let first = try claim("first attempt")
+        #expect(try ws.store.archivedMessage(key: key) == Data("first attempt".utf8))
+        var failed = SendStep()
+        failed.outcomes = [(.transient(reply: "451 try later"), first)]
+        #expect(try ws.store.sendStep(failed, runID: "test", now: ws.now).recorded == [.retry])
+        _ = try claim("second attempt")
+        #expect(try ws.store.archivedMessage(key: key) == Data("second attempt".utf8))
+    }
+
     @Test("a database from a newer version is refused")
     func newerDatabase() throws {
         let queue = try DatabaseQueue()

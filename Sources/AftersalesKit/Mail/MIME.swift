@@ -105,32 +105,7 @@ public enum MIME {
     }
 
     /// One RFC 2047 B encoded word.
-    static func encodedWord(_ bytes: ArraySlice<UInt8>) -> String {
-        var out = Array("=?UTF-8?B?".utf8)
-        base64(bytes, into: &out)
-        out += "?=".utf8
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Base64 (RFC 4648, with padding) of `bytes`, appended to `out`.
-    static func base64(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) {
-        let alphabet = base64Alphabet
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.endIndex ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.endIndex ? UInt32(bytes[i + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            out.append(i + 1 < bytes.endIndex ? alphabet[Int(group >> 6 & 63)] : 0x3D)
-            out.append(i + 2 < bytes.endIndex ? alphabet[Int(group & 63)] : 0x3D)
-            i += 3
-        }
-    }
+    static func encodedWord(_ bytes: ArraySlice<UInt8>) -> String { "=?UTF-8?B?" + Data(bytes).base64EncodedString() + "?=" }
 
     /// A header of mailboxes, one per folded line when they do not fit on one.
     public static func addressHeader(name: String, _ mailboxes: [String]) -> String {
@@ -219,37 +194,28 @@ public enum MIME {
             // At most 3 bytes per input byte, plus a soft break (3 bytes) per 25 input bytes.
             let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: count * 3 + (count / 25 + 1) * 3 + 4)
             defer { buffer.deallocate() }
+            let hex = hexUpper
+            /// Whether the byte at `i` stays as it is: printable ASCII but `=`, and space and tab unless they end a line.
+            func stays(_ i: Int) -> Bool {
+                let byte = input[i]
+                if byte &- 33 < 94 { return byte != 61 }
+                return (byte == 32 || byte == 9) && i + 1 < count && input[i + 1] != 13 && input[i + 1] != 10
+            }
             var n = 0
             var lineLength = 0
             var i = 0
             while i < count {
-                // A run of bytes that stay as they are (most of any text), up to the end of the line: printable
-                // ASCII but `=`, and space and tab unless they end a line. One test per byte.
+                // A run of bytes that stay (most of any text), up to the end of the line.
                 let limit = min(count, i + 75 - lineLength)
                 let start = i
-                while i < limit {
-                    let byte = input[i]
-                    if byte &- 33 < 94 {
-                        if byte == 61 { break }
-                    } else if byte != 32 && byte != 9 || i + 1 == count || input[i + 1] == 13 || input[i + 1] == 10 {
-                        break
-                    }
-                    buffer[n] = byte; n += 1
-                    i += 1
-                }
+                while i < limit, stays(i) { buffer[n] = input[i]; n += 1; i += 1 }
                 lineLength += i - start
                 guard i < count else { break }
-                // The byte that ended the run: one to encode, a line break, or one that starts the next line.
+                // The byte that ended the run: one that starts the next line, a line break, or one to encode.
                 let byte = input[i]
-                let literal = (byte >= 33 && byte <= 126 && byte != 61)
-                    || ((byte == 32 || byte == 9) && i + 1 < count && input[i + 1] != 13 && input[i + 1] != 10)
-                if literal {
-                    if lineLength >= 75 {
-                        buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; n += 3
-                        lineLength = 0
-                    }
-                    buffer[n] = byte; n += 1
-                    lineLength += 1
+                if stays(i) {
+                    buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; buffer[n + 3] = byte; n += 4
+                    lineLength = 1
                 } else if byte == 13 || byte == 10 {
                     // CRLF, CR or LF: one hard line break.
                     if byte == 13, i + 1 < count, input[i + 1] == 10 { i += 1 }
@@ -260,11 +226,7 @@ public enum MIME {
                         buffer[n] = 61; buffer[n + 1] = 13; buffer[n + 2] = 10; n += 3
                         lineLength = 0
                     }
-                    let high = byte >> 4, low = byte & 15
-                    buffer[n] = 61
-                    buffer[n + 1] = high < 10 ? 48 + high : 55 + high
-                    buffer[n + 2] = low < 10 ? 48 + low : 55 + low
-                    n += 3
+                    buffer[n] = 61; buffer[n + 1] = hex[Int(byte >> 4)]; buffer[n + 2] = hex[Int(byte & 15)]; n += 3
                     lineLength += 3
                 }
                 i += 1

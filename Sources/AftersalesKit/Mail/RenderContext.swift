@@ -115,16 +115,14 @@ enum RenderContext {
            let shipmentID = request.context["shipment"], let tracked = orderFacts?.shipment(shipmentID) {
             let s = tracked.shipment
             let documents = TemplateValue.list(s.documents.map { .object(["name": .string(Labels.document($0, language))]) })
-            if wants("shipment") {
-                let latest = tracked.events.last { $0.at <= request.due } ?? tracked.events.last
-                c["shipment"] = .object([
-                    "id": .string(s.id), "carrier": .string(s.carrier), "tracking": .string(s.trackingNumber), "tracking_url": text(s.trackingURL),
-                    "has_tracking_url": flag(s.trackingURL != nil), "mode": .string(Labels.mode(s.mode, language)), "eta": day(tracked.currentETA),
-                    "port": text(s.destinationPort), "has_port": flag(s.destinationPort != nil), "documents": documents,
-                    "status": .string(latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language)),
-                    "location": text(latest?.location), "has_location": flag(latest?.location != nil),
-                ])
-            }
+            let latest = tracked.events.last { $0.at <= request.due } ?? tracked.events.last
+            put("shipment", .object([
+                "id": .string(s.id), "carrier": .string(s.carrier), "tracking": .string(s.trackingNumber), "tracking_url": text(s.trackingURL),
+                "has_tracking_url": flag(s.trackingURL != nil), "mode": .string(Labels.mode(s.mode, language)), "eta": day(tracked.currentETA),
+                "port": text(s.destinationPort), "has_port": flag(s.destinationPort != nil), "documents": documents,
+                "status": .string(latest.map { Labels.status($0.kind, language) } ?? Labels.dispatched(language)),
+                "location": text(latest?.location), "has_location": flag(latest?.location != nil),
+            ]))
             put("customs", .object(["country": .string(Labels.country(s.destinationCountry?.value ?? customer.country.value, language)),
                                     "documents": documents, "agent": "", "has_agent": false]))
             if wants("delay"), let at = request.context["delayed-at"].flatMap({ try? Timestamp.parse($0, field: "delayed-at") }),
