@@ -129,6 +129,36 @@ struct MailTests {
         #expect(report.rendered == report.locales.count * RuleSet.defaults.rules.count)
     }
 
+    @Test("locales compile side by side, yet a broken template is reported as a serial load would: the first in locale and name order")
+    func firstBrokenTemplate() throws {
+        let texts = (0..<12).map { String(format: "l%02d", $0) }.reduce(into: [String: [String: String]]()) { texts, locale in
+            texts[locale] = ["a": "{{#open}}", "b": "{{ok}}", "c": "{{=<% %>=}}"]
+        }
+        for _ in 0..<5 {
+            #expect {
+                _ = try TemplateStore(texts: texts)
+            } throws: { error in
+                (error as? AftersalesError)?.description.contains("template l00/a:") == true
+            }
+        }
+        let lenient = try TemplateStore(texts: texts, strict: false)
+        #expect(lenient.broken.count == 24 && lenient.locales.count == 12)
+        // Files read side by side: an unreadable one is reported as a serial read would, the first locale's.
+        let scratch = try ScratchDirectory("aftersales-templates")
+        for locale in texts.keys {
+            let directory = scratch.url.appendingPathComponent(locale)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data([0xFF, 0xFE, 0x00]).write(to: directory.appendingPathComponent("x.text.mustache"))
+        }
+        for _ in 0..<5 {
+            #expect {
+                _ = try TemplateStore(builtIn: scratch.url.path)
+            } throws: { error in
+                (error as? AftersalesError)?.description.contains("template l00/x.text.mustache is not readable") == true
+            }
+        }
+    }
+
     @Test("strict: a variable missing from the data is an error, not an empty string")
     func strict() throws {
         let store = try TemplateStore(texts: ["en": ["x.subject": "Order {{order.id}}", "x.text": "Dear {{customer.nmae}}", "x.html": "{{#list}}{{name}}{{/list}}",
