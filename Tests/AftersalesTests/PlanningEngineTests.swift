@@ -253,6 +253,42 @@ struct PlanningEngineTests {
         #expect(named > 20)
     }
 
+    @Test("a send reads only the templates of the locales its mails can be written in, and every mail renders byte for byte as with all of them")
+    func neededLocales() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.plannedCompany(scale: 0.3)
+        let full = try sampleRenderer()
+        let keys = try ws.store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status IN ('planned', 'retry') ORDER BY due, key LIMIT 400")
+        }
+        let (entries, facts) = try ws.store.sendingFacts(keys: keys)
+        let byCustomer = Dictionary(grouping: entries.values, by: \.customerID)
+        var written: Set<String> = []
+        var fellBack = 0
+        for (customerID, mails) in byCustomer {
+            let customer = try #require(facts[customerID]).customer
+            let locales = try ws.store.customerLocales(mailKeys: mails.map(\.key))
+            #expect(locales == [customer.locale], "\(customerID)")
+            let wanted = MailRenderer.locales(for: locales)
+            let templates = try TemplateStore(builtIn: templatesDirectory, locales: wanted)
+            #expect(Set(templates.locales) == wanted.intersection(full.templates.locales), "\(customer.locale)")
+            let lean = MailRenderer(templates: templates, configuration: full.configuration, generators: full.generators)
+            for entry in mails {
+                let request = MailRequest(entry)
+                let mail = try lean.render(request, facts: facts[customerID]!, now: ws.now)
+                #expect(mail.bytes == (try full.render(request, facts: facts[customerID]!, now: ws.now)).bytes, "\(entry.key)")
+                written.insert(mail.locale)
+                if mail.locale != customer.locale.value { fellBack += 1 }
+            }
+        }
+        #expect(written.count >= 5, "\(written)")
+        #expect(fellBack > 0, "regional locales (es-MX, pt-BR) fall back to their language")
+        // All of a run's keys at once: every customer's locale, once.
+        let all = try ws.store.customerLocales(mailKeys: keys)
+        #expect(Set(all) == Set(facts.values.map(\.customer.locale)) && all.count == Set(all).count)
+        #expect(try ws.store.customerLocales(mailKeys: []).isEmpty)
+    }
+
     @Test("two planners at once create nothing twice")
     func concurrentPlanners() async throws {
         let tw = try TestWorkspace()

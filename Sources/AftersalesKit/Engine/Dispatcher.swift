@@ -293,9 +293,13 @@ extension Workspace {
             result.waitingForRetry = try store.outbox(status: .retry).count
             return result
         }
-        // The templates load on a thread of their own while the first batch's facts are read.
+        // The templates load on a thread of their own while the first batch's facts are read: only
+        // the locales these mails can be written in (a cron run with a few mails reads a few locales).
         let workspace = self
-        let renderer = Eventually { () throws(AftersalesError) in try workspace.renderer(generators: generators) }
+        let renderer = Eventually { () throws(AftersalesError) in
+            let locales = try workspace.store.customerLocales(mailKeys: keys)
+            return try workspace.renderer(generators: generators, locales: MailRenderer.locales(for: locales))
+        }
         let suppressed = try store.suppressions()
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"

@@ -29,17 +29,18 @@ public struct TemplateCheckReport: Sendable, Codable {
 }
 
 extension Workspace {
-    /// The templates: built-in, with `templates.dir` over them.
-    public func templateStore() throws(AftersalesError) -> TemplateStore {
+    /// The templates: built-in, with `templates.dir` over them; only `locales` when given.
+    public func templateStore(locales: Set<String>? = nil) throws(AftersalesError) -> TemplateStore {
         guard let builtIn = settings.templatesPath else {
             throw .configuration("the built-in templates were not found; set AFTERSALES_TEMPLATES to the templates/ directory")
         }
         let override = configuration["templates.dir"]
-        return try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override)
+        return try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, locales: locales)
     }
 
-    public func renderer(generators: MessageGenerators = .standard) throws(AftersalesError) -> MailRenderer {
-        MailRenderer(templates: try templateStore(), configuration: configuration, generators: generators)
+    /// The renderer, with every locale's templates or only `locales`.
+    public func renderer(generators: MessageGenerators = .standard, locales: Set<String>? = nil) throws(AftersalesError) -> MailRenderer {
+        MailRenderer(templates: try templateStore(locales: locales), configuration: configuration, generators: generators)
     }
 
     /// The exact message that would be sent for the outbox entry `key`, dated now.

@@ -68,6 +68,12 @@ public struct MailRenderer: Sendable {
 
     static let bilingualRules: Set<String> = ["complaint-ack", "complaint-solution", "satisfaction-check"]
 
+    /// Every locale a mail to customers with these locales can be written in: their fallback
+    /// chains, and English (staff mail, and the English half of a bilingual reply).
+    public static func locales(for customers: [LocaleTag]) -> Set<String> {
+        Set(customers.flatMap(\.fallbackChain) + ["en"])
+    }
+
     /// The template locale for a mail to this customer.
     public func locale(for request: MailRequest, customer: Customer) -> String? {
         let chain = request.audience == .customer ? customer.locale.fallbackChain : ["en"]

@@ -24,16 +24,17 @@ public struct TemplateStore: Sendable {
     /// Templates that do not compile, by `locale/name`, with what is wrong (only when loaded with `strict: false`).
     public let broken: [String: String]
 
-    /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories.
+    /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories;
+    /// with `locales`, only those are read (a send reads the locales its mails can be written in).
     /// Strict (the default): a template that does not compile is an error. Otherwise it is left out and named in ``broken``.
-    public init(builtIn: String?, override: String? = nil, strict: Bool = true) throws(AftersalesError) {
+    public init(builtIn: String?, override: String? = nil, strict: Bool = true, locales only: Set<String>? = nil) throws(AftersalesError) {
         // The directories each locale's templates come from, the override's last (its files win).
         var sources: [String: [String]] = [:]
         for directory in [builtIn, override].compactMap({ $0 }) {
             guard let locales = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
                 throw .configuration("templates directory \"\(directory)\" cannot be read; check templates.dir")
             }
-            for locale in locales.sorted() {
+            for locale in locales.sorted() where only?.contains(locale) ?? true {
                 let path = (directory as NSString).appendingPathComponent(locale)
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }

@@ -138,6 +138,15 @@ extension AftersalesStore {
         }
     }
 
+    /// The locales of the customers the mails with `keys` go to, as the customers are now.
+    public func customerLocales(mailKeys keys: [String]) throws(AftersalesError) -> [LocaleTag] {
+        try read { db in
+            try LocaleTag.fetchAll(db, sql: """
+                SELECT DISTINCT locale FROM customers WHERE id IN (SELECT customerID FROM outbox WHERE key \(FactsSQL.chosen))
+                """, arguments: [FlatJSON.encode(keys)])
+        }
+    }
+
     /// Mail left in `sending` by a process that died: the server may have it, so it is in doubt.
     /// Called by a run that holds the run lock, so no live process owns these claims.
     public func recoverAbandonedClaims(now: Date) throws(AftersalesError) -> Int {
