@@ -29,6 +29,15 @@ struct TestWorkspace {
         return ws
     }
 
+    /// A planned synthetic company and the keys of its first `limit` pending mails, by due time.
+    func pendingMail(scale: Double, limit: Int) throws -> (Workspace, [String]) {
+        let ws = try plannedCompany(scale: scale)
+        let keys = try ws.store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status IN ('planned', 'retry') ORDER BY due, key LIMIT ?", arguments: [limit])
+        }
+        return (ws, keys)
+    }
+
     /// A Mexican customer with an order shipped on 2026-11-03.
     func seed() throws {
         let ws = try open("2026-11-03T14:00:00Z")
@@ -223,11 +232,8 @@ struct PlanningEngineTests {
     @Test("the sender reads only the shipments its mails name, and every mail renders byte for byte as with all the facts")
     func namedShipments() throws {
         let tw = try TestWorkspace()
-        let ws = try tw.plannedCompany(scale: 0.2)
+        let (ws, keys) = try tw.pendingMail(scale: 0.2, limit: 300)
         let renderer = try sampleRenderer()
-        let keys = try ws.store.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status IN ('planned', 'retry') ORDER BY due, key LIMIT 300")
-        }
         var named = 0
         for batch in stride(from: 0, to: keys.count, by: 50).map({ Array(keys[$0..<min($0 + 50, keys.count)]) }) {
             let (entries, facts) = try ws.store.sendingFacts(keys: batch)
@@ -256,11 +262,8 @@ struct PlanningEngineTests {
     @Test("a send reads only the templates of the locales its mails can be written in, and every mail renders byte for byte as with all of them")
     func neededLocales() throws {
         let tw = try TestWorkspace()
-        let ws = try tw.plannedCompany(scale: 0.3)
+        let (ws, keys) = try tw.pendingMail(scale: 0.3, limit: 400)
         let full = try sampleRenderer()
-        let keys = try ws.store.writer.read { db in
-            try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status IN ('planned', 'retry') ORDER BY due, key LIMIT 400")
-        }
         let (entries, facts) = try ws.store.sendingFacts(keys: keys)
         let byCustomer = Dictionary(grouping: entries.values, by: \.customerID)
         var written: Set<String> = []
