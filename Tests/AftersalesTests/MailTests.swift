@@ -159,6 +159,31 @@ struct MailTests {
         }
     }
 
+    @Test("support hours are converted once per zone and day: every answer is the conversion's, across zones, days and daylight saving changes")
+    func supportHoursMemo() throws {
+        let configuration = try Configuration.load(path: nil, environment: [:])
+        let later = try Configuration.load(path: nil, environment: ["AFTERSALES_SUPPORT_HOURS_START": "07:30"])
+        let support = try #require(TimeZone(identifier: configuration["support.time_zone"]))
+        var answers: Set<String> = []
+        for zone in ["Europe/Berlin", "America/Mexico_City", "Pacific/Auckland", "Asia/Kolkata", "America/Sao_Paulo"] {
+            let buyer = try #require(TimeZone(identifier: zone))
+            // Around the spring and autumn changes of both hemispheres, at several hours of each day.
+            for day in ["2026-03-28", "2026-03-30", "2026-04-04", "2026-04-06", "2026-09-26", "2026-09-28", "2026-10-24", "2026-10-26"] {
+                for hour in ["00:30", "12:00", "23:59"] {
+                    let date = try t("\(day)T\(hour):00Z")
+                    let fields = Timestamp.fields(date, in: support)
+                    for config in [configuration, later] {
+                        let direct = RenderContext.convertedSupportHours(start: config["support.hours_start"], end: config["support.hours_end"],
+                                                                         from: support, to: buyer, on: fields)
+                        #expect(RenderContext.supportHours(config, zone: buyer, on: date) == direct, "\(zone) \(day) \(hour)")
+                        answers.insert(direct)
+                    }
+                }
+            }
+        }
+        #expect(answers.count > 10, "the answers differ by zone and configuration (10), and by day across a change: \(answers.count)")
+    }
+
     @Test("strict: a variable missing from the data is an error, not an empty string")
     func strict() throws {
         let store = try TemplateStore(texts: ["en": ["x.subject": "Order {{order.id}}", "x.text": "Dear {{customer.nmae}}", "x.html": "{{#list}}{{name}}{{/list}}",

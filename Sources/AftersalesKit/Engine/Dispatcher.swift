@@ -99,7 +99,9 @@ final class RunLock {
 /// and the threads that hold the SMTP connections: claimed mail goes one way, outcomes the other.
 final class SendLine: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [ClaimedMail] = []
+    /// Claimed mail in order; a connection takes each out (nil), so that the line never holds mail
+    /// that has been taken (dropping a thousand of them at once would stall the connection).
+    private var queue: [ClaimedMail?] = []
     private var head = 0
     private var outcomes: [(DeliveryOutcome, ClaimedMail)] = []
     private var releases: [ClaimedMail] = []
@@ -129,7 +131,7 @@ final class SendLine: @unchecked Sendable {
 
     func enqueue(_ mails: [ClaimedMail]) {
         condition.withLock {
-            if stoppedBy != nil { releases += mails } else { queue += mails }
+            if stoppedBy != nil { releases += mails } else { queue += mails.map(Optional.some) }
             condition.broadcast()
         }
     }
@@ -141,7 +143,7 @@ final class SendLine: @unchecked Sendable {
     func stop(_ reason: String) {
         condition.withLock {
             if stoppedBy == nil { stoppedBy = reason }
-            releases += queue[head...]
+            releases += queue[head...].compactMap { $0 }
             queue = []
             head = 0
             version += 1
@@ -154,7 +156,8 @@ final class SendLine: @unchecked Sendable {
         condition.lock()
         while stoppedBy == nil, head == queue.count, !closed { condition.wait() }
         guard stoppedBy == nil, head < queue.count else { condition.unlock(); return nil }
-        let mail = queue[head]
+        guard let mail = queue[head] else { condition.unlock(); return nil }
+        queue[head] = nil
         head += 1
         if head > 1024 { queue.removeFirst(head); head = 0 }
         var wait: Duration = .zero

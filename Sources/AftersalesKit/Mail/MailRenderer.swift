@@ -58,12 +58,15 @@ public struct MailRenderer: Sendable {
 
     /// The domain of Message-IDs and thread ids, in ASCII.
     let domain: String
+    /// The company's `From` header, the same in every mail.
+    let fromHeader: String
 
     public init(templates: TemplateStore, configuration: Configuration, generators: MessageGenerators = .standard) {
         self.templates = templates
         self.configuration = configuration
         self.generators = generators
         domain = MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost"
+        fromHeader = MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration["company.name"], address: configuration["company.email"])])
     }
 
     static let bilingualRules: Set<String> = ["complaint-ack", "complaint-solution", "satisfaction-check"]
@@ -158,7 +161,7 @@ public struct MailRenderer: Sendable {
                  attachments: [URL], now: Date) -> Data {
         let crlf = "\r\n"
         var headers: [String] = []
-        headers.append(MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration["company.name"], address: configuration["company.email"])]))
+        headers.append(fromHeader)
         if request.audience == .customer, let manager = customer.manager {
             headers.append(MIME.addressHeader(name: "Reply-To", [MIME.mailbox(name: manager.name, address: manager.email.value)]))
         }

@@ -182,15 +182,26 @@ enum RenderContext {
         }
     }
 
-    /// Support hours from `support.*`, converted to the buyer's zone on the mail's day.
+    /// Support hours from `support.*`, converted to the buyer's zone on the mail's day. The same for
+    /// every mail to a zone on a day, so each conversion is made once (seven time zone offsets).
     static func supportHours(_ configuration: Configuration, zone: TimeZone, on date: Date) -> String {
         let supportZone = TimeZoneID(unchecked: configuration["support.time_zone"]).timeZone
         let day = Timestamp.fields(date, in: supportZone)
-        func local(_ key: String) -> String {
-            let minutes = Configuration.minutes(configuration[key]) ?? 0
+        let start = configuration["support.hours_start"], end = configuration["support.hours_end"]
+        let key = "\(start)|\(end)|\(supportZone.identifier)|\(zone.identifier)|\(day.year)-\(day.month)-\(day.day)"
+        return supportHoursMemo.value(key) { convertedSupportHours(start: start, end: end, from: supportZone, to: zone, on: day) }
+    }
+
+    static let supportHoursMemo = Memo<String, String>()
+
+    /// `start`–`end` (`HH:mm` in `supportZone` on `day`) as `HH:mm` in `zone`, with the zone's name.
+    static func convertedSupportHours(start: String, end: String, from supportZone: TimeZone, to zone: TimeZone,
+                                      on day: (year: Int, month: Int, day: Int, hour: Int, minute: Int)) -> String {
+        func local(_ text: String) -> String {
+            let minutes = Configuration.minutes(text) ?? 0
             return format(Timestamp.instant(year: day.year, month: day.month, day: day.day, minutes: minutes, zone: supportZone), zone, "HH:mm")
         }
-        return "\(local("support.hours_start"))–\(local("support.hours_end")) (\(zone.identifier))"
+        return "\(local(start))–\(local(end)) (\(zone.identifier))"
     }
 
     static func percent(_ text: String) -> String { MIME.percent(text) }
