@@ -270,7 +270,7 @@ struct PlanningEngineTests {
         var fellBack = 0
         for (customerID, mails) in byCustomer {
             let customer = try #require(facts[customerID]).customer
-            let locales = try ws.store.customerLocales(mailKeys: mails.map(\.key))
+            let locales = try ws.store.customerLocales(customerIDs: [customerID])
             #expect(locales == [customer.locale], "\(customerID)")
             let wanted = MailRenderer.locales(for: locales)
             let templates = try TemplateStore(builtIn: templatesDirectory, locales: wanted)
@@ -286,10 +286,14 @@ struct PlanningEngineTests {
         }
         #expect(written.count >= 5, "\(written)")
         #expect(fellBack > 0, "regional locales (es-MX, pt-BR) fall back to their language")
-        // All of a run's keys at once: every customer's locale, once.
-        let all = try ws.store.customerLocales(mailKeys: keys)
+        // All of a run's customers at once: every customer's locale, once.
+        let all = try ws.store.customerLocales(customerIDs: Set(byCustomer.keys))
         #expect(Set(all) == Set(facts.values.map(\.customer.locale)) && all.count == Set(all).count)
-        #expect(try ws.store.customerLocales(mailKeys: []).isEmpty)
+        #expect(try ws.store.customerLocales(customerIDs: []).isEmpty)
+        // The due mail names the customer of each mail, oldest first.
+        let due = try ws.store.dueMail(now: ws.now.addingTimeInterval(400 * 86_400))
+        #expect(due.count >= keys.count && Array(due.map(\.key).prefix(keys.count)) == keys)
+        for mail in due.prefix(keys.count) { #expect(mail.customerID == entries[mail.key]?.customerID, "\(mail.key)") }
     }
 
     @Test("two planners at once create nothing twice")

@@ -258,51 +258,51 @@ extension Workspace {
         summary.recovered = try store.recoverAbandonedClaims(now: now)
         summary.planned = try plan().changes.planned
         let perRun = configuration.integer("send.per_run")
-        let keys = try store.dueKeys(now: now, limit: perRun > 0 ? perRun : nil)
-        return try deliver(keys, summary: summary, transport: transport, generators: generators, notDue: false)
+        let due = try store.dueMail(now: now, limit: perRun > 0 ? perRun : nil)
+        return try deliver(due, summary: summary, transport: transport, generators: generators, notDue: false)
     }
 
     /// Ops staff send now: what is due, or particular mails (also ones not yet due).
     public func send(_ selection: SendSelection, transport: any MailTransport, generators: MessageGenerators = .standard) throws(AftersalesError) -> RunSummary {
-        var keys = selection.keys
-        for key in keys {
+        var mails: [MailRef] = []
+        for key in selection.keys {
             let entry = try store.outboxEntry(key: key)
             guard entry.status == .planned || entry.status == .retry else {
                 throw .conflict("mail \"\(key)\" is \(entry.status.rawValue); only planned or retry mail can be sent" +
                                 (entry.status == .held ? " (approve it first: aftersales outbox approve \(key))" : ""))
             }
+            mails.append(MailRef(key: key, customerID: entry.customerID))
         }
-        if keys.isEmpty { keys = try store.dueKeys(now: now, customerID: selection.customerID) }
+        if mails.isEmpty { mails = try store.dueMail(now: now, customerID: selection.customerID) }
         if selection.dryRun {
             var summary = RunSummary()
             summary.dryRun = true
-            summary.wouldSend = try outboxList(keys: keys)
+            summary.wouldSend = try outboxList(keys: mails.map(\.key))
             return summary
         }
         guard let lock = RunLock(path: lockPath, waitSeconds: 60) else {
             throw .failure("another run has held the lock \(lockPath) for over a minute; try again when it has finished")
         }
         defer { withExtendedLifetime(lock) {} }
-        return try deliver(keys, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
+        return try deliver(mails, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
     }
 
     /// Sends `keys` over `smtp.connections` connections. A preparing thread reads and renders batches
     /// of `send.batch` (at most two ahead); this thread claims each batch in one transaction, archiving
     /// the bytes before any of them is sent, and records the connections' outcomes in the next one
     /// (group commit); the connection threads only talk SMTP.
-    func deliver(_ keys: [String], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
-        if keys.isEmpty {
+    func deliver(_ mails: [MailRef], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
+        if mails.isEmpty {
             var result = summary
             result.waitingForRetry = try store.outbox(status: .retry).count
             return result
         }
         // The templates load on a thread of their own while the first batch's facts are read: only
         // the locales these mails can be written in (a cron run with a few mails reads a few locales).
+        let keys = mails.map(\.key)
+        let locales = MailRenderer.locales(for: try store.customerLocales(customerIDs: Set(mails.map(\.customerID))))
         let workspace = self
-        let renderer = Eventually { () throws(AftersalesError) in
-            let locales = try workspace.store.customerLocales(mailKeys: keys)
-            return try workspace.renderer(generators: generators, locales: MailRenderer.locales(for: locales))
-        }
+        let renderer = Eventually { () throws(AftersalesError) in try workspace.renderer(generators: generators, locales: locales) }
         let suppressed = try store.suppressions()
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"

@@ -30,13 +30,24 @@ public struct ClaimedMail: Sendable {
     public var messageID: String
 }
 
+/// A mail to send: its key and the customer it goes to.
+public struct MailRef: Sendable, Hashable {
+    public var key: String
+    public var customerID: String
+
+    public init(key: String, customerID: String) {
+        self.key = key
+        self.customerID = customerID
+    }
+}
+
 extension AftersalesStore {
-    /// Keys of mail due now: planned and due, or waiting for a retry whose time has come.
+    /// Mail due now, oldest first: planned and due, or waiting for a retry whose time has come.
     /// Held mail (waiting for approval) is never due.
-    public func dueKeys(now: Date, customerID: String? = nil, limit: Int? = nil) throws(AftersalesError) -> [String] {
+    public func dueMail(now: Date, customerID: String? = nil, limit: Int? = nil) throws(AftersalesError) -> [MailRef] {
         try read { db in
             var sql = """
-                SELECT key FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
+                SELECT key, customerID FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
                 """
             var arguments: StatementArguments = [now.stored]
             if let customerID {
@@ -45,7 +56,7 @@ extension AftersalesStore {
             }
             sql += " ORDER BY due, key"
             if let limit { sql += " LIMIT \(limit)" }
-            return try String.fetchAll(db, sql: sql, arguments: arguments)
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { MailRef(key: $0[0], customerID: $0[1]) }
         }
     }
 
@@ -138,12 +149,11 @@ extension AftersalesStore {
         }
     }
 
-    /// The locales of the customers the mails with `keys` go to, as the customers are now.
-    public func customerLocales(mailKeys keys: [String]) throws(AftersalesError) -> [LocaleTag] {
+    /// The locales of these customers, as the customers are now.
+    public func customerLocales(customerIDs: Set<String>) throws(AftersalesError) -> [LocaleTag] {
         try read { db in
-            try LocaleTag.fetchAll(db, sql: """
-                SELECT DISTINCT locale FROM customers WHERE id IN (SELECT customerID FROM outbox WHERE key \(FactsSQL.chosen))
-                """, arguments: [FlatJSON.encode(keys)])
+            try LocaleTag.fetchAll(db, sql: "SELECT DISTINCT locale FROM customers WHERE id \(FactsSQL.chosen)",
+                                   arguments: [FlatJSON.encode(customerIDs.sorted())])
         }
     }
 
