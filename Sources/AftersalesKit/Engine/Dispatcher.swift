@@ -308,13 +308,16 @@ extension Workspace {
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
         let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize)
+        // The first batch is read and rendered while the connections and the checkpointer are set up.
+        let preparer = Ahead<PreparedBatch>(capacity: 2)
+        let workers = Self.renderWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, connections: connections)
+        let preparing = startPreparing(keys, batchSize: batchSize, workers: workers, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
         // The archived messages make the write-ahead log grow by megabytes. It is copied into the
         // database by a connection of its own after every claim, while the connections talk SMTP,
         // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch).
         // Without such a connection (an in-memory database), SQLite's automatic checkpoints stay.
         let checkpointer = store.backgroundCheckpointer()
-        if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
         defer {
             if let checkpointer {
                 // The rest of the log, after the last commit.
@@ -323,9 +326,16 @@ extension Workspace {
                 try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
             }
         }
-        let preparer = Ahead<PreparedBatch>(capacity: 2)
-        let workers = Self.renderWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, connections: connections)
-        let preparing = startPreparing(keys, batchSize: batchSize, workers: workers, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
+        do throws(AftersalesError) {
+            if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
+        } catch {
+            // Nothing was claimed: the threads end, and every mail stays as it was.
+            line.stop(error.description)
+            line.close()
+            preparer.cancel()
+            preparing.wait()
+            throw error
+        }
         var result = summary
         var failure: AftersalesError?
         var pending = SendStep()

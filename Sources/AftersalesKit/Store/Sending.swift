@@ -56,7 +56,11 @@ extension AftersalesStore {
             }
             sql += " ORDER BY due, key"
             if let limit { sql += " LIMIT \(limit)" }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { MailRef(key: $0[0], customerID: $0[1]) }
+            // Read from the statement row by row: copying thousands of rows first took as long as the query.
+            var due: [MailRef] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() { due.append(MailRef(key: row[0], customerID: row[1])) }
+            return due
         }
     }
 
