@@ -184,6 +184,48 @@ struct MailTests {
         #expect(answers.count > 10, "the answers differ by zone and configuration (10), and by day across a change: \(answers.count)")
     }
 
+    @Test("a store of some mails' templates holds their parts and every partial they name, through partials, and renders them as the whole store")
+    func templatesByName() throws {
+        let whole = try TemplateStore(builtIn: templatesDirectory)
+        let chosen: Set<String> = ["tracking", "complaint-ack"]
+        let lean = try TemplateStore(builtIn: templatesDirectory, locales: ["en", "es"], templates: chosen)
+        #expect(lean.locales == ["en", "es"])
+        for locale in lean.locales {
+            let texts = try #require(whole.texts[locale])
+            var expected: Set<String> = []
+            var next = chosen.flatMap { ["\($0).subject", "\($0).text", "\($0).html"] }
+            while let name = next.popLast() {
+                guard let text = texts[name], expected.insert(name).inserted else { continue }
+                next += try CompiledTemplate(text).partialNames
+            }
+            #expect(Set(lean.texts[locale]?.keys ?? [:].keys) == expected, "\(locale)")
+            #expect(expected.count > 6 && expected.count < texts.count, "\(locale): partials are loaded, other mails are not")
+        }
+        let configuration = try Configuration.load(path: nil, environment: [:])
+        var compared = 0
+        for locale in lean.locales {
+            let facts = Samples.facts(locale: locale)
+            for mail in Samples.mails(facts: facts) where chosen.contains(mail.template) {
+                let request = MailRequest(mail)
+                let bytes = try MailRenderer(templates: lean, configuration: configuration, generators: fixedGenerators).render(request, facts: facts, now: Samples.now).bytes
+                #expect(bytes == (try MailRenderer(templates: whole, configuration: configuration, generators: fixedGenerators).render(request, facts: facts, now: Samples.now)).bytes)
+                compared += 1
+            }
+        }
+        #expect(compared >= 4)
+        // A partial named only by a partial is loaded too; a template no chosen mail names is not.
+        let scratch = try ScratchDirectory("aftersales-templates")
+        let en = scratch.url.appendingPathComponent("en")
+        try FileManager.default.createDirectory(at: en, withIntermediateDirectories: true)
+        for (name, text) in ["a.subject": "{{#s}}{{> p}}{{/s}}", "a.text": "t", "a.html": "h", "p": "{{> q}}", "q": "x", "b.subject": "b", "b.text": "b", "b.html": "b", "r": "{{#"] {
+            try text.write(to: en.appendingPathComponent("\(name).mustache"), atomically: true, encoding: .utf8)
+        }
+        let small = try TemplateStore(builtIn: scratch.url.path, templates: ["a"])
+        #expect(Set(small.texts["en"]?.keys ?? [:].keys) == ["a.subject", "a.text", "a.html", "p", "q"])
+        #expect(try small.render("a.subject", locale: "en", context: ["s": true]) == "x")
+        #expect(throws: AftersalesError.self, "the whole store still refuses the broken template") { try TemplateStore(builtIn: scratch.url.path) }
+    }
+
     @Test("strict: a variable missing from the data is an error, not an empty string")
     func strict() throws {
         let store = try TemplateStore(texts: ["en": ["x.subject": "Order {{order.id}}", "x.text": "Dear {{customer.nmae}}", "x.html": "{{#list}}{{name}}{{/list}}",

@@ -259,7 +259,7 @@ struct PlanningEngineTests {
         #expect(named > 20)
     }
 
-    @Test("a send reads only the templates of the locales its mails can be written in, and every mail renders byte for byte as with all of them")
+    @Test("a send reads only its mails' templates in the locales they can be written in, and every mail renders byte for byte as with all of them")
     func neededLocales() throws {
         let tw = try TestWorkspace()
         let (ws, keys) = try tw.pendingMail(scale: 0.3, limit: 400)
@@ -273,7 +273,7 @@ struct PlanningEngineTests {
             let locales = try ws.store.customerLocales(customerIDs: [customerID])
             #expect(locales == [customer.locale], "\(customerID)")
             let wanted = MailRenderer.locales(for: locales)
-            let templates = try TemplateStore(builtIn: templatesDirectory, locales: wanted)
+            let templates = try TemplateStore(builtIn: templatesDirectory, locales: wanted, templates: Set(mails.map(\.template)))
             #expect(Set(templates.locales) == wanted.intersection(full.templates.locales), "\(customer.locale)")
             let lean = MailRenderer(templates: templates, configuration: full.configuration, generators: full.generators)
             for entry in mails {
@@ -293,7 +293,9 @@ struct PlanningEngineTests {
         // The due mail names the customer of each mail, oldest first.
         let due = try ws.store.dueMail(now: ws.now.addingTimeInterval(400 * 86_400))
         #expect(due.count >= keys.count && Array(due.map(\.key).prefix(keys.count)) == keys)
-        for mail in due.prefix(keys.count) { #expect(mail.customerID == entries[mail.key]?.customerID, "\(mail.key)") }
+        for mail in due.prefix(keys.count) {
+            #expect(mail.customerID == entries[mail.key]?.customerID && mail.template == entries[mail.key]?.template, "\(mail.key)")
+        }
     }
 
     @Test("two planners at once create nothing twice")

@@ -271,7 +271,7 @@ extension Workspace {
                 throw .conflict("mail \"\(key)\" is \(entry.status.rawValue); only planned or retry mail can be sent" +
                                 (entry.status == .held ? " (approve it first: aftersales outbox approve \(key))" : ""))
             }
-            mails.append(MailRef(key: key, customerID: entry.customerID))
+            mails.append(MailRef(key: key, customerID: entry.customerID, template: entry.template))
         }
         if mails.isEmpty { mails = try store.dueMail(now: now, customerID: selection.customerID) }
         if selection.dryRun {
@@ -298,11 +298,15 @@ extension Workspace {
             return result
         }
         // The templates load on a thread of their own while the first batch's facts are read: only
-        // the locales these mails can be written in (a cron run with a few mails reads a few locales).
+        // these mails' templates in the locales they can be written in (a cron run with a few mails
+        // reads a few files).
         let keys = mails.map(\.key)
         let locales = MailRenderer.locales(for: try store.customerLocales(customerIDs: Set(mails.map(\.customerID))))
         let workspace = self
-        let renderer = Eventually { () throws(AftersalesError) in try workspace.renderer(generators: generators, locales: locales) }
+        let templates = Set(mails.map(\.template))
+        let renderer = Eventually { () throws(AftersalesError) in
+            try workspace.renderer(generators: generators, locales: locales, templates: templates)
+        }
         let suppressed = try store.suppressions()
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"

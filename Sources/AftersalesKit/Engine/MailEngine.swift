@@ -29,18 +29,18 @@ public struct TemplateCheckReport: Sendable, Codable {
 }
 
 extension Workspace {
-    /// The templates: built-in, with `templates.dir` over them; only `locales` when given.
-    public func templateStore(locales: Set<String>? = nil) throws(AftersalesError) -> TemplateStore {
+    /// The templates: built-in, with `templates.dir` over them; only `locales` and `templates` when given.
+    public func templateStore(locales: Set<String>? = nil, templates: Set<String>? = nil) throws(AftersalesError) -> TemplateStore {
         guard let builtIn = settings.templatesPath else {
             throw .configuration("the built-in templates were not found; set AFTERSALES_TEMPLATES to the templates/ directory")
         }
         let override = configuration["templates.dir"]
-        return try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, locales: locales)
+        return try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, locales: locales, templates: templates)
     }
 
-    /// The renderer, with every locale's templates or only `locales`.
-    public func renderer(generators: MessageGenerators = .standard, locales: Set<String>? = nil) throws(AftersalesError) -> MailRenderer {
-        MailRenderer(templates: try templateStore(locales: locales), configuration: configuration, generators: generators)
+    /// The renderer, with every template or only those of `templates` in `locales`.
+    public func renderer(generators: MessageGenerators = .standard, locales: Set<String>? = nil, templates: Set<String>? = nil) throws(AftersalesError) -> MailRenderer {
+        MailRenderer(templates: try templateStore(locales: locales, templates: templates), configuration: configuration, generators: generators)
     }
 
     /// The exact message that would be sent for the outbox entry `key`, dated now.

@@ -65,6 +65,22 @@ struct CompiledTemplate: Sendable {
         return walk(nodes) ? names : nil
     }
 
+    /// The partials the template names itself (not those its partials name).
+    var partialNames: Set<String> {
+        var names: Set<String> = []
+        func walk(_ nodes: [Node]) {
+            for node in nodes {
+                switch node {
+                case .text, .variable: continue
+                case .section(_, _, let body): walk(body)
+                case .partial(let name, _): names.insert(name)
+                }
+            }
+        }
+        walk(nodes)
+        return names
+    }
+
     // MARK: Parsing (swift-mustache's Template+Parser, restricted to the supported tags)
 
     /// Reads UTF-8 bytes: every byte of Mustache syntax is ASCII, so text is never split inside a character.

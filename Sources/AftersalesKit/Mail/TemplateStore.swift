@@ -25,9 +25,11 @@ public struct TemplateStore: Sendable {
     public let broken: [String: String]
 
     /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories;
-    /// with `locales`, only those are read (a send reads the locales its mails can be written in).
+    /// with `locales`, only those are read, and with `templates` only those mails' subject, text and
+    /// HTML with the partials they name (a send reads what its mails can be written with).
     /// Strict (the default): a template that does not compile is an error. Otherwise it is left out and named in ``broken``.
-    public init(builtIn: String?, override: String? = nil, strict: Bool = true, locales only: Set<String>? = nil) throws(AftersalesError) {
+    public init(builtIn: String?, override: String? = nil, strict: Bool = true, locales only: Set<String>? = nil,
+                templates wanted: Set<String>? = nil) throws(AftersalesError) {
         // The directories each locale's templates come from, the override's last (its files win).
         var sources: [String: [String]] = [:]
         for directory in [builtIn, override].compactMap({ $0 }) {
@@ -43,17 +45,36 @@ public struct TemplateStore: Sendable {
         }
         let directories = sources
         let loaded = try Self.perLocale(directories.keys.sorted()) { locale throws(AftersalesError) in
-            var texts: [String: String] = [:]
+            // Each template's file, the override's where both have one.
+            var files: [String: String] = [:]
             for path in directories[locale] ?? [] {
-                guard let files = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
-                for file in files where file.hasSuffix(".mustache") {
-                    guard let text = try? String(contentsOfFile: (path as NSString).appendingPathComponent(file), encoding: .utf8) else {
-                        throw .configuration("template \(locale)/\(file) is not readable UTF-8 text")
-                    }
-                    texts[String(file.dropLast(".mustache".count))] = text
+                guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { continue }
+                for file in names where file.hasSuffix(".mustache") {
+                    files[String(file.dropLast(".mustache".count))] = (path as NSString).appendingPathComponent(file)
                 }
             }
-            return Self.compile(texts)
+            func read(_ name: String) throws(AftersalesError) -> String {
+                guard let text = try? String(contentsOfFile: files[name] ?? "", encoding: .utf8) else {
+                    throw .configuration("template \(locale)/\(name).mustache is not readable UTF-8 text")
+                }
+                return text
+            }
+            guard let wanted else {
+                var texts: [String: String] = [:]
+                for name in files.keys.sorted() { texts[name] = try read(name) }
+                return Self.compile(texts)
+            }
+            // The mails' parts, then every partial they name, and the partials those name.
+            var loaded: Loaded = ([:], [:])
+            var next = wanted.flatMap { ["\($0).subject", "\($0).text", "\($0).html"] }
+            while let name = next.popLast() {
+                guard loaded.texts[name] == nil, files[name] != nil else { continue }
+                let one = Self.compile([name: try read(name)])
+                loaded.texts.merge(one.texts) { $1 }
+                loaded.compiled.merge(one.compiled) { $1 }
+                if case .success(let template)? = one.compiled[name] { next += template.partialNames }
+            }
+            return loaded
         }
         // A directory without templates is no locale.
         try self.init(loaded: loaded.filter { !$0.value.texts.isEmpty }, strict: strict)

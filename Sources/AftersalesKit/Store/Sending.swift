@@ -30,14 +30,16 @@ public struct ClaimedMail: Sendable {
     public var messageID: String
 }
 
-/// A mail to send: its key and the customer it goes to.
+/// A mail to send: its key, the customer it goes to and its template.
 public struct MailRef: Sendable, Hashable {
     public var key: String
     public var customerID: String
+    public var template: String
 
-    public init(key: String, customerID: String) {
+    public init(key: String, customerID: String, template: String) {
         self.key = key
         self.customerID = customerID
+        self.template = template
     }
 }
 
@@ -47,7 +49,7 @@ extension AftersalesStore {
     public func dueMail(now: Date, customerID: String? = nil, limit: Int? = nil) throws(AftersalesError) -> [MailRef] {
         try read { db in
             var sql = """
-                SELECT key, customerID FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
+                SELECT key, customerID, template FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
                 """
             var arguments: StatementArguments = [now.stored]
             if let customerID {
@@ -59,7 +61,7 @@ extension AftersalesStore {
             // Read from the statement row by row: copying thousands of rows first took as long as the query.
             var due: [MailRef] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() { due.append(MailRef(key: row[0], customerID: row[1])) }
+            while let row = try rows.next() { due.append(MailRef(key: row[0], customerID: row[1], template: row[2])) }
             return due
         }
     }
