@@ -298,6 +298,16 @@ struct PlanningEngineTests {
         }
     }
 
+    @Test("outbox counts are SQLite's count of the entries with each status")
+    func outboxCounts() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.plannedCompany(scale: 0.2)
+        for status in OutboxStatus.allCases {
+            #expect(try ws.store.outboxCount(status: status) == ws.store.outbox(status: status).count, "\(status)")
+        }
+        #expect(try ws.store.outboxCount(status: .planned) > 0)
+    }
+
     @Test("two planners at once create nothing twice")
     func concurrentPlanners() async throws {
         let tw = try TestWorkspace()

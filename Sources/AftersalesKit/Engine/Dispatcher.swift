@@ -294,7 +294,7 @@ extension Workspace {
     func deliver(_ mails: [MailRef], summary: RunSummary, transport: any MailTransport, generators: MessageGenerators, notDue: Bool) throws(AftersalesError) -> RunSummary {
         if mails.isEmpty {
             var result = summary
-            result.waitingForRetry = try store.outbox(status: .retry).count
+            result.waitingForRetry = try store.outboxCount(status: .retry)
             return result
         }
         // The templates load on a thread of their own while the first batch's facts are read: only
@@ -396,7 +396,7 @@ extension Workspace {
         preparing.wait()
         if let failure { throw failure }
         result.stoppedBy = result.stoppedBy ?? line.stoppedBy
-        result.waitingForRetry = try store.outbox(status: .retry).count
+        result.waitingForRetry = try store.outboxCount(status: .retry)
         logger.info("run finished", metadata: ["sent": "\(result.sent)", "retried": "\(result.retried)", "failed": "\(result.failed)",
                                                "inDoubt": "\(result.inDoubt)", "transport": "\(transport.name)"])
         return result

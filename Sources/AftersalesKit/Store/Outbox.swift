@@ -450,6 +450,11 @@ extension AftersalesStore {
         }
     }
 
+    /// How many outbox entries have `status` (counted by SQLite: a run ends by asking how many mails wait for a retry).
+    public func outboxCount(status: OutboxStatus) throws(AftersalesError) -> Int {
+        try read { db in try OutboxEntry.filter(OutboxEntry.Columns.status == status.rawValue).fetchCount(db) }
+    }
+
     /// One outbox entry by key.
     public func outboxEntry(key: String) throws(AftersalesError) -> OutboxEntry {
         try read { db in
