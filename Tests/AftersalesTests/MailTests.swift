@@ -170,7 +170,7 @@ struct MailTests {
             // Around the spring and autumn changes of both hemispheres, at several hours of each day.
             for day in ["2026-03-28", "2026-03-30", "2026-04-04", "2026-04-06", "2026-09-26", "2026-09-28", "2026-10-24", "2026-10-26"] {
                 for hour in ["00:30", "12:00", "23:59"] {
-                    let date = try t("\(day)T\(hour):00Z")
+                    let date = t("\(day)T\(hour):00Z")
                     let fields = Timestamp.fields(date, in: support)
                     for config in [configuration, later] {
                         let direct = RenderContext.convertedSupportHours(start: config["support.hours_start"], end: config["support.hours_end"],

@@ -140,8 +140,10 @@ struct PlanningEngineTests {
         let ws = try Workspace.open(Settings(databasePath: tw.path, configPath: nil, now: t("2026-11-05T09:30:00Z"), environment: [:],
                                              templatesPath: templatesDirectory), access: .readWrite)
         let scratch = try ScratchDirectory("aftersales-checkpoint")
+        // Both directories must outlive the run: their deinit removes them.
+        defer { withExtendedLifetime((tw, scratch)) {} }
         let summary = try ws.run(transport: FileTransport(directory: scratch.url.path))
-        #expect(summary.sent > 0)
+        #expect(summary.sent > 0, "\(summary)")
         try ws.store.writer.writeWithoutTransaction { db in
             #expect(try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") == 1000)
             let row = try #require(try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)"))

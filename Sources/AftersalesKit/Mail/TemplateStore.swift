@@ -69,10 +69,11 @@ public struct TemplateStore: Sendable {
             var next = wanted.flatMap { ["\($0).subject", "\($0).text", "\($0).html"] }
             while let name = next.popLast() {
                 guard loaded.texts[name] == nil, files[name] != nil else { continue }
-                let one = Self.compile([name: try read(name)])
-                loaded.texts.merge(one.texts) { $1 }
-                loaded.compiled.merge(one.compiled) { $1 }
-                if case .success(let template)? = one.compiled[name] { next += template.partialNames }
+                let text = try read(name)
+                let template = Self.compile(text)
+                loaded.texts[name] = text
+                loaded.compiled[name] = template
+                if case .success(let compiled) = template { next += compiled.partialNames }
             }
             return loaded
         }
@@ -89,7 +90,11 @@ public struct TemplateStore: Sendable {
     typealias Loaded = (texts: [String: String], compiled: [String: Result<CompiledTemplate, CompiledTemplate.CompileError>])
 
     static func compile(_ texts: [String: String]) -> Loaded {
-        (texts, texts.mapValues { text in Result { () throws(CompiledTemplate.CompileError) in try CompiledTemplate(text) } })
+        (texts, texts.mapValues(compile))
+    }
+
+    static func compile(_ text: String) -> Result<CompiledTemplate, CompiledTemplate.CompileError> {
+        Result { () throws(CompiledTemplate.CompileError) in try CompiledTemplate(text) }
     }
 
     /// `work` for every locale, the locales shared out among the cores (a run waits for its templates
