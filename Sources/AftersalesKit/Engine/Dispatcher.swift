@@ -155,8 +155,8 @@ final class SendLine: @unchecked Sendable {
     func next() -> ClaimedMail? {
         condition.lock()
         while stoppedBy == nil, head == queue.count, !closed { condition.wait() }
-        guard stoppedBy == nil, head < queue.count else { condition.unlock(); return nil }
-        guard let mail = queue[head] else { condition.unlock(); return nil }
+        // Every slot from `head` on holds a mail: only taken ones are nil.
+        guard stoppedBy == nil, head < queue.count, let mail = queue[head] else { condition.unlock(); return nil }
         queue[head] = nil
         head += 1
         if head > 1024 { queue.removeFirst(head); head = 0 }

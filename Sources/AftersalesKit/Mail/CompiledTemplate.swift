@@ -39,45 +39,46 @@ struct CompiledTemplate: Sendable {
 
     struct CompileError: Error, Sendable { var message: String }
 
+    /// Visits every node of `nodes` in order, a section's body right after the section; stops, and
+    /// answers false, as soon as `visit` answers false.
+    static func walk(_ nodes: [Node], _ visit: (Node) -> Bool) -> Bool {
+        for node in nodes {
+            guard visit(node) else { return false }
+            if case .section(_, _, let body) = node, !walk(body, visit) { return false }
+        }
+        return true
+    }
+
     /// The first part of every name the template and its partials use: the top-level names of the
     /// data it can look up (a name inside a section may also be found at the top). Nil when it uses
     /// `.`, which can print the whole data.
     func roots(partials: [String: CompiledTemplate]) -> Set<String>? {
         var names: Set<String> = []
         var visited: Set<String> = []
-        func walk(_ nodes: [Node]) -> Bool {
-            for node in nodes {
+        func collect(_ nodes: [Node]) -> Bool {
+            Self.walk(nodes) { node in
                 switch node {
-                case .text: continue
-                case .variable(let path, _):
+                case .text: return true
+                case .variable(let path, _), .section(let path, _, _):
                     guard let first = path.parts.first else { return false }
                     names.insert(first)
-                case .section(let path, _, let body):
-                    guard let first = path.parts.first, walk(body) else { return false }
-                    names.insert(first)
+                    return true
                 case .partial(let name, _):
-                    guard visited.insert(name).inserted, let partial = partials[name] else { continue }
-                    guard walk(partial.nodes) else { return false }
+                    guard visited.insert(name).inserted, let partial = partials[name] else { return true }
+                    return collect(partial.nodes)
                 }
             }
-            return true
         }
-        return walk(nodes) ? names : nil
+        return collect(nodes) ? names : nil
     }
 
     /// The partials the template names itself (not those its partials name).
     var partialNames: Set<String> {
         var names: Set<String> = []
-        func walk(_ nodes: [Node]) {
-            for node in nodes {
-                switch node {
-                case .text, .variable: continue
-                case .section(_, _, let body): walk(body)
-                case .partial(let name, _): names.insert(name)
-                }
-            }
+        _ = Self.walk(nodes) { node in
+            if case .partial(let name, _) = node { names.insert(name) }
+            return true
         }
-        walk(nodes)
         return names
     }
 

@@ -30,17 +30,11 @@ public struct ClaimedMail: Sendable {
     public var messageID: String
 }
 
-/// A mail to send: its key, the customer it goes to and its template.
+/// A mail to send: its key, the customer it goes to and its template (made by the store).
 public struct MailRef: Sendable, Hashable {
     public var key: String
     public var customerID: String
     public var template: String
-
-    public init(key: String, customerID: String, template: String) {
-        self.key = key
-        self.customerID = customerID
-        self.template = template
-    }
 }
 
 extension AftersalesStore {
