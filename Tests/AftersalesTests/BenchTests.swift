@@ -27,23 +27,28 @@ struct BenchTests {
         #expect(countries.count >= 20)
     }
 
-    /// Runs aftersales-bench with `arguments`; its exit status and standard error.
-    func bench(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    /// Runs aftersales-bench from the package root with `arguments` after `--binary`; its exit status, output and errors.
+    func bench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let scratch = try ScratchDirectory("aftersales-bench-errors")
+        defer { withExtendedLifetime(scratch) {} }
+        let errors = scratch.url.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         let process = Process()
         process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
+        process.currentDirectoryURL = CLI.packageRoot
         process.arguments = ["--binary", CLI.binary.path] + arguments
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, text)
+        return (process.terminationStatus, text, try String(contentsOf: errors, encoding: .utf8))
     }
 
     @Test("an unknown figure in --only is refused with its name, not an empty table")
     func unknownFigure() throws {
-        let (status, text) = try bench(["--only", "render,plann"])
+        let (status, _, text) = try bench(["--only", "render,plann"])
         #expect(status == 64)
         #expect(text.contains("--only: unknown figure \"plann\""), "\(text)")
     }
@@ -53,7 +58,7 @@ struct BenchTests {
         (["--render-seconds", "0"], "--render-seconds: 0.0"),
     ])
     func unmeasurable(_ arguments: [String], _ message: String) throws {
-        let (status, text) = try bench(arguments + ["--only", "render"])
+        let (status, _, text) = try bench(arguments + ["--only", "render"])
         #expect(status == 64)
         #expect(text.contains(message), "\(text)")
     }
@@ -61,7 +66,6 @@ struct BenchTests {
     @Test("make bench's code paths run at a tiny scale and print every figure with a verdict")
     func smoke() throws {
         let root = CLI.packageRoot
-        let bench = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
         let scratch = try ScratchDirectory("aftersales-bench")
         defer { withExtendedLifetime(scratch) {} }
         let work = scratch.url
@@ -76,22 +80,45 @@ struct BenchTests {
         try cc.run()
         cc.waitUntilExit()
         #expect(cc.terminationStatus == 0)
-        let process = Process()
-        process.executableURL = bench
-        process.currentDirectoryURL = root
-        process.arguments = ["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2",
-                             "--work", work.appendingPathComponent("w").path, "--binary", CLI.binary.path,
-                             "--smtp-url", server.url, "--curl-send", curlSend]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text, errors) = try bench(["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2",
+                                                "--work", work.appendingPathComponent("w").path, "--smtp-url", server.url, "--curl-send", curlSend])
+        #expect(status == 0, "\(text)\(errors.suffix(2000))")
         for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes"] {
             #expect(text.contains(figure), "missing \(figure) in\n\(text)")
         }
         #expect(text.contains("PASS") || text.contains("MISS"))
+    }
+
+    @Test("the sink runs in a session of its own, as a mail server does, and is stopped when the bench ends")
+    func sinkSession() throws {
+        let scratch = try ScratchDirectory("aftersales-bench-sink")
+        defer { withExtendedLifetime(scratch) {} }
+        let work = scratch.url
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        // A stand-in for smtp-sink: notes its process and session, then serves SMTP on the port given with -c.
+        let received = work.appendingPathComponent("received")
+        let server = CLI.packageRoot.appendingPathComponent("Tests/tools/smtp_server.py").path
+        let sink = work.appendingPathComponent("fake-sink")
+        try """
+            #!/bin/sh
+            while [ $# -gt 0 ]; do case "$1" in -c) address=$2; shift 2;; *) shift;; esac; done
+            echo "$$ $(cut -d' ' -f6 /proc/$$/stat)" > \(work.path)/session
+            exec /usr/bin/python3 \(server) real \(received.path) --port ${address##*:}
+            """.write(to: sink, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sink.path)
+        let (status, text, errors) = try bench(["--only", "smtp", "--runs", "1", "--messages", "3", "--work", work.appendingPathComponent("w").path,
+                                                "--smtp-sink", sink.path])
+        #expect(status == 0, "\(text)\(errors.suffix(2000))")
+        #expect(text.contains("5c. send, 4 connections"), "\(text)")
+        let noted = try String(contentsOf: work.appendingPathComponent("session"), encoding: .utf8).split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(noted.count == 2)
+        let (pid, session) = (noted[0], noted[1])
+        #expect(session == pid, "the sink leads a session of its own")
+        #expect(session != getsid(0), "the sink is not in the bench's session")
+        #expect(kill(pid, 0) == -1 && errno == ESRCH, "the sink was stopped and reaped")
+        #expect(FileManager.default.fileExists(atPath: received.appendingPathComponent("stopped").path), "the sink stopped on SIGTERM, not killed")
+        // 1 and 4 connections and smtplib each sent the 3 messages through it.
+        let log = try String(contentsOf: received.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 9)
     }
 }

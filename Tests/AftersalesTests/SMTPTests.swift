@@ -292,6 +292,26 @@ struct SMTPTests {
         #expect(ids.count == 30 && Set(ids).count == 30, "each of the 30 tracking mails exactly once")
     }
 
+    @Test("a run lock that cannot be opened is an error naming it, not a silent \"another run is in progress\"")
+    func unopenableRunLock() throws {
+        var cli = try CLI()
+        try cli.seed()
+        try cli.dispatch(1)
+        let server = try TestSMTPServer(["real", "DIR"])
+        defer { server.stop() }
+        cli = cli.smtp(server)
+        // A directory where the lock file goes: open(2) refuses it.
+        try FileManager.default.createDirectory(atPath: cli.databasePath + ".lock", withIntermediateDirectories: false)
+        for command in [["run"], ["send", "--transport", "smtp"]] {
+            let result = try cli.run(command)
+            #expect(result.code != 0)
+            #expect(result.stderr.contains("cannot open the run lock \"\(cli.databasePath).lock\""), "\(result.stderr)")
+            #expect(!result.stdout.contains("another run"), "\(result.stdout)")
+        }
+        #expect(server.received.isEmpty)
+        #expect(try cli.outbox("sending").isEmpty && cli.outbox("sent").isEmpty)
+    }
+
     @Test("kill -9 at random moments: never a Message-ID twice except in-doubt mail, everything else delivered in the end")
     func crashSafety() throws {
         var cli = try CLI()

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Test SMTP servers for aftersales, on 127.0.0.1 and a free port.
 
-  smtp_server.py real DIR [--tls CERT KEY] [--auth USER PASS] [--xoauth2 USER TOKEN]
+  smtp_server.py real DIR [--tls CERT KEY] [--auth USER PASS] [--xoauth2 USER TOKEN] [--port N]
       aiosmtpd (Debian's python3-aiosmtpd): STARTTLS required when --tls is given, AUTH when --auth
-      is given. Every accepted transaction is written to DIR/NNNNN.eml, and a line of JSON
+      is given. With --port it listens on N and, like a daemon, stops only on SIGTERM
+      (then it creates DIR/stopped). Every accepted transaction is written to DIR/NNNNN.eml, and a line of JSON
       {"from", "rcpt", "file", "message_id"} is appended to DIR/log.jsonl.
   smtp_server.py fault MODE DIR
       A scripted server that misbehaves in one way: greeting421, rcpt451, rcpt550, data452,
@@ -53,7 +54,7 @@ class Recorder:
                 os.fsync(log.fileno())
 
 
-def run_real(directory, tls, auth, xoauth2=None):
+def run_real(directory, tls, auth, xoauth2=None, port=None):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -91,12 +92,15 @@ def run_real(directory, tls, auth, xoauth2=None):
             ok = isinstance(data, LoginPassword) and data.login.decode() == auth[0] and data.password.decode() == auth[1]
             return AuthResult(success=ok)
         kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(tls))
-    port = free_port()
+    daemon = port is not None
+    port = port or free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, decode_data=False, **kwargs)
     controller.start()
     print("PORT %d" % port, flush=True)
-    wait_for_stop()
+    wait_for_stop(watch_stdin=not daemon)
     controller.stop()
+    if daemon:
+        open(os.path.join(directory, "stopped"), "w").close()
 
 
 def run_fault(mode, directory):
@@ -195,14 +199,15 @@ def run_fault(mode, directory):
     asyncio.run(main())
 
 
-def wait_for_stop():
+def wait_for_stop(watch_stdin=True):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     def stdin_watch():
         while sys.stdin.buffer.read1(1):
             pass
         stop.set()
-    threading.Thread(target=stdin_watch, daemon=True).start()
+    if watch_stdin:
+        threading.Thread(target=stdin_watch, daemon=True).start()
     while not stop.is_set():
         time.sleep(0.1)
 
@@ -211,7 +216,7 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[0] == "real":
         directory = args[1]
-        tls = auth = xoauth2 = None
+        tls = auth = xoauth2 = port = None
         rest = args[2:]
         while rest:
             if rest[0] == "--tls":
@@ -220,8 +225,10 @@ if __name__ == "__main__":
                 auth, rest = rest[1:3], rest[3:]
             elif rest[0] == "--xoauth2":
                 xoauth2, rest = rest[1:3], rest[3:]
+            elif rest[0] == "--port":
+                port, rest = int(rest[1]), rest[2:]
             else:
                 sys.exit("unknown option " + rest[0])
-        run_real(directory, tls, auth, xoauth2)
+        run_real(directory, tls, auth, xoauth2, port)
     else:
         run_fault(args[1], args[2])

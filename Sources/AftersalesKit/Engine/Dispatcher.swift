@@ -75,9 +75,14 @@ public struct SendSelection: Sendable {
 final class RunLock {
     let fd: Int32
 
-    init?(path: String, waitSeconds: Double) {
+    /// Nil when another process holds the lock after `waitSeconds`; throws when the lock file
+    /// cannot be opened (then no run could know whether another is in progress).
+    init?(path: String, waitSeconds: Double) throws(AftersalesError) {
         fd = open(path, O_CREAT | O_RDWR, 0o644)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw .failure("cannot open the run lock \"\(path)\": \(reason); runs need to create it beside the database (check the directory exists and is writable)")
+        }
         // Real elapsed time, not the injected clock: this is how long a process waits.
         let deadline = ContinuousClock.now + .milliseconds(Int(waitSeconds * 1000))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -248,7 +253,7 @@ extension Workspace {
 
     /// What cron calls: plans, then sends everything due. Overlapping runs are safe: the second leaves.
     public func run(transport: any MailTransport, generators: MessageGenerators = .standard) throws(AftersalesError) -> RunSummary {
-        guard let lock = RunLock(path: lockPath, waitSeconds: 0) else {
+        guard let lock = try RunLock(path: lockPath, waitSeconds: 0) else {
             var summary = RunSummary()
             summary.leftBecause = "another run is in progress (lock \(lockPath)); this one leaves"
             return summary
@@ -280,7 +285,7 @@ extension Workspace {
             summary.wouldSend = try outboxList(keys: mails.map(\.key))
             return summary
         }
-        guard let lock = RunLock(path: lockPath, waitSeconds: 60) else {
+        guard let lock = try RunLock(path: lockPath, waitSeconds: 60) else {
             throw .failure("another run has held the lock \(lockPath) for over a minute; try again when it has finished")
         }
         defer { withExtendedLifetime(lock) {} }

@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Messages for the SMTP figures (a batch of a few thousand).") var messages: Int = 3000
     @Option(help: "Work directory (deleted and made anew).") var work: String = ".build/bench-work"
     @Option(help: "The aftersales binary to measure.") var binary: String
-    @Option(help: "Postfix's smtp-sink binary (SMTP figures are skipped without it or --smtp-url).") var smtpSink: String?
+    @Option(help: "Postfix's smtp-sink binary, started in a session of its own as a mail server runs (SMTP figures are skipped without it or --smtp-url).") var smtpSink: String?
     @Option(help: "An SMTP server already listening (smtp://127.0.0.1:PORT), used instead of smtp-sink.") var smtpURL: String?
     @Option(help: "The reference C sender (Benchmarks/curl_send.c, compiled).") var curlSend: String?
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
@@ -256,21 +256,16 @@ struct Bench: ParsableCommand {
     /// all against the same smtp-sink and the same messages.
     func smtpFigures(sink: String?) throws -> [Row] {
         var port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
-        let server = Process()
+        var server: SinkServer?
         if let smtpURL, let given = Int(smtpURL.split(separator: ":").last ?? "") {
             port = given
         } else if let sink {
-            server.executableURL = URL(fileURLWithPath: sink)
             var env = ProcessInfo.processInfo.environment
             env["LD_LIBRARY_PATH"] = URL(fileURLWithPath: sink).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("lib/postfix").path
-            server.environment = env
-            server.arguments = (getuid() == 0 ? ["-u", "nobody"] : []) + ["-c", "127.0.0.1:\(port)", "1024"]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            Thread.sleep(forTimeInterval: 0.5)
+            server = try SinkServer.start(executable: sink, arguments: (getuid() == 0 ? ["-u", "nobody"] : []) + ["-c", "127.0.0.1:\(port)", "1024"],
+                                          environment: env, port: port)
         }
-        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        defer { server?.stop() }
         let nowDate = try Timestamp.parse(Self.now, field: "now")
         let base = "\(work)/smtp-base.db"
         let ws = try Workspace.open(Settings(databasePath: base, configPath: nil, now: nowDate, environment: [:]), access: .readWrite)

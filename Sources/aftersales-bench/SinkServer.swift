@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Postfix's smtp-sink, started the way a mail server runs: in a session of its own.
+///
+/// Linux's scheduler gives each session (autogroup) one share of the CPU. A sink started in the
+/// benchmark's session shares that share with the senders it measures, so every extra thread of
+/// a sender takes CPU from the server it waits for. A real server runs under its service manager,
+/// in a session of its own. Foundation's `Process` cannot start a process in a new session
+/// (`setsid` as a wrapper forks when it leads a process group, and the harness then loses it), so
+/// this spawns with `POSIX_SPAWN_SETSID`.
+struct SinkServer {
+    /// The sink's process.
+    let pid: pid_t
+
+    /// Starts `executable` with `arguments` in a new session, its output discarded, and waits
+    /// (at most 20 seconds) until it accepts connections on 127.0.0.1:`port`.
+    static func start(executable: String, arguments: [String], environment: [String: String], port: Int) throws -> SinkServer {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A daemon's start: no blocked signals (the harness may run with most blocked, and a sink
+        // that cannot see SIGTERM never stops), default handlers, and its own session
+        // (POSIX_SPAWN_SETSID, glibc 2.26: the child calls setsid() before exec).
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
+        }
+        let server = SinkServer(pid: pid)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !accepts(port: port) {
+            var exit: Int32 = 0
+            if waitpid(pid, &exit, WNOHANG) == pid {
+                throw ValidationError("\(executable) exited at start (status \(exit)); is port \(port) taken?")
+            }
+            guard ContinuousClock.now < deadline else {
+                server.stop()
+                throw ValidationError("\(executable) did not listen on 127.0.0.1:\(port) within 20 seconds")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return server
+    }
+
+    /// Whether something accepts a TCP connection on 127.0.0.1:`port`.
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// Stops the sink and waits for it: SIGTERM, and SIGKILL if it is still there after 5 seconds.
+    func stop() {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + .seconds(5)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if ContinuousClock.now > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+}
