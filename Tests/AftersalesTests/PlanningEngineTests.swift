@@ -151,6 +151,22 @@ struct PlanningEngineTests {
         }
     }
 
+    @Test("while mail is sent every commit reaches the disk (a claim is durable before its mail leaves); afterwards SQLite's NORMAL again")
+    func durableClaims() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let ws = try Workspace.open(Settings(databasePath: tw.path, configPath: nil, now: t("2026-11-05T09:30:00Z"), environment: [:],
+                                             templatesPath: templatesDirectory), access: .readWrite)
+        defer { withExtendedLifetime(tw) {} }
+        func level() throws -> Int? { try ws.store.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } }
+        #expect(try level() == 1, "NORMAL outside a send")
+        let probe = SyncProbe(level: level)
+        let summary = try ws.run(transport: probe)
+        #expect(summary.sent > 0, "\(summary)")
+        #expect(!probe.levels.isEmpty && probe.levels.allSatisfy { $0 == 2 }, "FULL while each mail left: \(probe.levels)")
+        #expect(try level() == 1)
+    }
+
     @Test("orders whose every mail of a rule would be left out as history are not walked for it; walking them keeps nothing more")
     func settledOrders() throws {
         let tw = try TestWorkspace()
@@ -484,5 +500,27 @@ struct SendLineTests {
         line.enqueue(claimed(1))
         #expect(line.collect().releases.count == 1, "mail claimed after the stop goes straight back")
         #expect(line.stoppedBy == "connection refused")
+    }
+}
+
+/// A transport that, for each mail, notes the writer's `synchronous` level at that moment.
+final class SyncProbe: MailTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var noted: [Int?] = []
+    private let level: () throws -> Int?
+    init(level: @escaping () throws -> Int?) { self.level = level }
+    var name: String { "sync-probe" }
+    var levels: [Int?] { lock.withLock { noted } }
+    func openSession() -> any TransportSession { Session(probe: self) }
+
+    final class Session: TransportSession {
+        let probe: SyncProbe
+        init(probe: SyncProbe) { self.probe = probe }
+        func deliver(from: String, recipient: String, message: Data, key: String) -> DeliveryAttempt {
+            let level = try? probe.level()
+            probe.lock.withLock { probe.noted.append(level ?? nil) }
+            return .accepted("250 noted")
+        }
+        func close() {}
     }
 }

@@ -334,8 +334,12 @@ extension Workspace {
                 checkpointer.stop()
                 try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
             }
+            try? store.syncEveryCommit(false)
         }
         do throws(AftersalesError) {
+            // Each claim is on disk before any of its mails leaves (a power cut must not forget a
+            // claim the server has seen). The fsyncs fall on this thread, not the connections'.
+            try store.syncEveryCommit(true)
             if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
         } catch {
             // Nothing was claimed: the threads end, and every mail stays as it was.

@@ -173,6 +173,16 @@ public struct AftersalesStore: Sendable {
         try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") } }
     }
 
+    /// Whether every commit of this store's writer reaches the disk before it returns (SQLite's
+    /// `synchronous = FULL`), or only at checkpoints (`NORMAL`, GRDB's choice for the write-ahead
+    /// log, which survives a crash of the process but not of the machine). A send turns it on: a
+    /// claim must be on disk before any of its mails leaves, or a power cut could forget the claim
+    /// of a mail the server already has, and the next run would send it again.
+    public func syncEveryCommit(_ on: Bool) throws(AftersalesError) {
+        let writer = self.writer
+        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") } }
+    }
+
     /// A connection of its own that copies the write-ahead log into the database file on a thread
     /// of its own while this store's writer goes on committing (SQLite allows a checkpoint beside
     /// the writer). Nil for an in-memory database, which has no log.
