@@ -46,6 +46,15 @@ struct SinkServer {
             throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
         }
         let server = SinkServer(pid: pid)
+        // In a session of its own the sink does not get the terminal's Ctrl-C: the bench passes it on.
+        runningSink = pid
+        var interrupts = sigset_t()
+        sigemptyset(&interrupts)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            sigaddset(&interrupts, signal)
+            Glibc.signal(signal, stopSinkAndExit)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) // a parent may have started the bench with them blocked
         let deadline = ContinuousClock.now + .seconds(20)
         while !accepts(port: port) {
             var exit: Int32 = 0
@@ -77,6 +86,8 @@ struct SinkServer {
 
     /// Stops the sink and waits for it: SIGTERM, and SIGKILL if it is still there after 5 seconds.
     func stop() {
+        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, SIG_DFL) }
+        runningSink = 0
         kill(pid, SIGTERM)
         var status: Int32 = 0
         let deadline = ContinuousClock.now + .seconds(5)
@@ -89,4 +100,13 @@ struct SinkServer {
             Thread.sleep(forTimeInterval: 0.01)
         }
     }
+}
+
+/// The sink to stop when the bench is interrupted (0: none).
+nonisolated(unsafe) private var runningSink: pid_t = 0
+
+/// Interrupted: stops the sink and exits as the signal would have (only async-signal-safe calls).
+private let stopSinkAndExit: @convention(c) (Int32) -> Void = { signal in
+    if runningSink > 0 { kill(runningSink, SIGTERM) }
+    _exit(128 + signal)
 }

@@ -89,13 +89,9 @@ struct BenchTests {
         #expect(text.contains("PASS") || text.contains("MISS"))
     }
 
-    @Test("the sink runs in a session of its own, as a mail server does, and is stopped when the bench ends")
-    func sinkSession() throws {
-        let scratch = try ScratchDirectory("aftersales-bench-sink")
-        defer { withExtendedLifetime(scratch) {} }
-        let work = scratch.url
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        // A stand-in for smtp-sink: notes its process and session, then serves SMTP on the port given with -c.
+    /// A stand-in for smtp-sink in `work`: it notes its process and session in `work/session`, then
+    /// serves SMTP (Tests/tools/smtp_server.py, writing to `received`) on the port given with -c.
+    func fakeSink(in work: URL) throws -> (sink: URL, received: URL) {
         let received = work.appendingPathComponent("received")
         let server = CLI.packageRoot.appendingPathComponent("Tests/tools/smtp_server.py").path
         let sink = work.appendingPathComponent("fake-sink")
@@ -106,6 +102,44 @@ struct BenchTests {
             exec /usr/bin/python3 \(server) real \(received.path) --port ${address##*:}
             """.write(to: sink, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sink.path)
+        return (sink, received)
+    }
+
+    @Test("Ctrl-C during the bench stops the sink too, though it runs in a session of its own")
+    func sinkStoppedOnInterrupt() throws {
+        let scratch = try ScratchDirectory("aftersales-bench-interrupt")
+        defer { withExtendedLifetime(scratch) {} }
+        let work = scratch.url
+        let (sink, received) = try fakeSink(in: work)
+        let process = Process()
+        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("aftersales-bench")
+        process.currentDirectoryURL = CLI.packageRoot
+        process.arguments = ["--binary", CLI.binary.path, "--only", "smtp", "--runs", "3", "--messages", "300",
+                             "--work", work.appendingPathComponent("w").path, "--smtp-sink", sink.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupted once the sink has received mail: it is listening, its handlers set up.
+        let log = received.appendingPathComponent("log.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: log.path), process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(process.isRunning, "the bench was still measuring when interrupted")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGINT)
+        let stopped = received.appendingPathComponent("stopped")
+        let until = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: stopped.path), Date() < until { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(FileManager.default.fileExists(atPath: stopped.path), "the sink got SIGTERM from the interrupted bench")
+    }
+
+    @Test("the sink runs in a session of its own, as a mail server does, and is stopped when the bench ends")
+    func sinkSession() throws {
+        let scratch = try ScratchDirectory("aftersales-bench-sink")
+        defer { withExtendedLifetime(scratch) {} }
+        let work = scratch.url
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let (sink, received) = try fakeSink(in: work)
         let (status, text, errors) = try bench(["--only", "smtp", "--runs", "1", "--messages", "3", "--work", work.appendingPathComponent("w").path,
                                                 "--smtp-sink", sink.path])
         #expect(status == 0, "\(text)\(errors.suffix(2000))")
