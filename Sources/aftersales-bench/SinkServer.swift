@@ -46,20 +46,13 @@ struct SinkServer {
             throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
         }
         let server = SinkServer(pid: pid)
-        // In a session of its own the sink does not get the terminal's Ctrl-C: the bench passes it on.
-        runningSink = pid
-        var interrupts = sigset_t()
-        sigemptyset(&interrupts)
-        for signal in [SIGINT, SIGTERM, SIGHUP] {
-            sigaddset(&interrupts, signal)
-            Glibc.signal(signal, stopSinkAndExit)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) // a parent may have started the bench with them blocked
+        passInterrupts(to: pid)
         let deadline = ContinuousClock.now + .seconds(20)
         while !accepts(port: port) {
             var exit: Int32 = 0
             if waitpid(pid, &exit, WNOHANG) == pid {
-                throw ValidationError("\(executable) exited at start (status \(exit)); is port \(port) taken?")
+                passInterrupts(to: 0)
+                throw ValidationError("\(executable) exited at start (wait status \(exit)); is port \(port) taken?")
             }
             guard ContinuousClock.now < deadline else {
                 server.stop()
@@ -84,10 +77,23 @@ struct SinkServer {
         }
     }
 
+    /// In a session of its own the sink does not get the terminal's Ctrl-C: while `pid` runs (not 0),
+    /// an interrupted bench stops it before exiting. The signals are unblocked on this thread: a
+    /// parent may have started the bench with them blocked.
+    static func passInterrupts(to pid: pid_t) {
+        runningSink = pid
+        var interrupts = sigset_t()
+        sigemptyset(&interrupts)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            sigaddset(&interrupts, signal)
+            Glibc.signal(signal, pid > 0 ? stopSinkAndExit : SIG_DFL)
+        }
+        if pid > 0 { pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) }
+    }
+
     /// Stops the sink and waits for it: SIGTERM, and SIGKILL if it is still there after 5 seconds.
     func stop() {
-        for signal in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(signal, SIG_DFL) }
-        runningSink = 0
+        Self.passInterrupts(to: 0)
         kill(pid, SIGTERM)
         var status: Int32 = 0
         let deadline = ContinuousClock.now + .seconds(5)
