@@ -267,26 +267,14 @@ struct Bench: ParsableCommand {
         }
         defer { server?.stop() }
         let nowDate = try Timestamp.parse(Self.now, field: "now")
-        let base = "\(work)/smtp-base.db"
-        let ws = try Workspace.open(Settings(databasePath: base, configPath: nil, now: nowDate, environment: [:]), access: .readWrite)
         let count = messages
-        try ws.store.batch { store in
-            _ = try store.addCustomer(id: "B1", CustomerChanges(name: "Bench Buyer", email: "bench@example.com", locale: "es", timeZone: "America/Mexico_City", country: "MX"), now: nowDate)
-            _ = try store.addProduct(sku: "B-P", ProductChanges(name: "Bench pump"), now: nowDate)
-            _ = try store.addOrder(id: "B-O", customerID: "B1", lines: [OrderLine(sku: "B-P", quantity: 1)], currency: "USD", at: nowDate.addingTimeInterval(-86_400), now: nowDate)
-            for i in 0..<count {
-                _ = try store.dispatch(Shipment(id: String(format: "B-S%05d", i), orderID: "B-O", carrier: "DHL", trackingNumber: "T\(i)",
-                                                dispatchedAt: nowDate.addingTimeInterval(-600), eta: nowDate.addingTimeInterval(10 * 86_400)), now: nowDate)
-            }
-        }
-        _ = try ws.plan()
-        try ws.store.checkpoint()
-        func copy(_ name: String) throws -> String { try copyDatabase(base, to: "\(work)/\(name).db") }
+        let base = try smtpBase("\(work)/smtp-base.db", messages: count, now: nowDate)
         let url = "smtp://127.0.0.1:\(port)"
         var sends = 0
-        func send(_ connections: Int) throws -> Double {
+        /// Messages per second of `aftersales send --due` on a copy of `base` (`count` due mails) to `url`.
+        func send(_ connections: Int, base: String = base, count: Int = count, url: String = url) throws -> Double {
             sends += 1
-            let path = try copy("smtp-\(connections)-\(sends)")
+            let path = try copyDatabase(base, to: "\(work)/smtp-\(connections)-\(sends).db")
             defer { removeDatabase(path) }
             let result = try timed(["send", "--due", "--transport", "smtp", "--db", path, "--now", Self.now],
                                    environment: ["AFTERSALES_SMTP_URL": url, "AFTERSALES_SMTP_TLS": "none", "AFTERSALES_SMTP_CONNECTIONS": "\(connections)"])
@@ -295,7 +283,8 @@ struct Bench: ParsableCommand {
         }
         // The same messages as files, for the references.
         let files = "\(work)/smtp-files"
-        _ = try timed(["run", "--transport", "file", "--db", try copy("smtp-files"), "--now", Self.now], environment: ["AFTERSALES_TRANSPORT_DIR": files])
+        _ = try timed(["run", "--transport", "file", "--db", try copyDatabase(base, to: "\(work)/smtp-files.db"), "--now", Self.now],
+                      environment: ["AFTERSALES_TRANSPORT_DIR": files])
         // Every sender once per round, so that all see the same machine (it is shared: its speed
         // drifts by a quarter over a minute); the medians of the rounds are compared.
         var ones: [Double] = [], fours: [Double] = [], cs: [Double] = [], cFours: [Double] = [], pythons: [Double] = []
@@ -322,7 +311,39 @@ struct Bench: ParsableCommand {
         rows.append(Row(figure: "5c. send, 4 connections vs 1", measured: "\(Int(four)) msg/s", reference: "\(Int(one)) msg/s",
                         ratio: fmt(four / one), target: ">= 2.5", verdict: four / one >= 2.5 ? "PASS" : "MISS"))
         if let ceiling { rows.append(ceiling) }
+        // Over a network the replies take time, and that is what more connections divide: the same
+        // sends through a proxy that delays every reply of the server by 2 ms.
+        let latent = min(count, 300)
+        let latentBase = try smtpBase("\(work)/smtp-latency-base.db", messages: latent, now: nowDate)
+        let proxyPort = SinkServer.freePort()
+        let proxy = try SinkServer.start(executable: "/usr/bin/python3", arguments: ["Benchmarks/delay_proxy.py", "\(proxyPort)", "\(port)", "2"],
+                                         environment: ProcessInfo.processInfo.environment, port: proxyPort)
+        defer { proxy.stop() }
+        var latentOnes: [Double] = [], latentFours: [Double] = []
+        for _ in 0..<min(runs, 3) {
+            latentOnes.append(try send(1, base: latentBase, count: latent, url: "smtp://127.0.0.1:\(proxyPort)"))
+            latentFours.append(try send(4, base: latentBase, count: latent, url: "smtp://127.0.0.1:\(proxyPort)"))
+        }
+        rows.append(Row(figure: "5e. send, 4 connections vs 1, replies 2 ms late (\(latent) messages)", measured: "\(Int(median(latentFours))) msg/s",
+                        reference: "\(Int(median(latentOnes))) msg/s", ratio: fmt(median(latentFours) / median(latentOnes)), target: "(reference)", verdict: "-"))
         return rows
+    }
+
+    /// A database at `path` with `messages` tracking mails due now, all to one buyer.
+    func smtpBase(_ path: String, messages: Int, now: Date) throws -> String {
+        let ws = try Workspace.open(Settings(databasePath: path, configPath: nil, now: now, environment: [:]), access: .readWrite)
+        try ws.store.batch { store in
+            _ = try store.addCustomer(id: "B1", CustomerChanges(name: "Bench Buyer", email: "bench@example.com", locale: "es", timeZone: "America/Mexico_City", country: "MX"), now: now)
+            _ = try store.addProduct(sku: "B-P", ProductChanges(name: "Bench pump"), now: now)
+            _ = try store.addOrder(id: "B-O", customerID: "B1", lines: [OrderLine(sku: "B-P", quantity: 1)], currency: "USD", at: now.addingTimeInterval(-86_400), now: now)
+            for i in 0..<messages {
+                _ = try store.dispatch(Shipment(id: String(format: "B-S%05d", i), orderID: "B-O", carrier: "DHL", trackingNumber: "T\(i)",
+                                                dispatchedAt: now.addingTimeInterval(-600), eta: now.addingTimeInterval(10 * 86_400)), now: now)
+            }
+        }
+        _ = try ws.plan()
+        try ws.store.checkpoint()
+        return path
     }
 
     /// Seconds for `ways` C senders, each on its share of the message files, run at once.

@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Postfix's smtp-sink, started the way a mail server runs: in a session of its own.
+/// Postfix's smtp-sink (or another server of the bench, such as its delay proxy), started the way a
+/// mail server runs: in a session of its own.
 ///
 /// Linux's scheduler gives each session (autogroup) one share of the CPU. A sink started in the
 /// benchmark's session shares that share with the senders it measures, so every extra thread of
@@ -46,12 +47,12 @@ struct SinkServer {
             throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
         }
         let server = SinkServer(pid: pid)
-        passInterrupts(to: pid)
+        passInterrupts(to: pid, true)
         let deadline = ContinuousClock.now + .seconds(20)
         while !accepts(port: port) {
             var exit: Int32 = 0
             if waitpid(pid, &exit, WNOHANG) == pid {
-                passInterrupts(to: 0)
+                passInterrupts(to: pid, false)
                 throw ValidationError("\(executable) exited at start (wait status \(exit)); is port \(port) taken?")
             }
             guard ContinuousClock.now < deadline else {
@@ -77,23 +78,41 @@ struct SinkServer {
         }
     }
 
-    /// In a session of its own the sink does not get the terminal's Ctrl-C: while `pid` runs (not 0),
-    /// an interrupted bench stops it before exiting. The signals are unblocked on this thread: a
-    /// parent may have started the bench with them blocked.
-    static func passInterrupts(to pid: pid_t) {
-        runningSink = pid
+    /// In a session of its own a server does not get the terminal's Ctrl-C: while one runs, an
+    /// interrupted bench stops it before exiting. The signals are unblocked on this thread: a parent
+    /// may have started the bench with them blocked.
+    static func passInterrupts(to pid: pid_t, _ running: Bool) {
+        let slots = UnsafeMutableBufferPointer(start: runningServers, count: runningServerSlots)
+        if running, let free = slots.firstIndex(of: 0) { slots[free] = pid }
+        if !running, let taken = slots.firstIndex(of: pid) { slots[taken] = 0 }
+        let any = slots.contains { $0 != 0 }
         var interrupts = sigset_t()
         sigemptyset(&interrupts)
         for signal in [SIGINT, SIGTERM, SIGHUP] {
             sigaddset(&interrupts, signal)
-            Glibc.signal(signal, pid > 0 ? stopSinkAndExit : SIG_DFL)
+            Glibc.signal(signal, any ? stopServersAndExit : SIG_DFL)
         }
-        if pid > 0 { pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) }
+        if any { pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) }
+    }
+
+    /// A free TCP port on 127.0.0.1 (0 if none could be had).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
     }
 
     /// Stops the sink and waits for it: SIGTERM, and SIGKILL if it is still there after 5 seconds.
     func stop() {
-        Self.passInterrupts(to: 0)
+        Self.passInterrupts(to: pid, false)
         kill(pid, SIGTERM)
         var status: Int32 = 0
         let deadline = ContinuousClock.now + .seconds(5)
@@ -108,11 +127,17 @@ struct SinkServer {
     }
 }
 
-/// The sink to stop when the bench is interrupted (0: none).
-nonisolated(unsafe) private var runningSink: pid_t = 0
+/// The servers to stop when the bench is interrupted (0: a free slot). Plain memory, set up before
+/// any handler is installed, so that the handler reads it without locks or lazy initialization.
+private let runningServerSlots = 4
+nonisolated(unsafe) private let runningServers: UnsafeMutablePointer<pid_t> = {
+    let slots = UnsafeMutablePointer<pid_t>.allocate(capacity: runningServerSlots)
+    slots.initialize(repeating: 0, count: runningServerSlots)
+    return slots
+}()
 
-/// Interrupted: stops the sink and exits as the signal would have (only async-signal-safe calls).
-private let stopSinkAndExit: @convention(c) (Int32) -> Void = { signal in
-    if runningSink > 0 { kill(runningSink, SIGTERM) }
+/// Interrupted: stops the servers and exits as the signal would have (only async-signal-safe calls).
+private let stopServersAndExit: @convention(c) (Int32) -> Void = { signal in
+    for slot in 0..<runningServerSlots where runningServers[slot] > 0 { kill(runningServers[slot], SIGTERM) }
     _exit(128 + signal)
 }

@@ -83,7 +83,7 @@ struct BenchTests {
         let (status, text, errors) = try bench(["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2",
                                                 "--work", work.appendingPathComponent("w").path, "--smtp-url", server.url, "--curl-send", curlSend])
         #expect(status == 0, "\(text)\(errors.suffix(2000))")
-        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes"] {
+        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes", "5e. send, 4 connections vs 1, replies 2 ms late"] {
             #expect(text.contains(figure), "missing \(figure) in\n\(text)")
         }
         #expect(text.contains("PASS") || text.contains("MISS"))
@@ -151,8 +151,8 @@ struct BenchTests {
         #expect(session != getsid(0), "the sink is not in the bench's session")
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the sink was stopped and reaped")
         #expect(FileManager.default.fileExists(atPath: received.appendingPathComponent("stopped").path), "the sink stopped on SIGTERM, not killed")
-        // 1 and 4 connections and smtplib each sent the 3 messages through it.
+        // 1 and 4 connections and smtplib each sent the 3 messages through it, then 1 and 4 connections through the delay proxy.
         let log = try String(contentsOf: received.appendingPathComponent("log.jsonl"), encoding: .utf8)
-        #expect(log.split(separator: "\n").count == 9)
+        #expect(log.split(separator: "\n").count == 15)
     }
 }
