@@ -253,7 +253,8 @@ struct Bench: ParsableCommand {
     }
 
     /// aftersales send with 1 and 4 connections, the plain C libcurl sender and Python's smtplib,
-    /// all against the same smtp-sink and the same messages.
+    /// all against the same smtp-sink and the same messages; then 1 and 4 connections through a
+    /// proxy that delays the server's replies (row 5e).
     func smtpFigures(sink: String?) throws -> [Row] {
         var port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
         var server: SinkServer?

@@ -47,13 +47,14 @@ struct SinkServer {
             throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
         }
         let server = SinkServer(pid: pid)
-        passInterrupts(to: pid, true)
+        passInterrupts(to: pid, running: true)
         let deadline = ContinuousClock.now + .seconds(20)
         while !accepts(port: port) {
             var exit: Int32 = 0
             if waitpid(pid, &exit, WNOHANG) == pid {
-                passInterrupts(to: pid, false)
-                throw ValidationError("\(executable) exited at start (wait status \(exit)); is port \(port) taken?")
+                passInterrupts(to: pid, running: false)
+                let how = exit & 0x7f == 0 ? "with status \((exit >> 8) & 0xff)" : "on signal \(exit & 0x7f)"
+                throw ValidationError("\(executable) exited at start \(how); is port \(port) taken?")
             }
             guard ContinuousClock.now < deadline else {
                 server.stop()
@@ -66,22 +67,36 @@ struct SinkServer {
 
     /// Whether something accepts a TCP connection on 127.0.0.1:`port`.
     static func accepts(port: Int) -> Bool {
+        withLoopbackSocket(port: port) { fd, address, length in connect(fd, address, length.pointee) == 0 } ?? false
+    }
+
+    /// A free TCP port on 127.0.0.1 (0 if none could be had).
+    static func freePort() -> Int {
+        withLoopbackSocket(port: 0) { fd, address, length in
+            guard bind(fd, address, length.pointee) == 0, getsockname(fd, address, length) == 0 else { return 0 }
+            return Int(UInt16(bigEndian: address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port }))
+        } ?? 0
+    }
+
+    /// `body` with a new TCP socket and the address 127.0.0.1:`port` (closed after; nil without a socket).
+    static func withLoopbackSocket<T>(port: Int, _ body: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> T) -> T? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body(fd, $0, &length) }
         }
     }
 
     /// In a session of its own a server does not get the terminal's Ctrl-C: while one runs, an
     /// interrupted bench stops it before exiting. The signals are unblocked on this thread: a parent
     /// may have started the bench with them blocked.
-    static func passInterrupts(to pid: pid_t, _ running: Bool) {
+    static func passInterrupts(to pid: pid_t, running: Bool) {
         let slots = UnsafeMutableBufferPointer(start: runningServers, count: runningServerSlots)
         if running, let free = slots.firstIndex(of: 0) { slots[free] = pid }
         if !running, let taken = slots.firstIndex(of: pid) { slots[taken] = 0 }
@@ -95,24 +110,9 @@ struct SinkServer {
         if any { pthread_sigmask(SIG_UNBLOCK, &interrupts, nil) }
     }
 
-    /// A free TCP port on 127.0.0.1 (0 if none could be had).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        return bound ? Int(UInt16(bigEndian: address.sin_port)) : 0
-    }
-
     /// Stops the sink and waits for it: SIGTERM, and SIGKILL if it is still there after 5 seconds.
     func stop() {
-        Self.passInterrupts(to: pid, false)
+        Self.passInterrupts(to: pid, running: false)
         kill(pid, SIGTERM)
         var status: Int32 = 0
         let deadline = ContinuousClock.now + .seconds(5)

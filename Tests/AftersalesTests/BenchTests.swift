@@ -105,6 +105,19 @@ struct BenchTests {
         return (sink, received)
     }
 
+    @Test("a sink that exits at start is an error naming it and its port, not a wait or a table of failures")
+    func sinkExitsAtStart() throws {
+        let scratch = try ScratchDirectory("aftersales-bench-dead-sink")
+        defer { withExtendedLifetime(scratch) {} }
+        let sink = scratch.url.appendingPathComponent("dead-sink")
+        try "#!/bin/sh\nexit 3\n".write(to: sink, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sink.path)
+        let (status, _, errors) = try bench(["--only", "smtp", "--runs", "1", "--messages", "3", "--work", scratch.url.appendingPathComponent("w").path,
+                                             "--smtp-sink", sink.path])
+        #expect(status != 0)
+        #expect(errors.contains("\(sink.path) exited at start with status 3; is port"), "\(errors)")
+    }
+
     @Test("Ctrl-C during the bench stops the sink too, though it runs in a session of its own")
     func sinkStoppedOnInterrupt() throws {
         let scratch = try ScratchDirectory("aftersales-bench-interrupt")
@@ -138,7 +151,6 @@ struct BenchTests {
         let scratch = try ScratchDirectory("aftersales-bench-sink")
         defer { withExtendedLifetime(scratch) {} }
         let work = scratch.url
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let (sink, received) = try fakeSink(in: work)
         let (status, text, errors) = try bench(["--only", "smtp", "--runs", "1", "--messages", "3", "--work", work.appendingPathComponent("w").path,
                                                 "--smtp-sink", sink.path])

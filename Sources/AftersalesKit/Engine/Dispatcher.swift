@@ -292,7 +292,7 @@ extension Workspace {
         return try deliver(mails, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
     }
 
-    /// Sends `keys` over `smtp.connections` connections. A preparing thread reads and renders batches
+    /// Sends `mails` over `smtp.connections` connections. A preparing thread reads and renders batches
     /// of `send.batch` (at most two ahead); this thread claims each batch in one transaction, archiving
     /// the bytes before any of them is sent, and records the connections' outcomes in the next one
     /// (group commit); the connection threads only talk SMTP.

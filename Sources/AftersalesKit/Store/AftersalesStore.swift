@@ -161,16 +161,14 @@ public struct AftersalesStore: Sendable {
 
     /// Moves the write-ahead log into the database file, so that the file alone is a full copy.
     public func checkpoint() throws(AftersalesError) {
-        let writer = self.writer
-        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+        try outsideTransaction { db in try db.checkpoint(.truncate) }
     }
 
     /// Turns SQLite's automatic checkpoints off (`pages` 0) or back on (every `pages` pages of
     /// write-ahead log). A send turns them off while a ``BackgroundCheckpointer`` copies the log, so
     /// that copying it never stalls a claim while the connections wait.
     public func autoCheckpoint(pages: Int) throws(AftersalesError) {
-        let writer = self.writer
-        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") } }
+        try outsideTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(0, pages))") }
     }
 
     /// Whether every commit of this store's writer reaches the disk before it returns (SQLite's
@@ -179,8 +177,13 @@ public struct AftersalesStore: Sendable {
     /// claim must be on disk before any of its mails leaves, or a power cut could forget the claim
     /// of a mail the server already has, and the next run would send it again.
     public func syncEveryCommit(_ on: Bool) throws(AftersalesError) {
+        try outsideTransaction { db in try db.execute(sql: on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") }
+    }
+
+    /// Runs `body` on the writer's connection outside any transaction (pragmas, checkpoints).
+    private func outsideTransaction(_ body: (Database) throws -> Void) throws(AftersalesError) {
         let writer = self.writer
-        try Self.map(path: path) { try writer.writeWithoutTransaction { db in try db.execute(sql: on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") } }
+        try Self.map(path: path) { try writer.writeWithoutTransaction(body) }
     }
 
     /// A connection of its own that copies the write-ahead log into the database file on a thread
