@@ -183,56 +183,122 @@ public struct TimeZoneID: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// Parsing and printing of instants: ISO 8601, always stored in UTC.
+/// Parsing and printing of instants: ISO 8601, always stored in UTC. Foundation does the work:
+/// its ISO 8601 and verbatim format styles, and its Gregorian calendar for wall-clock times.
 public enum Timestamp {
     /// Parses an ISO 8601 instant (`2026-11-23T09:30:00Z`, with an offset, with fractional
     /// seconds) or a calendar date (`2026-12-01`, taken as 00:00 UTC).
     public static func parse(_ raw: String, field: String) throws(InvalidInput) -> Date {
-        guard let date = parseISO(Array(raw.trimmingCharacters(in: .whitespaces).utf8)) else {
+        guard let date = parseISO(raw.trimmingCharacters(in: .whitespaces)) else {
             throw InvalidInput(field: field, value: raw, problem: "expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
         }
         return date
     }
 
-    /// `yyyy-MM-dd`, or `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm)`, checked field by field.
-    /// Plain arithmetic, no formatter: this runs for every rendered mail.
-    static func parseISO(_ b: [UInt8]) -> Date? {
-        func number(_ at: Int, _ width: Int) -> Int? {
-            guard at + width <= b.count else { return nil }
-            var value = 0
-            for byte in b[at..<at + width] {
-                guard byte >= 0x30, byte <= 0x39 else { return nil }
-                value = value * 10 + Int(byte - 0x30)
-            }
-            return value
+    /// `yyyy-MM-dd`, or `yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:mm)` (`t` and `z` in either case).
+    /// Foundation reads the value. Its parser is lenient (it reads 2026-04-31 as 1 May, 24:00 as the
+    /// next day, and takes `+0300` or text after the offset), so the input must also be exactly what
+    /// that value prints as in the input's own offset.
+    static func parseISO(_ raw: String) -> Date? {
+        let text = raw.uppercased()
+        let bytes = Array(text.utf8)
+        if bytes.count == 10 {
+            guard let date = try? dayStyle.parse(text), dayStyle.format(date) == text else { return nil }
+            return date
         }
-        func at(_ i: Int, _ char: Character) -> Bool { i < b.count && b[i] == char.asciiValue! }
-        guard let year = number(0, 4), at(4, "-"), let month = number(5, 2), at(7, "-"), let day = number(8, 2),
-              (1...12).contains(month), day >= 1, day <= daysIn(year, month) else { return nil }
-        let days = daysFromCivil(year, month, day)
-        if b.count == 10 { return Date(timeIntervalSince1970: Double(days * 86_400)) }
-        guard at(10, "T") || at(10, "t"), let hour = number(11, 2), at(13, ":"), let minute = number(14, 2), at(16, ":"),
-              let second = number(17, 2), hour < 24, minute < 60, second < 60 else { return nil }
-        var i = 19
-        var fraction = 0.0
-        if at(i, ".") {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { fraction += Double(b[i] - 0x30) * scale; scale /= 10; i += 1 }
-            guard i > start else { return nil }
+        guard bytes.count >= 20, let date = try? instantStyle.parse(text) else { return nil }
+        var zoneStart = 19
+        if bytes[19] == UInt8(ascii: ".") {
+            zoneStart = 20
+            while zoneStart < bytes.count, (0x30...0x39).contains(bytes[zoneStart]) { zoneStart += 1 }
+            guard zoneStart > 20 else { return nil }
         }
+        let zone = bytes[zoneStart...]
         var offset = 0
-        if (at(i, "Z") || at(i, "z")), i + 1 == b.count {
+        if zone.elementsEqual("Z".utf8) {
             offset = 0
-        } else if at(i, "+") || at(i, "-"), i + 6 == b.count, let oh = number(i + 1, 2), at(i + 3, ":"), let om = number(i + 4, 2), oh < 24, om < 60 {
-            offset = (oh * 3600 + om * 60) * (at(i, "-") ? -1 : 1)
         } else {
-            return nil
+            let digits = Array(zone.dropFirst())
+            guard let sign = zone.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), digits.count == 5, digits[2] == UInt8(ascii: ":"),
+                  let hours = Int(String(decoding: digits[0..<2], as: UTF8.self)), let minutes = Int(String(decoding: digits[3..<5], as: UTF8.self)),
+                  digits.allSatisfy({ $0 == UInt8(ascii: ":") || (0x30...0x39).contains($0) }), hours < 24, minutes < 60
+            else { return nil }
+            offset = (hours * 3600 + minutes * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
         }
-        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset) + fraction)
+        guard let inputZone = TimeZone(secondsFromGMT: offset),
+              wallClock(inputZone).format(date).utf8.elementsEqual(bytes[0..<19]) else { return nil }
+        return date
     }
 
+    /// `2026-11-23T09:30:00Z` (fractional seconds are read too).
+    static let instantStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// `2026-12-01`, midnight UTC.
+    static let dayStyle = Date.ISO8601FormatStyle().year().month().day()
+    /// `2026-11-23T09:30:00`, the wall-clock time in `zone`, without the offset.
+    static func wallClock(_ zone: TimeZone) -> Date.ISO8601FormatStyle {
+        Date.ISO8601FormatStyle(timeZone: zone).year().month().day().dateTimeSeparator(.standard).time(includingFractionalSeconds: false)
+    }
+
+    /// The Gregorian calendar in UTC.
+    static let gmt = TimeZone(secondsFromGMT: 0)!
+    static let gregorianUTC = calendar(gmt)
+
+    /// The Gregorian calendar in `zone` (one per zone, made once).
+    public static func calendar(_ zone: TimeZone) -> Calendar {
+        calendars.value(zone.identifier) {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            return calendar
+        }
+    }
+
+    static let calendars = Memo<String, Calendar>()
+
+    /// The instant of a wall-clock time (`minutes` after midnight, up to 24 hours) on a date in
+    /// `zone`, by Foundation's calendar: a time that daylight saving skips moves forward by the
+    /// gap (02:30 is 03:30 when clocks jump from 02:00 to 03:00, and where they jump at midnight
+    /// the day starts at 01:00); a time that occurs twice is the first.
+    public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
+        calendar(zone).date(from: DateComponents(year: year, month: month, day: day, hour: minutes / 60, minute: minutes % 60))
+            ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// RFC 5322 date-time in UTC: `Mon, 23 Nov 2026 10:00:00 +0000`.
+    public static func rfc5322(_ date: Date) -> String { rfc5322Style.format(date) }
+
+    static let rfc5322Style = Date.VerbatimFormatStyle(
+        format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .padded(4)) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) +0000",
+        locale: Locale(identifier: "en_US_POSIX"), timeZone: gmt, calendar: gregorianUTC)
+
+    /// `2026-11-23T09:30:00Z`.
+    public static func utc(_ date: Date) -> String { utcStyle.format(date) }
+
+    static let utcStyle = Date.ISO8601FormatStyle()
+
+    /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone` (`+00:00` where the
+    /// offset is zero, where Foundation writes `Z`).
+    public static func local(_ date: Date, in zone: TimeZone) -> String {
+        if zone.secondsFromGMT(for: date) == 0 { return wallClock(zone).format(date) + "+00:00" }
+        return Date.ISO8601FormatStyle(timeZone: zone).timeZoneSeparator(.colon).format(date)
+    }
+
+    /// `yyyy-MM-dd` of a calendar date.
+    public static func day(_ year: Int, _ month: Int, _ day: Int) -> String {
+        dayStyle.format(gregorianUTC.date(from: DateComponents(year: year, month: month, day: day)) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    /// Local calendar fields of an instant in `zone`: year, month, day, hour, minute.
+    public static func fields(_ date: Date, in zone: TimeZone) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
+        let f = calendar(zone).dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return (f.year ?? 0, f.month ?? 0, f.day ?? 0, f.hour ?? 0, f.minute ?? 0)
+    }
+}
+
+// Kept for StoredDate until the records merge (the lead removes them then): Store/StoredDate.swift
+// writes and reads its own `yyyy-MM-dd HH:mm:ss.SSS` text with these, for every date of every row read
+// (Foundation's calendar there costs microseconds a date). `daysIn` and `daysFromCivil` are also used
+// once per customer by the planner; after the merge they can be `Timestamp.calendar(_:)` calls.
+extension Timestamp {
     /// Days in a month of the Gregorian calendar.
     public static func daysIn(_ year: Int, _ month: Int) -> Int {
         switch month {
@@ -250,43 +316,6 @@ public enum Timestamp {
         let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
-    }
-
-    /// The instant of a wall-clock time (`minutes` after midnight) on a date in `zone`
-    /// (the later one across a DST gap).
-    public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
-        let local = Double(daysFromCivil(year, month, day) * 86_400 + minutes * 60)
-        let guess = local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: local)))
-        return Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: guess))))
-    }
-
-    /// RFC 5322 date-time in UTC: `Mon, 23 Nov 2026 10:00:00 +0000`.
-    public static func rfc5322(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
-        let (y, mo, d, h, mi, se) = civil(seconds)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        var out: [UInt8] = []
-        out.reserveCapacity(31)
-        // Three letters each, from 1970-01-01 (a Thursday) and from January.
-        let weekday = (((days % 7) + 7) % 7) * 3, month = (mo - 1) * 3
-        out += weekdayNames[weekday..<weekday + 3]; out += ", ".utf8
-        digits(d, 2, &out); out.append(0x20)
-        out += monthNames[month..<month + 3]; out.append(0x20)
-        digits(y, 4, &out); out.append(0x20)
-        appendTime(h, mi, se, &out); out += " +0000".utf8
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static let weekdayNames = Array("ThuFriSatSunMonTueWed".utf8)
-    private static let monthNames = Array("JanFebMarAprMayJunJulAugSepOctNovDec".utf8)
-
-    /// `2026-11-23T09:30:00Z`. Plain arithmetic: this runs for every planned mail.
-    public static func utc(_ date: Date) -> String {
-        let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)))
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        appendDate(y, mo, d, &out); out.append(0x54); appendTime(h, mi, se, &out); out.append(0x5A)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Appends `yyyy-MM-dd`.
@@ -307,32 +336,6 @@ public enum Timestamp {
         for _ in count..<max(width, count) { out.append(0x30) }
         var rest = value
         while divisor > 0 { out.append(UInt8(0x30 + rest / divisor)); rest %= divisor; divisor /= 10 }
-    }
-
-    /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone`.
-    public static func local(_ date: Date, in zone: TimeZone) -> String {
-        let offset = zone.secondsFromGMT(for: date)
-        let (y, mo, d, h, mi, se) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + offset)
-        // Written into one buffer: a string per field, joined, cost more than the time-zone lookup.
-        var out: [UInt8] = []
-        out.reserveCapacity(25)
-        appendDate(y, mo, d, &out); out.append(0x54); appendTime(h, mi, se, &out)
-        out.append(offset < 0 ? 0x2D : 0x2B); digits(abs(offset) / 3600, 2, &out); out.append(0x3A); digits(abs(offset) % 3600 / 60, 2, &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `yyyy-MM-dd` of a calendar date.
-    public static func day(_ year: Int, _ month: Int, _ day: Int) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(10)
-        appendDate(year, month, day, &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Local calendar fields of an instant in `zone`: year, month, day, hour, minute.
-    public static func fields(_ date: Date, in zone: TimeZone) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int) {
-        let (y, mo, d, h, mi, _) = civil(Int(date.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: date))
-        return (y, mo, d, h, mi)
     }
 
     /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).

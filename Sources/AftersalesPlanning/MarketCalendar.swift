@@ -69,10 +69,11 @@ public struct MarketCalendar: Sendable, Hashable {
         guard let first = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)),
               let last = gregorian.date(from: DateComponents(year: year, month: 12, day: 31, hour: 12)) else { return result }
         // `count` local days from `noon` (a time of day that daylight saving cannot push into another day), those in `year`.
+        let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
         func days(from noon: Date, count: Int) -> [String] {
             (0..<max(count, 0)).compactMap { offset in
-                let f = Timestamp.fields(noon.addingTimeInterval(Double(offset) * 86_400), in: zone)
-                return f.year == year ? Timestamp.day(f.year, f.month, f.day) : nil
+                guard let date = gregorian.date(byAdding: .day, value: offset, to: noon), gregorian.component(.year, from: date) == year else { return nil }
+                return day.format(date)
             }
         }
         if muslimMarkets.contains(country) {
@@ -115,9 +116,9 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// Whether `date` falls in Ramadan in `zone`.
     public static func isRamadan(_ date: Date, zone: TimeZone, country: String = "SA") -> Bool {
-        let f = Timestamp.fields(date, in: zone)
-        return year(f.year, country: muslimMarkets.contains(country) ? country : "SA", zone: zone)
-            .ramadan.contains(Timestamp.day(f.year, f.month, f.day))
+        let f = Timestamp.calendar(zone).dateComponents([.year, .month, .day], from: date)
+        guard let y = f.year, let m = f.month, let d = f.day else { return false }
+        return year(y, country: muslimMarkets.contains(country) ? country : "SA", zone: zone).ramadan.contains(Timestamp.day(y, m, d))
     }
 
     /// How many days `nextOpening` looks ahead.
@@ -144,11 +145,13 @@ public struct MarketCalendar: Sendable, Hashable {
         let muslim = Self.muslimMarkets.contains(country)
         var reasons: [String] = []
         var candidate = date
+        let calendar = Timestamp.calendar(zone)
         for _ in 0..<Self.searchDays {
-            let f = Timestamp.fields(candidate, in: zone)
-            let days = Timestamp.daysFromCivil(f.year, f.month, f.day)
-            let weekday = ((days % 7 + 7 + 4) % 7) + 1
-            // (Worked out only when the day is skipped: a zone's offset is a look-up in its rules.)
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: candidate)
+            let f = (year: c.year ?? 0, month: c.month ?? 0, day: c.day ?? 0, hour: c.hour ?? 0, minute: c.minute ?? 0)
+            let weekday = c.weekday ?? 0
+            // (Worked out only when the day is skipped.) The next local midnight, or the first instant
+            // of that day where daylight saving skips midnight.
             var nextDay: Date { Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone) }
             var localDay: String { Timestamp.day(f.year, f.month, f.day) }
             if weekend.contains(weekday) {

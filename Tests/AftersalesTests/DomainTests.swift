@@ -63,6 +63,29 @@ struct DomainTests {
         #expect(Timestamp.local(t("2026-11-23T09:30:00Z"), in: TimeZone(identifier: "Asia/Riyadh")!) == "2026-11-23T12:30:00+03:00")
     }
 
+    @Test("what Foundation's lenient ISO 8601 parser would take is refused; what RFC 3339 allows is taken")
+    func strictInstants() throws {
+        for bad in ["2026-11-23T09:30:60Z", "2026-11-31", "2026-11-23T09:30:00+03", "2026-11-23T09:30:00+24:00", "2026-11-23T09:30:00+03:0x",
+                    "2026-11-23T09:30Z", "2026-11-23T09:30:00.5", " 2026-11-23T09:30:00Z junk"] {
+            let error = #expect(throws: InvalidInput.self, "\(bad)") { try Timestamp.parse(bad, field: "at") }
+            #expect(error?.description == "at \"\(bad)\": expected an ISO 8601 time like 2026-11-23T09:30:00Z (or a date like 2026-12-01)")
+        }
+        #expect(try Timestamp.parse("2026-11-23t09:30:00z", field: "at") == t("2026-11-23T09:30:00Z"))
+        #expect(try Timestamp.parse(" 2026-11-23T09:30:00+00:00 ", field: "at") == t("2026-11-23T09:30:00Z"))
+        #expect(try Timestamp.parse("2026-11-23T12:30:00.5+03:00", field: "at").timeIntervalSince1970 == 1_795_426_200.5)
+        #expect(Timestamp.utc(Date(timeIntervalSince1970: 1_795_426_205.999)) == "2026-11-23T09:30:05Z", "seconds are cut, not rounded")
+        #expect(Timestamp.utc(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59Z")
+    }
+
+    @Test("wall-clock instants: across a DST gap, as far after it as into it; 24:00 is the next midnight")
+    func wallClockInstants() throws {
+        let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
+        #expect(Timestamp.instant(year: 2026, month: 3, day: 29, minutes: 150, zone: berlin) == t("2026-03-29T01:30:00Z"), "02:30 does not exist: 03:30 CEST")
+        #expect(Timestamp.instant(year: 2026, month: 3, day: 28, minutes: 24 * 60, zone: berlin) == t("2026-03-28T23:00:00Z"))
+        #expect(Timestamp.instant(year: 2026, month: 12, day: 31, minutes: 24 * 60, zone: berlin) == t("2026-12-31T23:00:00Z"))
+        #expect(Timestamp.fields(t("2026-10-25T00:30:00Z"), in: berlin) == (2026, 10, 25, 2, 30))
+    }
+
     @Test("local times west of UTC, at half hours, across a date line; calendar days zero-padded")
     func localTimes() {
         #expect(Timestamp.local(t("2026-11-23T02:05:09Z"), in: TimeZone(identifier: "America/St_Johns")!) == "2026-11-22T22:35:09-03:30")

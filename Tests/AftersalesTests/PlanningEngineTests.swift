@@ -442,67 +442,6 @@ struct PlanningCLITests {
     }
 }
 
-@Suite("Sending line")
-struct SendLineTests {
-    func claimed(_ count: Int) -> [ClaimedMail] {
-        Samples.mails().prefix(count).map { ClaimedMail(entry: OutboxEntry($0, status: .planned, now: Samples.now), bytes: Data("x".utf8), messageID: "<m>") }
-    }
-
-    @Test("send.per_minute spaces the mails handed to the connections")
-    func perMinute() {
-        let line = SendLine(connections: 1, perMinute: 1200) // one every 50 ms
-        line.enqueue(claimed(5))
-        line.close()
-        let start = ContinuousClock.now
-        var taken = 0
-        while line.next() != nil { taken += 1 }
-        #expect(taken == 5)
-        #expect(ContinuousClock.now - start >= .milliseconds(200), "5 mails at one per 50 ms take at least 4 intervals")
-    }
-
-    @Test("the committing thread is woken when the queue runs low or a batch of outcomes is in, not for every mail")
-    func wakesPerBatch() {
-        let line = SendLine(connections: 1, perMinute: 0, wakeAt: 3)
-        line.enqueue(claimed(5))
-        let start = line.seen
-        _ = line.next()
-        #expect(line.seen == start, "4 still waiting: no wake-up")
-        _ = line.next(); _ = line.next()
-        #expect(line.seen > start, "2 left, fewer than 3: time to claim the next batch")
-        let before = line.seen
-        let mail = claimed(1)[0]
-        line.done(.accepted(reply: "250", refused: [:]), mail)
-        line.done(.accepted(reply: "250", refused: [:]), mail)
-        #expect(line.seen == before, "2 outcomes: no wake-up")
-        line.done(.accepted(reply: "250", refused: [:]), mail)
-        #expect(line.seen > before, "3 outcomes: time to record them")
-        #expect(line.collect().outcomes.count == 3)
-    }
-
-    @Test("rendering takes the cores the connections leave: at least one, at most four")
-    func renderWorkers() {
-        #expect(Workspace.renderWorkers(cores: 2, connections: 1) == 1, "the bench machine: one core renders, one sends")
-        #expect(Workspace.renderWorkers(cores: 2, connections: 4) == 1)
-        #expect(Workspace.renderWorkers(cores: 1, connections: 1) == 1)
-        #expect(Workspace.renderWorkers(cores: 6, connections: 4) == 2)
-        #expect(Workspace.renderWorkers(cores: 8, connections: 1) == 4)
-        #expect(Workspace.renderWorkers(cores: 64, connections: 8) == 4)
-    }
-
-    @Test("stopping puts the queued mails back, and nothing more is handed out")
-    func stop() {
-        let line = SendLine(connections: 1, perMinute: 0)
-        line.enqueue(claimed(3))
-        #expect(line.next() != nil)
-        line.stop("connection refused")
-        #expect(line.next() == nil)
-        #expect(line.collect().releases.count == 2)
-        line.enqueue(claimed(1))
-        #expect(line.collect().releases.count == 1, "mail claimed after the stop goes straight back")
-        #expect(line.stoppedBy == "connection refused")
-    }
-}
-
 /// A transport that, for each mail, notes the writer's `synchronous` level at that moment.
 final class SyncProbe: MailTransport, @unchecked Sendable {
     private let lock = NSLock()

@@ -1,5 +1,6 @@
 import AftersalesDomain
 import AftersalesPlanning
+import Crypto
 import Foundation
 import Logging
 #if canImport(Glibc)
@@ -100,126 +101,6 @@ final class RunLock {
     }
 }
 
-/// The line between the thread that prepares, claims and records (one transaction per batch)
-/// and the threads that hold the SMTP connections: claimed mail goes one way, outcomes the other.
-final class SendLine: @unchecked Sendable {
-    private let condition = NSCondition()
-    /// Claimed mail in order; a connection takes each out (nil), so that the line never holds mail
-    /// that has been taken (dropping a thousand of them at once would stall the connection).
-    private var queue: [ClaimedMail?] = []
-    private var head = 0
-    private var outcomes: [(DeliveryOutcome, ClaimedMail)] = []
-    private var releases: [ClaimedMail] = []
-    private var closed = false
-    private var running: Int
-    private(set) var stoppedBy: String?
-    private var nextStart = ContinuousClock.now
-    /// Counts every change the committing thread may wait for, so that no wake-up is lost.
-    private(set) var version = 0
-    let interval: Duration?
-    /// The committing thread is woken when fewer mails than this wait (time to claim the next batch)
-    /// or this many outcomes are in (time to record them), not for every mail: a wake-up per mail
-    /// costs the connections the core they need.
-    let wakeAt: Int
-
-    init(connections: Int, perMinute: Int, wakeAt: Int = 1) {
-        running = connections
-        interval = perMinute > 0 ? .milliseconds(60_000 / perMinute) : nil
-        self.wakeAt = max(1, wakeAt)
-    }
-
-    /// Mails claimed and not yet taken by a connection.
-    var waiting: Int { condition.withLock { queue.count - head } }
-
-    /// True once stopped, or closed with nothing left, and every connection has finished.
-    var finished: Bool { condition.withLock { running == 0 } }
-
-    func enqueue(_ mails: [ClaimedMail]) {
-        condition.withLock {
-            if stoppedBy != nil { releases += mails } else { queue += mails.map(Optional.some) }
-            condition.broadcast()
-        }
-    }
-
-    /// No more mail will be enqueued.
-    func close() { condition.withLock { closed = true; condition.broadcast() } }
-
-    /// Stops the run: connections take nothing more; what is queued will be put back.
-    func stop(_ reason: String) {
-        condition.withLock {
-            if stoppedBy == nil { stoppedBy = reason }
-            releases += queue[head...].compactMap { $0 }
-            queue = []
-            head = 0
-            version += 1
-            condition.broadcast()
-        }
-    }
-
-    /// The next mail for a connection, waiting for the rate limit; nil when the run is over.
-    func next() -> ClaimedMail? {
-        condition.lock()
-        while stoppedBy == nil, head == queue.count, !closed { condition.wait() }
-        // Every slot from `head` on holds a mail: only taken ones are nil.
-        guard stoppedBy == nil, head < queue.count, let mail = queue[head] else { condition.unlock(); return nil }
-        queue[head] = nil
-        head += 1
-        if head > 1024 { queue.removeFirst(head); head = 0 }
-        var wait: Duration = .zero
-        if let interval {
-            let now = ContinuousClock.now
-            let start = max(now, nextStart)
-            nextStart = start + interval
-            wait = start - now
-        }
-        if queue.count - head < wakeAt {
-            version += 1
-            condition.broadcast()
-        }
-        condition.unlock()
-        if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) }
-        return mail
-    }
-
-    /// A connection finished a mail.
-    func done(_ outcome: DeliveryOutcome, _ mail: ClaimedMail) {
-        condition.withLock {
-            outcomes.append((outcome, mail))
-            if outcomes.count >= wakeAt { version += 1; condition.broadcast() }
-        }
-    }
-
-    /// A connection put a mail back untried.
-    func putBack(_ mail: ClaimedMail) {
-        condition.withLock { releases.append(mail); version += 1; condition.broadcast() }
-    }
-
-    /// A connection has ended.
-    func leave() { condition.withLock { running -= 1; version += 1; condition.broadcast() } }
-
-    /// Something else changed (a prepared batch is ready).
-    func poke() { condition.withLock { version += 1; condition.broadcast() } }
-
-    /// The current version, to pass to ``waitForChange(since:timeout:)``.
-    var seen: Int { condition.withLock { version } }
-
-    /// What the connections reported since the last call.
-    func collect() -> (outcomes: [(DeliveryOutcome, ClaimedMail)], releases: [ClaimedMail]) {
-        condition.withLock {
-            defer { outcomes = []; releases = [] }
-            return (outcomes, releases)
-        }
-    }
-
-    /// Waits until something changed after `since` (or `timeout` passes).
-    func waitForChange(since: Int, timeout: Double) {
-        condition.withLock {
-            let deadline = Date(timeIntervalSinceNow: timeout)
-            while version == since, condition.wait(until: deadline) {}
-        }
-    }
-}
-
 extension Workspace {
     /// The transport named by `--transport` or `transport.kind`.
     public func transport(kind: String? = nil) throws(AftersalesError) -> any MailTransport {
@@ -316,12 +197,13 @@ extension Workspace {
         let batchSize = max(1, configuration.integer("send.batch"))
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
-        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize)
+        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize, clock: sendClock)
         // The first batch is read and rendered while the connections and the checkpointer are set up.
         let preparer = Ahead<PreparedBatch>(capacity: 2)
         let workers = Self.renderWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, connections: connections)
         let preparing = startPreparing(keys, batchSize: batchSize, workers: workers, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
-        Self.startConnections(connections, line: line, transport: transport, from: configuration["company.email"], suppressed: suppressed)
+        let from = configuration["company.email"]
+        line.startConnections(connections, transport: transport) { mail, session in Self.attempt(mail, session: session, from: from, suppressed: suppressed) }
         // The archived messages make the write-ahead log grow by megabytes. It is copied into the
         // database by a connection of its own after every claim, while the connections talk SMTP,
         // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch).
@@ -352,7 +234,7 @@ extension Workspace {
         var result = summary
         var failure: AftersalesError?
         var pending = SendStep()
-        var lastCommit = ContinuousClock.now
+        var timer = CommitTimer(clock: sendClock)
         while true {
             let seen = line.seen
             var closeAfterCommit = false
@@ -375,9 +257,7 @@ extension Workspace {
             let finished = line.finished
             // Outcomes wait for the next claim (group commit) unless there are many, the run is
             // ending, or a quarter of a second has passed: a crash leaves unrecorded mail in doubt, never resent.
-            let due = !pending.claims.isEmpty || !pending.cancellations.isEmpty || !pending.releases.isEmpty || finished
-                || pending.outcomes.count >= batchSize || ContinuousClock.now - lastCommit > .milliseconds(250)
-            if pending.isEmpty || !due {
+            if pending.isEmpty || !timer.isDue(pending, finished: finished, batchSize: batchSize) {
                 if finished { break }
                 if closeAfterCommit { line.close() }
                 line.waitForChange(since: seen, timeout: 0.05)
@@ -385,7 +265,7 @@ extension Workspace {
             }
             do throws(AftersalesError) {
                 let (recorded, claimed) = try store.sendStep(pending, runID: runID, now: now)
-                lastCommit = ContinuousClock.now
+                timer.committed()
                 result.count(recorded)
                 result.cancelled += pending.cancellations.count
                 result.skipped += claimed.filter { $0 == nil }.count
@@ -422,32 +302,10 @@ extension Workspace {
         max(1, min(4, cores - connections))
     }
 
-    /// One thread per connection (not concurrentPerform, which stops at the number of cores:
-    /// the connections wait on the network, not the CPU). Each takes claimed mail from the line.
-    static func startConnections(_ count: Int, line: SendLine, transport: any MailTransport, from: String, suppressed: [String: String]) {
-        for _ in 0..<count {
-            Thread {
-                defer { line.leave() }
-                let session = transport.openSession()
-                defer { session.close() }
-                while let mail = line.next() {
-                    switch attempt(mail, session: session, from: from, suppressed: suppressed) {
-                    case .outcome(let outcome): line.done(outcome, mail)
-                    case .outcomeThenStop(let outcome, let reason): line.done(outcome, mail); line.stop(reason)
-                    case .putBack(let reason): line.putBack(mail); line.stop(reason)
-                    }
-                }
-            }.start()
-        }
-    }
-
     /// The preparing thread: reads and renders batches ahead of the committing thread (a small first
     /// batch, so that the connections start at once). Returns the group to wait on for its end.
     private func startPreparing(_ keys: [String], batchSize: Int, workers: Int, preparer: Ahead<PreparedBatch>, line: SendLine, renderer: Eventually<MailRenderer>, notDue: Bool) -> DispatchGroup {
-        let group = DispatchGroup()
-        group.enter()
-        Thread {
-            defer { group.leave() }
+        preparer.startProducing { preparer in
             var remaining = keys[...]
             var size = min(batchSize, 8)
             while !remaining.isEmpty, preparer.waitForRoom() {
@@ -462,8 +320,7 @@ extension Workspace {
                 }
                 line.poke()
             }
-        }.start()
-        return group
+        }
     }
 
     /// Reads and renders a batch: the mails to claim, the stale ones to cancel, how many are no longer pending.
@@ -492,7 +349,7 @@ extension Workspace {
                 let (entry, customer) = jobs[index]
                 do throws(AftersalesError) {
                     let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
-                    results.set(index, .success(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: SHA256.hex(rendered.bytes), messageID: rendered.messageID)))
+                    results.set(index, .success(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: Self.evidenceHash(rendered.bytes), messageID: rendered.messageID)))
                 } catch {
                     results.set(index, .failure(error))
                 }
@@ -507,6 +364,12 @@ extension Workspace {
             }
         }
         return PreparedBatch(mails: mails, stale: stale, skipped: skipped, last: last)
+    }
+
+    /// The archived message's evidence hash: SHA-256 as 64 lowercase hex digits.
+    static func evidenceHash(_ bytes: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: SHA256.hash(data: bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     /// What a connection did with a mail.

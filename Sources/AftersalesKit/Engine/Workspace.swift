@@ -53,6 +53,8 @@ public struct Workspace: Sendable {
     public let configuration: Configuration
     public let store: AftersalesStore
     public let logger: Logger
+    /// The send pipeline's clock (its rate limiter and commit timer): the real one but in tests.
+    var sendClock: any SendClock = SystemSendClock()
 
     public var now: Date { settings.now }
 
