@@ -7,7 +7,6 @@ extension AftersalesStore {
     // MARK: Facts for planning
 
     /// Everything recorded about one customer, as the planner takes it.
-    /// Fixed SQL per table, so that each statement is compiled once per connection (this runs for every customer planned).
     static func customerFacts(_ db: Database, _ customerID: String) throws -> CustomerFacts? {
         var products = ProductMemo()
         return try customerFacts(db, [customerID], products: &products).first
@@ -27,87 +26,77 @@ extension AftersalesStore {
     /// one shipment, and a buyer may have thousands).
     static func customerFacts(_ db: Database, _ ids: [String], products memo: inout ProductMemo, shipments named: [String]? = nil) throws -> [CustomerFacts] {
         guard !ids.isEmpty else { return [] }
-        func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
-        // The customers, as one JSON array (`json_each`): one statement for any number of them.
-        let arguments: StatementArguments = [FlatJSON.encode(ids)]
-        let customers = Dictionary(try Customer.fetchAll(fields: statement(FactsSQL.customers), arguments: arguments).map { ($0.id, $0) }) { first, _ in first }
-        let orders = Dictionary(grouping: try Order.fetchAll(fields: statement(FactsSQL.orders), arguments: arguments), by: \.customerID)
-        let shipments: [String: [Shipment]], events: [String: [ShipmentEvent]]
-        if let named {
-            let chosen: StatementArguments = [FlatJSON.encode(named)]
-            shipments = try Shipment.fetchByOwner(statement(FactsSQL.namedShipments), arguments: chosen)
-            events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.namedEvents), arguments: chosen)
-        } else {
-            shipments = try Shipment.fetchByOwner(statement(FactsSQL.shipments), arguments: arguments)
-            events = try ShipmentEvent.fetchByOwner(statement(FactsSQL.events), arguments: arguments)
+        // Each query is fixed text (compiled once per connection) with one argument: the customers, or
+        // the shipments, as a JSON array.
+        let customerIDs = try RecordJSON.array(ids)
+        func fetch<Record: FetchableRecord>(_ sql: String, _ chosen: String = customerIDs) throws -> [Record] {
+            try Record.fetchAll(db.cachedStatement(sql: sql), arguments: [chosen])
         }
-        let complaints = try Complaint.fetchByOwner(statement(FactsSQL.complaints), arguments: arguments)
-        let surveys = try SurveyAnswer.fetchByOwner(statement(FactsSQL.surveys), arguments: arguments)
-        let reviews = try Review.fetchByOwner(statement(FactsSQL.reviews), arguments: arguments)
+        let customers = Dictionary(try (fetch(FactsSQL.customers) as [Customer]).map { ($0.id, $0) }) { first, _ in first }
+        let orders = try Order.fetchAll(db, SQLRequest<Order>(sql: FactsSQL.orders, arguments: [customerIDs], cached: true),
+                                        lines: SQLRequest<OrderLineRecord>(sql: FactsSQL.orderLines, arguments: [customerIDs], cached: true))
+        let shipments: [Shipment], events: [ShipmentEvent]
+        if let named {
+            let shipmentIDs = try RecordJSON.array(named)
+            (shipments, events) = (try fetch(FactsSQL.namedShipments, shipmentIDs), try fetch(FactsSQL.namedEvents, shipmentIDs))
+        } else {
+            (shipments, events) = (try fetch(FactsSQL.shipments), try fetch(FactsSQL.events))
+        }
+        let complaints = Dictionary(grouping: try fetch(FactsSQL.complaints) as [Complaint], by: \.orderID)
+        let surveys = Dictionary(try (fetch(FactsSQL.surveys) as [SurveyAnswer]).map { ($0.orderID, $0) }) { first, _ in first }
+        let reviews = Dictionary(grouping: try fetch(FactsSQL.reviews) as [Review], by: \.orderID)
+        let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
+        let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
+        let ordersByCustomer = Dictionary(grouping: orders, by: \.customerID)
         return try ids.compactMap { id -> CustomerFacts? in
             guard let customer = customers[id] else { return nil }
-            let orders = orders[id] ?? [], complaints = complaints[id] ?? [], surveys = surveys[id] ?? [], reviews = reviews[id] ?? []
             var products: [String: Product] = [:]
-            for order in orders {
+            let orders = try (ordersByCustomer[id] ?? []).map { order in
                 for line in order.lines where products[line.sku] == nil {
                     if memo[line.sku] == nil {
-                        memo[line.sku] = .some(try Product.fetchOne(fields: statement(FactsSQL.product), arguments: [line.sku]))
+                        memo[line.sku] = .some(try Product.fetchOne(db.cachedStatement(sql: FactsSQL.product), arguments: [line.sku]))
                     }
                     if case .some(let product?) = memo[line.sku] { products[line.sku] = product }
                 }
+                return OrderFacts(order: order,
+                                  shipments: (shipmentsByOrder[order.id] ?? []).map { TrackedShipment(shipment: $0, events: eventsByShipment[$0.id] ?? []) },
+                                  complaints: complaints[order.id] ?? [], survey: surveys[order.id], reviews: reviews[order.id] ?? [])
             }
-            let eventsByShipment = Dictionary(grouping: events[id] ?? [], by: \.shipmentID)
-            let shipmentsByOrder = Dictionary(grouping: shipments[id] ?? [], by: \.orderID)
-            return CustomerFacts(
-                customer: customer,
-                orders: orders.map { order in
-                    OrderFacts(order: order,
-                               shipments: (shipmentsByOrder[order.id] ?? []).map { TrackedShipment(shipment: $0, events: eventsByShipment[$0.id] ?? []) },
-                               complaints: complaints.filter { $0.orderID == order.id },
-                               survey: surveys.first { $0.orderID == order.id },
-                               reviews: reviews.filter { $0.orderID == order.id })
-                },
-                products: products)
+            return CustomerFacts(customer: customer, orders: orders, products: products)
         }
     }
 
     /// The queries run for every batch the planner or the sender reads: fixed text, each compiled
-    /// once per connection, each naming its columns so that the rows are read by position (see ``FieldList``).
+    /// once per connection.
     enum FactsSQL {
-        /// The values of the JSON array in the one argument (customers, or outbox keys).
+        /// The values of the JSON array in the one argument (customers, shipments, or outbox keys).
         static let chosen = "IN (SELECT value FROM json_each(?))"
-        static let customers = "SELECT \(Customer.Field.selection("c")) FROM customers c WHERE c.id \(chosen)"
-        static let orders = "SELECT \(Order.Field.selection("o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
-        // The rest name the customer they belong to last (`owner`, see `fetchByOwner`).
+        static let customers = "SELECT * FROM customers WHERE id \(chosen)"
+        static let orders = "SELECT * FROM orders WHERE customerID \(chosen) ORDER BY customerID, placedAt, id"
+        static let orderLines = """
+            SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.orderID WHERE o.customerID \(chosen) ORDER BY l.orderID, l.position
+            """
         static let shipments = shipments(of: "o.customerID")
         static let events = events(of: "o.customerID")
         /// Only the shipments named (by id), with their events.
         static let namedShipments = shipments(of: "s.id")
         static let namedEvents = events(of: "e.shipmentID")
         static func shipments(of chooser: String) -> String {
-            """
-            SELECT \(Shipment.Field.selection("s")), o.customerID AS owner FROM shipments s JOIN orders o ON o.id = s.orderID
-            WHERE \(chooser) \(chosen) ORDER BY o.customerID, s.dispatchedAt, s.id
-            """
+            "SELECT s.* FROM shipments s JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY s.dispatchedAt, s.id"
         }
         static func events(of chooser: String) -> String {
             """
-            SELECT \(ShipmentEvent.Field.selection("e")), o.customerID AS owner FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
-            JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY o.customerID, e.at, e.rowid
+            SELECT e.* FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
+            WHERE \(chooser) \(chosen) ORDER BY e.at, e.rowid
             """
         }
         static let complaints = """
-            SELECT \(Complaint.Field.selection("k")), o.customerID AS owner FROM complaints k JOIN orders o ON o.id = k.orderID
-            WHERE o.customerID \(chosen) ORDER BY o.customerID, k.openedAt, k.id
+            SELECT k.* FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID \(chosen) ORDER BY k.openedAt, k.id
             """
-        static let surveys = """
-            SELECT \(SurveyAnswer.Field.selection("v")), o.customerID AS owner FROM surveys v JOIN orders o ON o.id = v.orderID
-            WHERE o.customerID \(chosen) ORDER BY o.customerID
-            """
+        static let surveys = "SELECT v.* FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID \(chosen)"
         static let reviews = """
-            SELECT \(Review.Field.selection("r")), o.customerID AS owner FROM reviews r JOIN orders o ON o.id = r.orderID
-            WHERE o.customerID \(chosen) ORDER BY o.customerID, r.reviewedAt
+            SELECT r.* FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID \(chosen) ORDER BY r.reviewedAt, r.rowid
             """
-        static let product = "SELECT \(Product.Field.selection("p")) FROM products p WHERE p.sku = ?"
+        static let product = "SELECT * FROM products WHERE sku = ?"
     }
 }

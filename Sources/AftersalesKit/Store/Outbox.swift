@@ -208,7 +208,7 @@ extension AftersalesStore {
         let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
         for sku in skus {
             ids.formUnion(try String.fetchAll(db, sql: """
-                SELECT DISTINCT o.customerID FROM orders o, json_each(o.lines) l WHERE json_extract(l.value, '$.sku') = ?
+                SELECT DISTINCT o.customerID FROM orders o JOIN order_lines l ON l.orderID = o.id WHERE l.sku = ?
                 """, arguments: [sku]))
         }
         ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now.stored]))
