@@ -278,6 +278,20 @@ struct StoreRecordTests {
         #expect(migrations.contains("v5-order-lines"))
     }
 
+    @Test("the records read by position are read from their columns in order, and miss none")
+    func positionalReads() throws {
+        let tw = try TestWorkspace()
+        let ws = try tw.open("2026-11-23T10:00:00Z")
+        typealias SQL = AftersalesStore.FactsSQL
+        let (read, tables) = try ws.store.writer.read { db in
+            (try [SQL.shipments, SQL.namedShipments, SQL.events, SQL.namedEvents].map { try db.makeStatement(sql: $0).columnNames },
+             [try db.columns(in: "shipments").map(\.name), try db.columns(in: "shipment_events").map(\.name)])
+        }
+        let shipment = Shipment.selected.map(\.name), event = ShipmentEvent.selected.map(\.name)
+        #expect(read == [shipment, shipment, event, event])
+        #expect(tables == [shipment, ["rowid"] + event])
+    }
+
     @Test("a stored value that is not one of a type's cases is refused, not made up")
     func textValues() throws {
         let queue = try DatabaseQueue()

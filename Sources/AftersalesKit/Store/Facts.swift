@@ -82,14 +82,19 @@ extension AftersalesStore {
         static let namedShipments = shipments(of: "s.id")
         static let namedEvents = events(of: "e.shipmentID")
         static func shipments(of chooser: String) -> String {
-            "SELECT s.* FROM shipments s JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY s.dispatchedAt, s.id"
+            """
+            SELECT \(columns(Shipment.selected, of: "s")) FROM shipments s JOIN orders o ON o.id = s.orderID
+            WHERE \(chooser) \(chosen) ORDER BY s.dispatchedAt, s.id
+            """
         }
         static func events(of chooser: String) -> String {
             """
-            SELECT e.* FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID JOIN orders o ON o.id = s.orderID
-            WHERE \(chooser) \(chosen) ORDER BY e.at, e.rowid
+            SELECT \(columns(ShipmentEvent.selected, of: "e")) FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
+            JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY e.at, e.rowid
             """
         }
+        /// `t.a, t.b`: the columns a record reads by position, of table alias `table`.
+        static func columns(_ columns: [Column], of table: String) -> String { columns.map { "\(table).\($0.name)" }.joined(separator: ", ") }
         static let complaints = """
             SELECT k.* FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID \(chosen) ORDER BY k.openedAt, k.id
             """
