@@ -284,12 +284,13 @@ struct StoreRecordTests {
         let ws = try tw.open("2026-11-23T10:00:00Z")
         typealias SQL = AftersalesStore.FactsSQL
         let (read, tables) = try ws.store.writer.read { db in
-            (try [SQL.shipments, SQL.namedShipments, SQL.events, SQL.namedEvents].map { try db.makeStatement(sql: $0).columnNames },
-             [try db.columns(in: "shipments").map(\.name), try db.columns(in: "shipment_events").map(\.name)])
+            (try [SQL.orders, SQL.orderLines, SQL.shipments, SQL.namedShipments, SQL.events, SQL.namedEvents].map { try db.makeStatement(sql: $0).columnNames },
+             try ["orders", "order_lines", "shipments", "shipment_events"].map { try db.columns(in: $0).map(\.name) })
         }
+        let order = Order.selected.map(\.name), line = OrderLineRecord.selected.map(\.name)
         let shipment = Shipment.selected.map(\.name), event = ShipmentEvent.selected.map(\.name)
-        #expect(read == [shipment, shipment, event, event])
-        #expect(tables == [shipment, ["rowid"] + event])
+        #expect(read == [order, line, shipment, shipment, event, event])
+        #expect(tables == [order, line, shipment, ["rowid"] + event])
     }
 
     @Test("a stored value that is not one of a type's cases is refused, not made up")

@@ -72,9 +72,10 @@ extension AftersalesStore {
         /// The values of the JSON array in the one argument (customers, shipments, or outbox keys).
         static let chosen = "IN (SELECT value FROM json_each(?))"
         static let customers = "SELECT * FROM customers WHERE id \(chosen)"
-        static let orders = "SELECT * FROM orders WHERE customerID \(chosen) ORDER BY customerID, placedAt, id"
+        static let orders = "SELECT \(columns(Order.selected, of: "o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
         static let orderLines = """
-            SELECT l.* FROM order_lines l JOIN orders o ON o.id = l.orderID WHERE o.customerID \(chosen) ORDER BY l.orderID, l.position
+            SELECT \(columns(OrderLineRecord.selected, of: "l")) FROM order_lines l JOIN orders o ON o.id = l.orderID
+            WHERE o.customerID \(chosen) ORDER BY l.orderID, l.position
             """
         static let shipments = shipments(of: "o.customerID")
         static let events = events(of: "o.customerID")

@@ -94,13 +94,18 @@ extension Order: FetchableRecord, PersistableRecord {
     /// SQLite takes at most 32,766: reads of any number of orders use ``fetchAll(_:_:lines:)``).
     static var withLines: QueryInterfaceRequest<Order> { including(all: orderLines) }
 
-    /// An order from its row, with the lines prefetched under `lines` (``withLines``), or none when
-    /// none were prefetched: ``fetchAll(_:_:lines:)`` then sets them.
+    /// Every column of `orders`, in the order ``init(row:)`` reads them (GRDB's fast path, as ``Shipment/selected``:
+    /// orders and their lines are the facts batch's most numerous rows after shipments and their events).
+    static let selected = [Columns.id, Columns.customerID, Columns.currency, Columns.placedAt, Columns.completedAt, Columns.cancelledAt]
+    public static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// An order from a row of ``selected``, by position, with the lines prefetched under `lines`
+    /// (``withLines``), or none when none were prefetched: ``fetchAll(_:_:lines:)`` then sets them.
     public init(row: Row) throws {
-        self.init(id: try row.decode(forColumn: Columns.id), customerID: try row.decode(forColumn: Columns.customerID),
+        self.init(id: try row.decode(atIndex: 0), customerID: try row.decode(atIndex: 1),
                   lines: try (row.prefetchedRows[CodingKeys.lines.stringValue] ?? []).map { try OrderLineRecord(row: $0).line },
-                  currency: try row.decode(forColumn: Columns.currency), placedAt: try row.decode(forColumn: Columns.placedAt),
-                  completedAt: try row.decode(forColumn: Columns.completedAt), cancelledAt: try row.decode(forColumn: Columns.cancelledAt))
+                  currency: try row.decode(atIndex: 2), placedAt: try row.decode(atIndex: 3), completedAt: try row.decode(atIndex: 4),
+                  cancelledAt: try row.decode(atIndex: 5))
     }
 
     /// The orders of `orders`, each with its lines from `lines` (which must hold every line of those
@@ -153,6 +158,18 @@ struct OrderLineRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     var line: OrderLine { OrderLine(sku: sku, quantity: quantity, unitPriceMinor: unitPriceMinor) }
+}
+
+extension OrderLineRecord {
+    /// Every column, in the order ``init(row:)`` reads them (GRDB's fast path, see ``Order/selected``).
+    static let selected = [CodingKeys.orderID, .position, .sku, .quantity, .unitPriceMinor].map { Column($0) }
+    static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// A line from a row of ``selected``, by position.
+    init(row: Row) throws {
+        self.init(orderID: try row.decode(atIndex: 0), position: try row.decode(atIndex: 1), sku: try row.decode(atIndex: 2),
+                  quantity: try row.decode(atIndex: 3), unitPriceMinor: try row.decode(atIndex: 4))
+    }
 }
 
 extension Shipment: FetchableRecord, PersistableRecord, SharedJSONCoders {
