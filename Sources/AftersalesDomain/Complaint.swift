@@ -53,6 +53,11 @@ public struct Complaint: Sendable, Hashable, Codable, Identifiable {
         self.ratedAt = ratedAt
     }
 
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case id, orderID, category, text, openedAt, acknowledgedAt, solution, solutionAt, resolution, resolvedAt, rating, ratedAt
+    }
+
     /// Validates a 1-5 handling rating.
     public static func rating(_ value: Int) throws(InvalidInput) -> Int {
         guard (1...5).contains(value) else { throw InvalidInput(field: "score", value: String(value), problem: "expected a rating from 1 to 5") }

@@ -53,7 +53,8 @@ public struct Customer: Sendable, Hashable, Codable, Identifiable {
         self.createdAt = createdAt
     }
 
-    private enum CodingKeys: String, CodingKey {
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
         case id, name, company, email, cc, locale, timeZone, country, industry, manager, consent, consentAt, unsubscribedAt, createdAt
     }
 

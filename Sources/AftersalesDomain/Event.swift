@@ -63,4 +63,9 @@ public struct Event: Sendable, Hashable, Codable {
         self.recordedAt = recordedAt
         self.payload = payload
     }
+
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case seq, kind, subject, customerID, orderID, occurredAt, recordedAt, payload
+    }
 }

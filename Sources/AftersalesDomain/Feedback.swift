@@ -43,6 +43,11 @@ public struct SurveyAnswer: Sendable, Hashable, Codable {
         self.answeredAt = answeredAt
     }
 
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case orderID, score, reason, liked, intent, answeredAt
+    }
+
     public static func score(_ value: Int) throws(InvalidInput) -> Int {
         guard (0...10).contains(value) else { throw InvalidInput(field: "score", value: String(value), problem: "expected a score from 0 to 10") }
         return value
@@ -65,5 +70,10 @@ public struct Review: Sendable, Hashable, Codable {
         self.positive = positive
         self.text = text
         self.reviewedAt = reviewedAt
+    }
+
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case orderID, positive, text, reviewedAt
     }
 }

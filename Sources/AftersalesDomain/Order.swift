@@ -53,6 +53,11 @@ public struct Order: Sendable, Hashable, Codable, Identifiable {
         self.cancelledAt = cancelledAt
     }
 
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case id, customerID, lines, currency, placedAt, completedAt, cancelledAt
+    }
+
     /// Validates a currency code: three ASCII letters, upper-cased.
     public static func currency(_ raw: String) throws(InvalidInput) -> String {
         let upper = raw.uppercased()

@@ -44,6 +44,11 @@ public struct Product: Sendable, Hashable, Codable, Identifiable {
         self.successorOffer = successorOffer
         self.succeededAt = succeededAt
     }
+
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case sku, name, technical, maintenance, cycleDays, manualURL, videoURL, partsURL, successorSKU, successorOffer, succeededAt
+    }
 }
 
 /// The fields a `product add` or `product update` gives; `nil` leaves a field as it is.

@@ -44,6 +44,11 @@ public struct Shipment: Sendable, Hashable, Codable, Identifiable {
         self.documents = documents
     }
 
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case id, orderID, carrier, trackingNumber, trackingURL, mode, dispatchedAt, eta, destinationCountry, destinationPort, documents
+    }
+
     /// The documents named in SEQUENCES.md for `tracking`, used when none are given.
     public static let defaultDocuments = ["commercial invoice", "certificate of origin", "packing list", "bill of lading"]
 }
@@ -93,6 +98,11 @@ public struct ShipmentEvent: Sendable, Hashable, Codable {
         self.remedy = remedy
         self.reason = reason
         self.signedBy = signedBy
+    }
+
+    /// The stored and encoded names of the fields (the store's `Columns` are made from them).
+    public enum CodingKeys: String, CodingKey {
+        case shipmentID, kind, at, location, note, newETA, cause, remedy, reason, signedBy
     }
 
     /// Checks this event against the shipment and its earlier events: a delay needs a new ETA

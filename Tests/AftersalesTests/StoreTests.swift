@@ -204,211 +204,102 @@ struct StoreTests {
     }
 }
 
-@Suite("Row decoding")
-struct RowDecodingTests {
-    /// Every row of `table`, read by hand (by name and by position) and by GRDB's Codable decoder.
-    func compare<T: FieldRecord & Decodable & Equatable>(_ type: T.Type, _ table: String, _ db: Database) throws -> Int {
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid")
-        for row in rows {
-            let byHand = try T(row: row)
-            let byCodable = try FetchableRecordDecoder().decode(T.self, from: row)
-            #expect(byHand == byCodable, "\(table): \(row)")
+@Suite("Store records")
+struct StoreRecordTests {
+    let now = t("2026-11-23T10:00:00Z")
+
+    @Test("an order's lines are stored in a table of their own, in their order, with and without prices")
+    func orderLines() throws {
+        let store = try seededStore()
+        let lines = [OrderLine(sku: "P2", quantity: 3), OrderLine(sku: "P1", quantity: 1, unitPriceMinor: 0), OrderLine(sku: "P2", quantity: 7, unitPriceMinor: 4500)]
+        let placed = try store.addOrder(id: "O2", customerID: "C1", lines: lines, currency: "EUR", at: t("2026-11-02T00:00:00Z"), now: now)
+        #expect(try store.orderDetail(id: "O2").order == placed)
+        #expect(try store.orders(customerID: "C1").map(\.lines) == [[OrderLine(sku: "P1", quantity: 2, unitPriceMinor: 12900)], lines])
+        let completed = try store.completeOrder(id: "O2", at: t("2026-11-03T00:00:00Z"), now: now)
+        #expect(completed.lines == lines, "a change of the order keeps its lines")
+        let stored = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT position, sku, quantity, unitPriceMinor FROM order_lines WHERE orderID = 'O2' ORDER BY position")
         }
-        let positional = try db.makeStatement(sql: "SELECT \(T.Field.selection("t")) FROM \(table) t ORDER BY t.rowid")
-        #expect(positional.columnNames == T.Field.names)
-        #expect(try T.fetchAll(fields: positional, arguments: []) == rows.map(T.init(row:)), "\(table) by position")
-        return rows.count
+        #expect(stored.map { "\($0["position"] as Int) \($0["sku"] as String) \($0["quantity"] as Int) \(($0["unitPriceMinor"] as Int64?).map(String.init) ?? "NULL")" }
+                == ["0 P2 3 NULL", "1 P1 1 0", "2 P2 7 4500"])
     }
 
-    @Test("values bound one by one: as GRDB binds them, the statement reusable, a wrong count refused")
-    func boundValues() throws {
+    @Test("a product's change makes its owners due: found through the order lines")
+    func productOwners() throws {
+        let store = try seededStore()
+        _ = try store.addCustomer(id: "C2", CustomerChanges(name: "Wang Lei", email: "wang@example.cn", locale: "zh-Hans", timeZone: "Asia/Shanghai",
+                                                            country: "CN"), now: now)
+        _ = try store.addOrder(id: "O2", customerID: "C2", lines: [OrderLine(sku: "P2", quantity: 1)], currency: "USD", at: now, now: now)
+        try store.writer.write { db in
+            try AftersalesStore.advancePlannerCursor(db, to: try AftersalesStore.dirtyCustomers(db, now: now).cursor)
+        }
+        _ = try store.updateProduct(sku: "P1", ProductChanges(name: "Pump II"), now: now)
+        #expect(try store.writer.read { db in try AftersalesStore.dirtyCustomers(db, now: now).customers } == ["C1"])
+        _ = try store.succeedProduct(sku: "P2", by: "P1", offer: nil, at: now, now: now)
+        #expect(try store.writer.read { db in try AftersalesStore.dirtyCustomers(db, now: now).customers } == ["C1", "C2"])
+    }
+
+    @Test("upgrading keeps every order line: the lines move from the orders' JSON column to their own table, the column goes")
+    func orderLinesMigration() throws {
         let queue = try DatabaseQueue()
+        try Schema.migrator.migrate(queue, upTo: "v4-archive")
+        // Rows as the previous version wrote them: GRDB's dates, lines as JSON with sorted keys and the price only when known.
         try queue.write { db in
-            try db.execute(sql: "CREATE TABLE t (a TEXT, b INTEGER, c BLOB, d REAL)")
-            let sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, ?)"
-            try db.run(cached: sql, ["é中\u{0}x".databaseValue, Int64.max.databaseValue, Data([0, 1, 255]).databaseValue, DatabaseValue.null])
-            try db.run(cached: sql, [DatabaseValue.null, (-1).databaseValue, Data().databaseValue, 2.5.databaseValue])
-            #expect(throws: DatabaseError.self) { try db.run(cached: sql, ["only one".databaseValue]) }
-            try db.execute(sql: sql, arguments: ["é中\u{0}x", Int64.max, Data([0, 1, 255]), nil])
-            let rows = try Row.fetchAll(db, sql: "SELECT a, b, c, d, typeof(c) FROM t ORDER BY rowid")
-            #expect(rows.count == 3)
-            #expect(rows[0] == rows[2], "the same row as GRDB's own arguments write")
-            #expect(rows[1]["b"] == -1 && rows[1]["d"] == 2.5 && rows[1]["a"] == DatabaseValue.null)
+            try db.execute(sql: """
+                INSERT INTO customers (id, name, email, cc, locale, timeZone, country, consent, createdAt)
+                VALUES ('C1', 'Lucía Hernández', 'lucia@ferrenorte.mx', '[]', 'es-MX', 'America/Mexico_City', 'MX', 1, '2026-10-01 00:00:00.000')
+                """)
+            try db.execute(sql: """
+                INSERT INTO products (sku, name, technical, maintenance) VALUES ('P1', 'Pump', 1, '{"intervalDays":90,"text":"Lubricate"}'), ('P2', 'Valve', 0, NULL)
+                """)
+            try db.execute(sql: """
+                INSERT INTO orders (id, customerID, lines, currency, placedAt, completedAt) VALUES
+                ('O1', 'C1', '[{"quantity":4,"sku":"P1","unitPriceMinor":129900},{"quantity":1,"sku":"P2"}]', 'USD', '2026-11-01 09:00:00.000', NULL),
+                ('O2', 'C1', '[{"quantity":2,"sku":"P2","unitPriceMinor":0}]', 'EUR', '2026-11-02 09:30:00.250', '2026-11-05 00:00:00.000')
+                """)
         }
+        let store = try AftersalesStore(writer: queue)
+        let first = Order(id: "O1", customerID: "C1", lines: [OrderLine(sku: "P1", quantity: 4, unitPriceMinor: 129_900), OrderLine(sku: "P2", quantity: 1)],
+                          currency: "USD", placedAt: t("2026-11-01T09:00:00Z"))
+        let second = Order(id: "O2", customerID: "C1", lines: [OrderLine(sku: "P2", quantity: 2, unitPriceMinor: 0)], currency: "EUR",
+                           placedAt: t("2026-11-02T09:30:00.250Z"), completedAt: t("2026-11-05T00:00:00Z"))
+        #expect(try store.orders() == [first, second])
+        #expect(try store.orderDetail(id: "O1").order == first)
+        let facts = try #require(try queue.read { db in try AftersalesStore.customerFacts(db, "C1") })
+        #expect(facts.orders.map(\.order) == [first, second])
+        #expect(facts.products.keys.sorted() == ["P1", "P2"] && facts.products["P1"]?.maintenance?.intervalDays == 90)
+        #expect(facts.customer.email.value == "lucia@ferrenorte.mx" && facts.customer.consent)
+        let (columns, lines, migrations) = try queue.read { db in
+            (try db.columns(in: "orders").map(\.name), try Int.fetchOne(db, sql: "SELECT count(*) FROM order_lines"),
+             try Schema.migrator.appliedIdentifiers(db))
+        }
+        #expect(!columns.contains("lines") && columns.contains("currency"))
+        #expect(lines == 3)
+        #expect(migrations.contains("v5-order-lines"))
     }
 
-    @Test("text columns of domain types: read straight from SQLite's text, anything else as their DatabaseValue reading says")
-    func textColumns() throws {
-        let queue = try DatabaseQueue()
-        try queue.write { db in
-            try db.execute(sql: "CREATE TABLE t (c)")
-            for value in ["MX".databaseValue, "sea".databaseValue, Data("air".utf8).databaseValue, 42.databaseValue, 1.5.databaseValue] {
-                try db.execute(sql: "DELETE FROM t")
-                try db.execute(sql: "INSERT INTO t (c) VALUES (?)", arguments: [value])
-                let stored = try #require(try DatabaseValue.fetchOne(db, sql: "SELECT c FROM t"))
-                #expect((try? CountryCode.fetchOne(db, sql: "SELECT c FROM t")) == CountryCode.fromDatabaseValue(stored), "\(value)")
-                #expect((try? ShipmentMode.fetchOne(db, sql: "SELECT c FROM t")) == ShipmentMode.fromDatabaseValue(stored), "\(value)")
-            }
-            #expect(try ShipmentMode.fetchOne(db, sql: "SELECT 'rail'") == .rail)
-            #expect((try? ShipmentMode.fetchOne(db, sql: "SELECT 'boat'")) == nil, "not a mode: refused, not made up")
-        }
-    }
-
-    @Test("the planner's queries name their columns as the records read them by position")
-    func factsByPosition() throws {
+    @Test("the records read by position are read from their columns in order, and miss none")
+    func positionalReads() throws {
         let tw = try TestWorkspace()
         let ws = try tw.open("2026-11-23T10:00:00Z")
         typealias SQL = AftersalesStore.FactsSQL
-        let queries: [(String, [String])] = [
-            (SQL.customers, Customer.Field.names), (SQL.orders, Order.Field.names), (SQL.shipments, Shipment.Field.names + ["owner"]),
-            (SQL.events, ShipmentEvent.Field.names + ["owner"]), (SQL.complaints, Complaint.Field.names + ["owner"]),
-            (SQL.surveys, SurveyAnswer.Field.names + ["owner"]), (SQL.reviews, Review.Field.names + ["owner"]),
-            (SQL.product, Product.Field.names), (SQL.outbox, OutboxEntry.Field.names), (SQL.outboxByKeys, OutboxEntry.Field.names),
-        ]
-        try ws.store.writer.read { db in
-            for (sql, names) in queries {
-                let statement = try db.makeStatement(sql: sql)
-                #expect(statement.columnNames == names, "\(sql)")
-            }
+        let (read, tables) = try ws.store.writer.read { db in
+            (try [SQL.orders, SQL.orderLines, SQL.shipments, SQL.namedShipments, SQL.events, SQL.namedEvents].map { try db.makeStatement(sql: $0).columnNames },
+             try ["orders", "order_lines", "shipments", "shipment_events"].map { try db.columns(in: $0).map(\.name) })
         }
-        // Every column of each table is read.
-        try ws.store.writer.read { db in
-            for (table, names) in [("customers", Customer.Field.names), ("orders", Order.Field.names), ("outbox", OutboxEntry.Field.names)] {
-                let columns = Set(try db.columns(in: table).map(\.name))
-                #expect(Set(names).isSubset(of: columns), "\(table)")
-            }
-        }
+        let order = Order.selected.map(\.name), line = OrderLineRecord.selected.map(\.name)
+        let shipment = Shipment.selected.map(\.name), event = ShipmentEvent.selected.map(\.name)
+        #expect(read == [order, line, shipment, shipment, event, event])
+        #expect(tables == [order, line, shipment, ["rowid"] + event])
     }
 
-    @Test("hand-written row decoding reads what GRDB's Codable decoding reads, on every table of a synthetic company; the outbox is written as Codable would")
-    func sameAsCodable() throws {
-        let tw = try TestWorkspace()
-        let ws = try tw.plannedCompany(scale: 0.1)
-        _ = try SyntheticCompany.markPastMailSent(in: ws.store, now: ws.now)
-        try ws.store.writer.read { db in
-            #expect(try compare(Customer.self, "customers", db) > 5)
-            #expect(try compare(Product.self, "products", db) > 5)
-            #expect(try compare(Order.self, "orders", db) > 50)
-            #expect(try compare(Shipment.self, "shipments", db) > 20)
-            #expect(try compare(ShipmentEvent.self, "shipment_events", db) > 20)
-            #expect(try compare(Complaint.self, "complaints", db) > 0)
-            #expect(try compare(SurveyAnswer.self, "surveys", db) > 0)
-            #expect(try compare(Review.self, "reviews", db) > 0)
-            #expect(try compare(OutboxEntry.self, "outbox", db) > 20)
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customers WHERE manager IS NOT NULL")! > 0)
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM products WHERE maintenance IS NOT NULL")! > 0)
-            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'sent'")! > 0)
-            // The planner wrote these rows by hand: each column as GRDB's Codable encoding would have.
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM outbox") {
-                let entry = try OutboxEntry(row: row)
-                let stored = Dictionary(row, uniquingKeysWith: { first, _ in first })
-                // (The outbox has more columns, written by the sending path: the archived bytes, the claim.)
-                let written = try entry.databaseDictionary
-                #expect(written.count >= 30)
-                for (column, value) in written { #expect(stored[column] == value, "\(entry.key).\(column)") }
-                for (column, value) in [("toAddresses", entry.toAddresses), ("reasons", entry.reasons), ("flags", entry.flags)] {
-                    let codable = String(decoding: try OutboxEntry.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
-                    #expect(stored[column] == codable.databaseValue)
-                }
-                let context = String(decoding: try OutboxEntry.databaseJSONEncoder(for: "context").encode(entry.context), as: UTF8.self)
-                #expect(stored["context"] == context.databaseValue)
-            }
+    @Test("a stored value that is not one of a type's cases is refused, not made up")
+    func textValues() throws {
+        let queue = try DatabaseQueue()
+        let (rail, country) = try queue.read { db in
+            (try ShipmentMode.fetchOne(db, sql: "SELECT 'rail'"), try CountryCode.fetchOne(db, sql: "SELECT 'MX'"))
         }
-    }
-}
-
-extension RowDecodingTests {
-    @Test("dates are written as GRDB writes a Date (its DateFormatter) and read back to the same instant as GRDB reads them, in every century and at the edges of a second")
-    func storedDates() {
-        var dates: [Date] = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -0.0005), Date(timeIntervalSince1970: 0.9995),
-                             Date(timeIntervalSince1970: -62_135_596_800), Date(timeIntervalSince1970: 253_402_300_799.999),
-                             Date(timeIntervalSince1970: -62_135_596_801), Date(timeIntervalSince1970: 253_402_300_800), // years 0 and 10000: GRDB's path
-                             Date(timeIntervalSince1970: 1_795_427_200), Date(timeIntervalSince1970: 1_795_427_200.123456)]
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 11 }
-        let fractions: [Double] = [0, 0.001, 0.0005, 0.4995, 0.5, 0.9994999, 0.9995, 0.999999, 0.1234567]
-        for index in 0..<20_000 {
-            // Whole seconds from year 1 to 9999, then a fraction: random or one of the awkward ones.
-            let seconds = Double(Int64(next() % 315_538_070_400) - 62_135_596_800)
-            let fraction = index % 2 == 0 ? fractions[index / 2 % fractions.count] : Double(next() % 1_000_000_000) / 1e9
-            dates.append(Date(timeIntervalSince1970: seconds + fraction))
-        }
-        var mismatches = 0
-        for date in dates where date.stored.databaseValue != date.databaseValue {
-            mismatches += 1
-            if mismatches <= 5 { Issue.record("\(date.timeIntervalSince1970): \(date.stored.databaseValue) != \(date.databaseValue)") }
-        }
-        #expect(mismatches == 0)
-        #expect(StoredDate.fromDatabaseValue("2026-11-23 10:00:00.000".databaseValue)?.date == Date(timeIntervalSince1970: 1_795_428_000))
-        // Read back: the same instant as GRDB reads, bit for bit, for every text it wrote; other shapes go to GRDB.
-        var readMismatches = 0
-        for date in dates {
-            let text = date.databaseValue
-            // (GRDB reads nothing back for year 10000; neither do we.)
-            let ours = StoredDate.fromDatabaseValue(text)?.date, grdb = Date.fromDatabaseValue(text)
-            if ours?.timeIntervalSinceReferenceDate.bitPattern != grdb?.timeIntervalSinceReferenceDate.bitPattern {
-                readMismatches += 1
-                if readMismatches <= 5 { Issue.record("\(text): \(String(describing: ours)) != \(String(describing: grdb))") }
-            }
-        }
-        #expect(readMismatches == 0)
-        for text in ["2026-11-23", "2026-11-23 10:00", "2026-11-23 10:00:00", "2026-11-23T10:00:00.000", "2026-02-30 10:00:00.000", "1500-01-01 00:00:00.000",
-                     "2026-11-23 10:00:00.000Z", "2026-11-23 24:00:00.000"] {
-            #expect(StoredDate.fromDatabaseValue(text.databaseValue)?.date == Date.fromDatabaseValue(text.databaseValue), "\(text)")
-        }
-    }
-}
-
-@Suite("Flat JSON columns")
-struct FlatJSONTests {
-    static let awkward: [String] = {
-        var controls = ""
-        for c in 0..<0x20 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(c))) }
-        return ["", "plain", controls, "\"quoted\" \\ back/slash", "\u{7f}é中文🎉\u{2028}\u{FEFF}", "مرحبا", " spaced ", "{\"not\":\"json\"}"]
-    }()
-
-    @Test("arrays and objects of strings are written byte for byte as JSONEncoder writes them and read back as JSONDecoder reads them")
-    func sameAsFoundation() throws {
-        let encoder = OutboxEntry.databaseJSONEncoder(for: "reasons")
-        for strings in [[], Self.awkward, [Self.awkward[3]], Self.awkward.reversed()] as [[String]] {
-            let ours = FlatJSON.encode(strings)
-            #expect(ours == String(decoding: try encoder.encode(strings), as: UTF8.self))
-            #expect(FlatJSON.strings(ours) == strings)
-        }
-        let object = Dictionary(uniqueKeysWithValues: Self.awkward.enumerated().map { ("k\($0.offset)", $0.element) })
-            .merging(["B": "upper", "_": "underscore", "a": "lower"]) { $1 }
-        let ours = try #require(FlatJSON.encode(object))
-        #expect(ours == String(decoding: try encoder.encode(object), as: UTF8.self))
-        #expect(FlatJSON.object(ours) == object)
-        #expect(FlatJSON.encode(["é": "x"]) == nil, "a non-ASCII key is left to JSONEncoder")
-        // Escapes JSONEncoder does not write but JSON allows, and whitespace.
-        #expect(FlatJSON.strings(#" [ "a\u00e9\ud83c\udf89" , "\/\b" ] "#) == ["aé🎉", "/\u{08}"])
-    }
-
-    @Test("order lines are read as JSONDecoder reads them; other shapes of lines are left to it")
-    func orderLines() throws {
-        let encoder = OutboxEntry.databaseJSONEncoder(for: "lines")
-        let lines = [OrderLine(sku: "A-1", quantity: 3), OrderLine(sku: Self.awkward[3], quantity: 1, unitPriceMinor: 129_900),
-                     OrderLine(sku: "é中", quantity: -2, unitPriceMinor: Int64.max), OrderLine(sku: "", quantity: 0, unitPriceMinor: Int64.min + 1)]
-        for value in [[], lines, [lines[1]]] {
-            let text = String(decoding: try encoder.encode(value), as: UTF8.self)
-            #expect(FlatJSON.objects(text) != nil, "\(text)")
-            #expect(try JSONColumn.decode([OrderLine].self, text) == value)
-        }
-        // What the fast path leaves to JSONDecoder, which still reads it the same way (or refuses it).
-        for text in [#"[{"sku":"A","quantity":1.0}]"#, #"[{"sku":"A","quantity":1,"note":"x"}]"#, #"[{"quantity":1e0,"sku":"A"}]"#] {
-            #expect(try JSONColumn.decode([OrderLine].self, text) == JSONDecoder().decode([OrderLine].self, from: Data(text.utf8)))
-        }
-        for text in ["[{\"n\":01}]", "[{\"n\":1.5}]", "[{\"n\":-}]", "[{\"n\":99999999999999999999}]", "[{\"n\":[1]}]", "[{\"n\":1}", "{\"n\":1}", "[1]"] {
-            #expect(FlatJSON.objects(text) == nil, "\(text)")
-        }
-        #expect(FlatJSON.objects(#" [ { "a" : "b" , "n" : -7 } , { } ] "#) == [["a": .string("b"), "n": .integer(-7)], [:]])
-    }
-
-    @Test("anything but a flat array or object of strings is refused, so that JSONDecoder decides")
-    func refusesOtherShapes() {
-        for text in ["", "[", "[1]", "[\"a\",]", "[\"a\"] x", "{\"a\":1}", "[\"\\ud83c\"]", "[\"\\ud83c \\udf89\"]", "[\"\\x\"]", "[\"a\nb\"]", "{\"a\"}", "null"] {
-            #expect(FlatJSON.strings(text) == nil && FlatJSON.object(text) == nil, "\(text)")
-        }
+        #expect(rail == .rail && country?.value == "MX")
+        #expect(throws: (any Error).self) { try queue.read { db in try ShipmentMode.fetchOne(db, sql: "SELECT 'boat'") } }
     }
 }

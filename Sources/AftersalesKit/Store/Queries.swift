@@ -41,7 +41,7 @@ extension AftersalesStore {
     }
 
     public func customers() throws(AftersalesError) -> [Customer] {
-        try read { db in try Customer.order(Column("id")).fetchAll(db) }
+        try read { db in try Customer.order(Customer.Columns.id).fetchAll(db) }
     }
 
     public func product(sku: String) throws(AftersalesError) -> Product {
@@ -49,16 +49,17 @@ extension AftersalesStore {
     }
 
     public func products() throws(AftersalesError) -> [Product] {
-        try read { db in try Product.order(Column("sku")).fetchAll(db) }
+        try read { db in try Product.order(Product.Columns.sku).fetchAll(db) }
     }
 
     public func orders(customerID: String? = nil) throws(AftersalesError) -> [Order] {
         try read { db in
             if let customerID {
                 _ = try Self.customer(db, customerID)
-                return try Order.filter(Order.Columns.customerID == customerID).order(Order.Columns.placedAt, Column("id")).fetchAll(db)
+                return try Order.withLines.filter(Order.Columns.customerID == customerID).order(Order.Columns.placedAt, Order.Columns.id).fetchAll(db)
             }
-            return try Order.order(Order.Columns.placedAt, Column("id")).fetchAll(db)
+            return try Order.fetchAll(db, Order.order(Order.Columns.placedAt, Order.Columns.id),
+                                      lines: OrderLineRecord.order(OrderLineRecord.Columns.orderID, OrderLineRecord.Columns.position))
         }
     }
 
@@ -68,16 +69,16 @@ extension AftersalesStore {
 
     static func orderDetail(_ db: Database, _ id: String) throws -> OrderDetail {
         let order = try Self.order(db, id)
-        let shipments = try Shipment.filter(Shipment.Columns.orderID == id).order(Shipment.Columns.dispatchedAt, Column("id")).fetchAll(db)
+        let shipments = try Shipment.filter(Shipment.Columns.orderID == id).order(Shipment.Columns.dispatchedAt, Shipment.Columns.id).fetchAll(db)
         let details = try shipments.map { shipment in
             ShipmentDetail(shipment: shipment,
                            events: try ShipmentEvent.filter(ShipmentEvent.Columns.shipmentID == shipment.id)
-                               .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db))
+                               .order(ShipmentEvent.Columns.at, ShipmentEvent.Columns.rowID).fetchAll(db))
         }
         return OrderDetail(order: order, shipments: details,
                            complaints: try Complaint.filter(Complaint.Columns.orderID == id).order(Complaint.Columns.openedAt).fetchAll(db),
                            survey: try SurveyAnswer.fetchOne(db, key: id),
-                           reviews: try Review.filter(Review.Columns.orderID == id).order(Column("reviewedAt")).fetchAll(db))
+                           reviews: try Review.filter(Review.Columns.orderID == id).order(Review.Columns.reviewedAt, Review.Columns.rowID).fetchAll(db))
     }
 
     public func shipment(id: String) throws(AftersalesError) -> ShipmentDetail {
@@ -85,7 +86,7 @@ extension AftersalesStore {
             guard let shipment = try Shipment.fetchOne(db, key: id) else { throw AftersalesError.notFound(entity: "shipment", id: id) }
             return ShipmentDetail(shipment: shipment,
                                   events: try ShipmentEvent.filter(ShipmentEvent.Columns.shipmentID == id)
-                                      .order(ShipmentEvent.Columns.at, Column("rowid")).fetchAll(db))
+                                      .order(ShipmentEvent.Columns.at, ShipmentEvent.Columns.rowID).fetchAll(db))
         }
     }
 
@@ -97,7 +98,7 @@ extension AftersalesStore {
     }
 
     public func complaints() throws(AftersalesError) -> [Complaint] {
-        try read { db in try Complaint.order(Complaint.Columns.openedAt, Column("id")).fetchAll(db) }
+        try read { db in try Complaint.order(Complaint.Columns.openedAt, Complaint.Columns.id).fetchAll(db) }
     }
 
     /// Events after `seq` (exclusive), oldest first, at most `limit`.

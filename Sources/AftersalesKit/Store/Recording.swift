@@ -98,10 +98,10 @@ extension AftersalesStore {
         }
         let order = Order(id: orderID, customerID: customerID, lines: lines, currency: code, placedAt: at)
         return try write { db in
-            guard try Order.fetchOne(db, key: orderID) == nil else { throw AftersalesError.duplicate(entity: "order", id: orderID) }
+            guard try !Order.exists(db, key: orderID) else { throw AftersalesError.duplicate(entity: "order", id: orderID) }
             _ = try Self.customer(db, customerID)
             for line in lines { _ = try Self.product(db, line.sku) }
-            try order.insert(db)
+            try order.insertWithLines(db)
             try Self.log(db, .orderPlaced, subject: orderID, customerID: customerID, orderID: orderID, at: at, now: now, payload: order)
             return order
         }
@@ -313,7 +313,7 @@ extension AftersalesStore {
     }
 
     static func order(_ db: Database, _ id: String) throws -> Order {
-        guard let order = try Order.fetchOne(db, key: id) else { throw AftersalesError.notFound(entity: "order", id: id) }
+        guard let order = try Order.withLines.filter(key: id).fetchOne(db) else { throw AftersalesError.notFound(entity: "order", id: id) }
         return order
     }
 

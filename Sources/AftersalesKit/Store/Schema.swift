@@ -112,86 +112,32 @@ enum Schema {
             }
         }
         registerOutbox(&migrator)
+        registerOrderLines(&migrator)
         return migrator
     }
 }
 
-// MARK: - Records: the domain types persisted as they are.
 
-extension EmailAddress: TextColumn {
-    public var databaseValue: DatabaseValue { value.databaseValue }
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> EmailAddress? { String.fromDatabaseValue(dbValue).map(EmailAddress.init(unchecked:)) }
-    public init(storedText: String) { self.init(unchecked: storedText) }
-}
-extension LocaleTag: TextColumn {
-    public var databaseValue: DatabaseValue { value.databaseValue }
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> LocaleTag? { String.fromDatabaseValue(dbValue).map(LocaleTag.init(unchecked:)) }
-    public init(storedText: String) { self.init(unchecked: storedText) }
-}
-extension CountryCode: TextColumn {
-    public var databaseValue: DatabaseValue { value.databaseValue }
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> CountryCode? { String.fromDatabaseValue(dbValue).map(CountryCode.init(unchecked:)) }
-    public init(storedText: String) { self.init(unchecked: storedText) }
-}
-extension TimeZoneID: TextColumn {
-    public var databaseValue: DatabaseValue { value.databaseValue }
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> TimeZoneID? { String.fromDatabaseValue(dbValue).map(TimeZoneID.init(unchecked:)) }
-    public init(storedText: String) { self.init(unchecked: storedText) }
-}
-extension ShipmentMode: TextColumn {}
-extension ShipmentEventKind: TextColumn {}
-extension ComplaintCategory: TextColumn {}
-extension RepurchaseIntent: TextColumn {}
-extension EventKind: TextColumn {}
-
-extension Customer: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "customers"
-}
-extension Product: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "products"
-}
-extension Order: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "orders"
-    public enum Columns {
-        public static let customerID = Column("customerID")
-        public static let placedAt = Column("placedAt")
+extension Schema {
+    /// Order lines move from the JSON column `orders.lines` to a table of their own, one row per line at
+    /// its position in the order (indexed by SKU: the planner looks up a changed product's owners).
+    static func registerOrderLines(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5-order-lines") { db in
+            try db.create(table: "order_lines") { t in
+                t.column("orderID", .text).notNull().references("orders")
+                t.column("position", .integer).notNull()
+                t.column("sku", .text).notNull().indexed()
+                t.column("quantity", .integer).notNull()
+                t.column("unitPriceMinor", .integer)
+                t.primaryKey(["orderID", "position"])
+            }
+            // The lines as earlier versions wrote them: a JSON array of {sku, quantity, unitPriceMinor?}.
+            try db.execute(sql: """
+                INSERT INTO order_lines (orderID, position, sku, quantity, unitPriceMinor)
+                SELECT o.id, l.key, json_extract(l.value, '$.sku'), json_extract(l.value, '$.quantity'), json_extract(l.value, '$.unitPriceMinor')
+                FROM orders o, json_each(o.lines) l
+                """)
+            try db.alter(table: "orders") { t in t.drop(column: "lines") }
+        }
     }
-}
-extension Shipment: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "shipments"
-    public enum Columns {
-        public static let orderID = Column("orderID")
-        public static let dispatchedAt = Column("dispatchedAt")
-    }
-}
-extension ShipmentEvent: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "shipment_events"
-    public enum Columns {
-        public static let shipmentID = Column("shipmentID")
-        public static let at = Column("at")
-    }
-}
-extension Complaint: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "complaints"
-    public enum Columns {
-        public static let orderID = Column("orderID")
-        public static let openedAt = Column("openedAt")
-    }
-}
-extension SurveyAnswer: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "surveys"
-}
-extension Review: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "reviews"
-    public enum Columns {
-        public static let orderID = Column("orderID")
-    }
-}
-extension Event: FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "events"
-    public enum Columns {
-        public static let seq = Column("seq")
-        public static let orderID = Column("orderID")
-    }
-    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
 }

@@ -1,25 +1,22 @@
+// BRIDGE: removed at merge by the outbox helper's rewrite.
+// The pieces of the old hand-written mapping layer (formerly RowDecoding.swift, StoredDate.swift and
+// Binding.swift) that the outbox code still uses: OutboxEntry's FieldRecord reading and `written`
+// columns, FlatJSON/JSONColumn, StoredDate/`.stored`, TextColumn and `db.run(cached:)`. No other
+// record uses them any more; the outbox helper's rewrite replaces them, and this file goes.
 import AftersalesDomain
 import AftersalesPlanning
 import Foundation
 import GRDB
-
-// Hand-written row decoding for the records that planning and sending read by the thousand.
-// GRDB's Codable support builds a decoder, a keyed container and, for every JSON column, a fresh
-// JSONDecoder for each row: in a full plan that was about a sixth of the time. These read the same
-// columns into the same values (a test compares both ways on every table); writes of these types
-// still go through Codable, except the outbox's, which the planner writes by the thousand.
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
 
 /// JSON columns as GRDB's Codable support reads and writes them (sorted keys), with one coder each.
 enum JSONColumn {
-    static let decoder = JSONDecoder()
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dataEncodingStrategy = .base64
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.nonConformingFloatEncodingStrategy = .throw
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
+    static let decoder = RecordJSON.decoder
+    static let encoder = RecordJSON.encoder
 
     /// JSON text decoded as `T`.
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
@@ -39,31 +36,6 @@ enum JSONColumn {
     /// An object of string values: read by `FlatJSON` when it can, else by JSONDecoder.
     static func decode(_ type: [String: String].Type, _ text: String) throws -> [String: String] {
         try FlatJSON.object(text) ?? decoder.decode([String: String].self, from: Data(text.utf8))
-    }
-
-    /// Order lines: read by `FlatJSON` when every line is exactly `sku`, `quantity` and an optional
-    /// `unitPriceMinor` (as JSONEncoder writes them), else by JSONDecoder.
-    static func decode(_ type: [OrderLine].Type, _ text: String) throws -> [OrderLine] {
-        try FlatJSON.objects(text).flatMap(orderLines) ?? decoder.decode([OrderLine].self, from: Data(text.utf8))
-    }
-
-    /// The lines, or nil when one is not exactly `sku`, `quantity` and an optional integer `unitPriceMinor`.
-    private static func orderLines(_ objects: [[String: FlatJSON.Scalar]]) -> [OrderLine]? {
-        var lines: [OrderLine] = []
-        lines.reserveCapacity(objects.count)
-        for object in objects {
-            guard object.keys.allSatisfy({ ["sku", "quantity", "unitPriceMinor"].contains($0) }),
-                  case .string(let sku)? = object["sku"], case .integer(let quantity)? = object["quantity"], let count = Int(exactly: quantity)
-            else { return nil }
-            let price: Int64?
-            switch object["unitPriceMinor"] {
-            case nil: price = nil
-            case .integer(let minor)?: price = minor
-            case .string?: return nil
-            }
-            lines.append(OrderLine(sku: sku, quantity: count, unitPriceMinor: price))
-        }
-        return lines
     }
 
     /// An object of string values as JSONEncoder writes it with sorted keys (GRDB's Codable setting).
@@ -105,37 +77,6 @@ enum FlatJSON {
                 out[key] = value
             } while reader.take(UInt8(ascii: ","))
             return reader.take(UInt8(ascii: "}")) && reader.atEnd ? out : nil
-        }
-    }
-
-    /// A value of a flat object in ``objects(_:)``.
-    enum Scalar: Equatable {
-        case string(String)
-        case integer(Int64)
-    }
-
-    /// `[{"k":"v","n":1}]`: an array of objects whose values are strings or plain integers (no
-    /// fraction, exponent or leading zero), or nil for any other text.
-    static func objects(_ text: String) -> [[String: Scalar]]? {
-        var text = text
-        return text.withUTF8 { bytes -> [[String: Scalar]]? in
-            var reader = Reader(bytes: bytes)
-            guard reader.take(UInt8(ascii: "[")) else { return nil }
-            var out: [[String: Scalar]] = []
-            if reader.take(UInt8(ascii: "]")) { return reader.atEnd ? out : nil }
-            repeat {
-                guard reader.take(UInt8(ascii: "{")) else { return nil }
-                var object: [String: Scalar] = [:]
-                if !reader.take(UInt8(ascii: "}")) {
-                    repeat {
-                        guard let key = reader.string(), reader.take(UInt8(ascii: ":")) else { return nil }
-                        if let value = reader.string() { object[key] = .string(value) } else if let value = reader.integer() { object[key] = .integer(value) } else { return nil }
-                    } while reader.take(UInt8(ascii: ","))
-                    guard reader.take(UInt8(ascii: "}")) else { return nil }
-                }
-                out.append(object)
-            } while reader.take(UInt8(ascii: ","))
-            return reader.take(UInt8(ascii: "]")) && reader.atEnd ? out : nil
         }
     }
 
@@ -255,28 +196,6 @@ enum FlatJSON {
             return nil
         }
 
-        /// `-?(0|[1-9][0-9]*)` that fits in 64 bits, not followed by a fraction or exponent; nil otherwise,
-        /// and then the position is not moved past the number.
-        mutating func integer() -> Int64? {
-            skipSpace()
-            var i = index
-            let negative = i < bytes.count && bytes[i] == UInt8(ascii: "-")
-            if negative { i += 1 }
-            let start = i
-            var value: Int64 = 0
-            while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) {
-                let (times, o1) = value.multipliedReportingOverflow(by: 10)
-                let (plus, o2) = times.addingReportingOverflow(Int64(bytes[i] - UInt8(ascii: "0")))
-                guard !o1, !o2 else { return nil }
-                value = plus
-                i += 1
-            }
-            guard i > start, !(bytes[start] == UInt8(ascii: "0") && i - start > 1) else { return nil }
-            if i < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i]) { return nil }
-            index = i
-            return negative ? -value : value
-        }
-
         mutating func hex4() -> UInt32? {
             guard index + 4 <= bytes.count else { return nil }
             var value: UInt32 = 0
@@ -349,143 +268,11 @@ extension FieldRecord {
         return try Array(Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) })
     }
 
-    /// Every row of `statement` by the customer it belongs to, named by a last column `owner`, in
-    /// the statement's order; by position when the other columns are exactly ``Field``'s.
-    static func fetchByOwner(_ statement: Statement, arguments: StatementArguments) throws -> [String: [Self]] {
-        let positional = positional(statement, extra: ["owner"])
-        var out: [String: [Self]] = [:]
-        try Row.fetchCursor(statement, arguments: arguments).forEach { row in
-            let owner: String = positional ? try row.decode(atIndex: Field.names.count) : try row.decode(forColumn: "owner")
-            out[owner, default: []].append(try Self(Fields(row: row, positional: positional)))
-        }
-        return out
-    }
-
     /// The first row of `statement`, read as ``fetchAll(fields:arguments:)`` reads them.
     static func fetchOne(fields statement: Statement, arguments: StatementArguments) throws -> Self? {
         let positional = positional(statement)
         // Read inside the cursor's step: a row outlives neither the cursor nor the step.
         return try Row.fetchCursor(statement, arguments: arguments).map { try Self(Fields(row: $0, positional: positional)) }.next()
-    }
-}
-
-extension Customer: FieldRecord {
-    enum Field: Int, FieldList {
-        case id, name, company, email, cc, locale, timeZone, country, industry, manager, consent, consentAt, unsubscribedAt, createdAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(id: try f(.id), name: try f(.name), company: try f(.company), email: try f(.email),
-                  cc: try JSONColumn.decode([EmailAddress].self, f(.cc) as String), locale: try f(.locale), timeZone: try f(.timeZone),
-                  country: try f(.country), industry: try f(.industry), manager: try JSONColumn.decode(AccountManager?.self, f(.manager) as String?),
-                  consent: try f(.consent), consentAt: try f.optionalDate(.consentAt), unsubscribedAt: try f.optionalDate(.unsubscribedAt),
-                  createdAt: try f.date(.createdAt))
-    }
-}
-
-extension Product: FieldRecord {
-    enum Field: Int, FieldList {
-        case sku, name, technical, maintenance, cycleDays, manualURL, videoURL, partsURL, successorSKU, successorOffer, succeededAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(sku: try f(.sku), name: try f(.name), technical: try f(.technical),
-                  maintenance: try JSONColumn.decode(MaintenancePlan?.self, f(.maintenance) as String?), cycleDays: try f(.cycleDays),
-                  manualURL: try f(.manualURL), videoURL: try f(.videoURL), partsURL: try f(.partsURL), successorSKU: try f(.successorSKU),
-                  successorOffer: try f(.successorOffer), succeededAt: try f.optionalDate(.succeededAt))
-    }
-}
-
-extension Order: FieldRecord {
-    enum Field: Int, FieldList {
-        case id, customerID, lines, currency, placedAt, completedAt, cancelledAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(id: try f(.id), customerID: try f(.customerID), lines: try JSONColumn.decode([OrderLine].self, f(.lines) as String),
-                  currency: try f(.currency), placedAt: try f.date(.placedAt), completedAt: try f.optionalDate(.completedAt),
-                  cancelledAt: try f.optionalDate(.cancelledAt))
-    }
-}
-
-extension Shipment: FieldRecord {
-    enum Field: Int, FieldList {
-        case id, orderID, carrier, trackingNumber, trackingURL, mode, dispatchedAt, eta, destinationCountry, destinationPort, documents
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(id: try f(.id), orderID: try f(.orderID), carrier: try f(.carrier), trackingNumber: try f(.trackingNumber),
-                  trackingURL: try f(.trackingURL), mode: try f(.mode), dispatchedAt: try f.date(.dispatchedAt), eta: try f.date(.eta),
-                  destinationCountry: try f(.destinationCountry), destinationPort: try f(.destinationPort),
-                  documents: try JSONColumn.decode([String].self, f(.documents) as String))
-    }
-}
-
-extension ShipmentEvent: FieldRecord {
-    enum Field: Int, FieldList {
-        case shipmentID, kind, at, location, note, newETA, cause, remedy, reason, signedBy
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(shipmentID: try f(.shipmentID), kind: try f(.kind), at: try f.date(.at), location: try f(.location), note: try f(.note),
-                  newETA: try f.optionalDate(.newETA), cause: try f(.cause), remedy: try f(.remedy), reason: try f(.reason), signedBy: try f(.signedBy))
-    }
-}
-
-extension Complaint: FieldRecord {
-    enum Field: Int, FieldList {
-        case id, orderID, category, text, openedAt, acknowledgedAt, solution, solutionAt, resolution, resolvedAt, rating, ratedAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(id: try f(.id), orderID: try f(.orderID), category: try f(.category), text: try f(.text), openedAt: try f.date(.openedAt),
-                  acknowledgedAt: try f.optionalDate(.acknowledgedAt), solution: try f(.solution), solutionAt: try f.optionalDate(.solutionAt),
-                  resolution: try f(.resolution), resolvedAt: try f.optionalDate(.resolvedAt), rating: try f(.rating), ratedAt: try f.optionalDate(.ratedAt))
-    }
-}
-
-extension SurveyAnswer: FieldRecord {
-    enum Field: Int, FieldList {
-        case orderID, score, reason, liked, intent, answeredAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(orderID: try f(.orderID), score: try f(.score), reason: try f(.reason),
-                  liked: try JSONColumn.decode([ServiceAspect].self, f(.liked) as String), intent: try f(.intent), answeredAt: try f.date(.answeredAt))
-    }
-}
-
-extension Review: FieldRecord {
-    enum Field: Int, FieldList {
-        case orderID, positive, text, reviewedAt
-        static let names = allCases.map { "\($0)" }
-    }
-
-    public init(row: Row) throws { try self.init(named: row) }
-
-    init(_ f: Fields<Field>) throws {
-        self.init(orderID: try f(.orderID), positive: try f(.positive), text: try f(.text), reviewedAt: try f.date(.reviewedAt))
     }
 }
 
@@ -587,5 +374,127 @@ extension OutboxEntry: FieldRecord {
     /// builds a container of 32 named values per row, which the full plan felt).
     static func insertOrIgnore(_ db: Database, values: [DatabaseValue]) throws {
         try db.run(cached: insertOrIgnoreSQL, values)
+    }
+}
+
+// MARK: - BRIDGE: formerly StoredDate.swift
+
+/// A date written and read as GRDB writes and reads a `Date` (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), without
+/// GRDB's shared DateFormatter or its calendar: through ICU they were a few percent of a send and of a
+/// full plan, where every claim, outcome, history row, planned mail and fact has dates. Years 1600 to
+/// 9999 are done by plain arithmetic (a test compares both ways with GRDB's own, bit for bit); any
+/// other year, and any other text, goes through GRDB (ICU's calendar is Julian before 1583).
+struct StoredDate: DatabaseValueConvertible {
+    let date: Date
+
+    init(_ date: Date) { self.date = date }
+
+    var databaseValue: DatabaseValue {
+        // The milliseconds as Foundation hands them to ICU, rounded to the nearest (halves upwards).
+        let milliseconds = ((date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate) * 1000 + 0.5).rounded(.down)
+        guard milliseconds.magnitude < 2.5e14 else { return date.databaseValue }
+        let total = Int64(milliseconds)
+        var seconds = total / 1000, fraction = total % 1000
+        if fraction < 0 { fraction += 1000; seconds -= 1 }
+        let (y, mo, d, h, mi, se) = Timestamp.civil(Int(seconds))
+        guard (1600...9999).contains(y) else { return date.databaseValue }
+        var out: [UInt8] = []
+        out.reserveCapacity(23)
+        Timestamp.appendDate(y, mo, d, &out); out.append(0x20); Timestamp.appendTime(h, mi, se, &out); out.append(0x2E); Timestamp.digits(Int(fraction), 3, &out)
+        return String(decoding: out, as: UTF8.self).databaseValue
+    }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredDate? {
+        if case .string(let text) = dbValue.storage {
+            var text = text
+            if let date = text.withUTF8({ parse($0) }) { return StoredDate(date) }
+        }
+        return Date.fromDatabaseValue(dbValue).map(StoredDate.init)
+    }
+
+    /// `yyyy-MM-dd HH:mm:ss.SSS` with a year from 1600 to 9999, read by plain arithmetic to the same
+    /// instant as GRDB reads it (through a calendar); nil for anything else, which GRDB reads.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard bytes.count == 23, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x20, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E
+        else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in start..<start + count {
+                let digit = Int(bytes[index]) - 0x30
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+              let minute = number(14, 2), let second = number(17, 2), let milliseconds = number(20, 3),
+              (1600...9999).contains(year), (1...12).contains(month), (1...Timestamp.daysIn(year, month)).contains(day),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        let seconds = Timestamp.daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(milliseconds) / 1000)
+    }
+}
+
+extension StoredDate: StatementColumnConvertible {
+    /// Straight from SQLite's text, without a String or a calendar; anything else as GRDB reads it.
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        if sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT, let text = sqlite3_column_text(sqliteStatement, index),
+           let date = Self.parse(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index)))) {
+            self.init(date)
+            return
+        }
+        guard let date = Date(sqliteStatement: sqliteStatement, index: index) else { return nil }
+        self.init(date)
+    }
+}
+
+extension Date {
+    /// This date as the store writes it.
+    var stored: StoredDate { StoredDate(self) }
+}
+
+/// A value stored as text: read straight from SQLite's text when the column holds text (GRDB's fast
+/// path, no intermediate `DatabaseValue`), anything else as `fromDatabaseValue` reads it.
+public protocol TextColumn: DatabaseValueConvertible, StatementColumnConvertible {
+    /// The value for this text, or nil when the text is not one.
+    init?(storedText: String)
+}
+
+extension TextColumn {
+    public init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        if sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT {
+            self.init(storedText: String(sqliteStatement: sqliteStatement, index: index))
+        } else if let value = Self.fromDatabaseValue(DatabaseValue(sqliteStatement: sqliteStatement, index: index)) {
+            self = value
+        } else {
+            return nil
+        }
+    }
+}
+
+extension TextColumn where Self: RawRepresentable, RawValue == String {
+    public init?(storedText: String) { self.init(rawValue: storedText) }
+}
+
+// MARK: - BRIDGE: formerly Binding.swift
+
+extension Database {
+    /// Runs `sql` through its cached statement with `values` bound in order, as GRDB binds them
+    /// (`DatabaseValue.bind`). For the statements run once per mail: GRDB's `StatementArguments`
+    /// initializers are generic and not specialized outside GRDB, and cost more per row than the
+    /// statement itself. The values must match the statement's parameters one for one.
+    func run(cached sql: String, _ values: [DatabaseValue]) throws {
+        let statement = try cachedStatement(sql: sql)
+        guard Int(sqlite3_bind_parameter_count(statement.sqliteStatement)) == values.count else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(values.count) values for the parameters of: \(sql)")
+        }
+        // Resets the statement, clears its bindings and marks its arguments as set (none given here).
+        statement.setUncheckedArguments(StatementArguments())
+        for (index, value) in values.enumerated() {
+            let code = value.bind(to: statement.sqliteStatement, at: CInt(index + 1))
+            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding parameter \(index + 1) of: \(sql)") }
+        }
+        try statement.execute()
     }
 }

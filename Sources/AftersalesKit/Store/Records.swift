@@ -1,0 +1,254 @@
+import AftersalesDomain
+import Foundation
+import GRDB
+
+// The domain types persisted as they are: GRDB's Codable records, their columns named by their
+// CodingKeys (GRDB's demo pattern). Dates are stored as GRDB stores a `Date`; arrays and nested
+// values are GRDB's JSON columns (sorted keys), as every earlier version wrote them.
+
+/// GRDB's JSON coders for JSON columns, with GRDB's own settings, made once: GRDB's default makes a
+/// new coder for each JSON column of each row, and the planner reads thousands of rows per batch.
+protocol SharedJSONCoders: FetchableRecord, EncodableRecord {}
+
+enum RecordJSON {
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dataDecodingStrategy = .base64
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        decoder.nonConformingFloatDecodingStrategy = .throw
+        return decoder
+    }()
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dataEncodingStrategy = .base64
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.nonConformingFloatEncodingStrategy = .throw
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    /// `values` as one JSON array: the single argument of ``AftersalesStore/FactsSQL/chosen``.
+    static func array(_ values: [String]) throws -> String { String(decoding: try encoder.encode(values), as: UTF8.self) }
+}
+
+extension SharedJSONCoders {
+    public static func databaseJSONDecoder(for column: String) -> JSONDecoder { RecordJSON.decoder }
+    public static func databaseJSONEncoder(for column: String) -> JSONEncoder { RecordJSON.encoder }
+}
+
+// MARK: Values stored as text
+
+extension EmailAddress: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { value.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> EmailAddress? { String.fromDatabaseValue(dbValue).map(EmailAddress.init(unchecked:)) }
+}
+extension LocaleTag: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { value.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> LocaleTag? { String.fromDatabaseValue(dbValue).map(LocaleTag.init(unchecked:)) }
+}
+extension CountryCode: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { value.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> CountryCode? { String.fromDatabaseValue(dbValue).map(CountryCode.init(unchecked:)) }
+}
+extension TimeZoneID: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { value.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> TimeZoneID? { String.fromDatabaseValue(dbValue).map(TimeZoneID.init(unchecked:)) }
+}
+extension ShipmentMode: DatabaseValueConvertible {}
+extension ShipmentEventKind: DatabaseValueConvertible {}
+extension ComplaintCategory: DatabaseValueConvertible {}
+extension RepurchaseIntent: DatabaseValueConvertible {}
+extension EventKind: DatabaseValueConvertible {}
+
+// MARK: Records
+
+extension Customer: FetchableRecord, PersistableRecord, SharedJSONCoders {
+    public static let databaseTableName = "customers"
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+    }
+}
+
+extension Product: FetchableRecord, PersistableRecord, SharedJSONCoders {
+    public static let databaseTableName = "products"
+    public enum Columns {
+        public static let sku = Column(CodingKeys.sku)
+    }
+}
+
+extension Order: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "orders"
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let customerID = Column(CodingKeys.customerID)
+        public static let currency = Column(CodingKeys.currency)
+        public static let placedAt = Column(CodingKeys.placedAt)
+        public static let completedAt = Column(CodingKeys.completedAt)
+        public static let cancelledAt = Column(CodingKeys.cancelledAt)
+    }
+
+    /// The order's lines, in order (the table `order_lines`), prefetched under the key `lines`.
+    static let orderLines = hasMany(OrderLineRecord.self, key: CodingKeys.lines.stringValue).order(OrderLineRecord.Columns.position)
+
+    /// Orders with their lines, for reads of a few orders (GRDB's prefetch binds every order's id, and
+    /// SQLite takes at most 32,766: reads of any number of orders use ``fetchAll(_:_:lines:)``).
+    static var withLines: QueryInterfaceRequest<Order> { including(all: orderLines) }
+
+    /// Every column of `orders`, in the order ``init(row:)`` reads them (GRDB's fast path, as ``Shipment/selected``:
+    /// orders and their lines are the facts batch's most numerous rows after shipments and their events).
+    static let selected = [Columns.id, Columns.customerID, Columns.currency, Columns.placedAt, Columns.completedAt, Columns.cancelledAt]
+    public static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// An order from a row of ``selected``, by position, with the lines prefetched under `lines`
+    /// (``withLines``), or none when none were prefetched: ``fetchAll(_:_:lines:)`` then sets them.
+    public init(row: Row) throws {
+        self.init(id: try row.decode(atIndex: 0), customerID: try row.decode(atIndex: 1),
+                  lines: try (row.prefetchedRows[CodingKeys.lines.stringValue] ?? []).map { try OrderLineRecord(row: $0).line },
+                  currency: try row.decode(atIndex: 2), placedAt: try row.decode(atIndex: 3), completedAt: try row.decode(atIndex: 4),
+                  cancelledAt: try row.decode(atIndex: 5))
+    }
+
+    /// The orders of `orders`, each with its lines from `lines` (which must hold every line of those
+    /// orders, by order and position): two queries, for any number of orders.
+    static func fetchAll(_ db: Database, _ orders: some FetchRequest<Order>, lines: some FetchRequest<OrderLineRecord>) throws -> [Order] {
+        let lines = Dictionary(grouping: try lines.fetchAll(db), by: \.orderID)
+        return try orders.fetchAll(db).map { order in
+            var order = order
+            order.lines = (lines[order.id] ?? []).map(\.line)
+            return order
+        }
+    }
+
+    /// The row of `orders` (the lines are ``lineRecords``, written beside it).
+    public func encode(to container: inout PersistenceContainer) {
+        container[Columns.id] = id
+        container[Columns.customerID] = customerID
+        container[Columns.currency] = currency
+        container[Columns.placedAt] = placedAt
+        container[Columns.completedAt] = completedAt
+        container[Columns.cancelledAt] = cancelledAt
+    }
+
+    /// The rows of `order_lines` for this order.
+    var lineRecords: [OrderLineRecord] {
+        lines.enumerated().map { OrderLineRecord(orderID: id, position: $0.offset, sku: $0.element.sku, quantity: $0.element.quantity,
+                                                 unitPriceMinor: $0.element.unitPriceMinor) }
+    }
+
+    /// Inserts the order and its lines.
+    func insertWithLines(_ db: Database) throws {
+        try insert(db)
+        for line in lineRecords { try line.insert(db) }
+    }
+}
+
+/// One line of an order as stored: the order, its place in it, and the ``OrderLine`` fields.
+struct OrderLineRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "order_lines"
+    var orderID: String
+    var position: Int
+    var sku: String
+    var quantity: Int
+    var unitPriceMinor: Int64?
+
+    enum CodingKeys: String, CodingKey { case orderID, position, sku, quantity, unitPriceMinor }
+    enum Columns {
+        static let orderID = Column(CodingKeys.orderID)
+        static let position = Column(CodingKeys.position)
+    }
+
+    var line: OrderLine { OrderLine(sku: sku, quantity: quantity, unitPriceMinor: unitPriceMinor) }
+}
+
+extension OrderLineRecord {
+    /// Every column, in the order ``init(row:)`` reads them (GRDB's fast path, see ``Order/selected``).
+    static let selected = [CodingKeys.orderID, .position, .sku, .quantity, .unitPriceMinor].map { Column($0) }
+    static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// A line from a row of ``selected``, by position.
+    init(row: Row) throws {
+        self.init(orderID: try row.decode(atIndex: 0), position: try row.decode(atIndex: 1), sku: try row.decode(atIndex: 2),
+                  quantity: try row.decode(atIndex: 3), unitPriceMinor: try row.decode(atIndex: 4))
+    }
+}
+
+extension Shipment: FetchableRecord, PersistableRecord, SharedJSONCoders {
+    public static let databaseTableName = "shipments"
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let orderID = Column(CodingKeys.orderID)
+        public static let dispatchedAt = Column(CodingKeys.dispatchedAt)
+    }
+
+    // GRDB's fast path (`databaseSelection` and positional `init(row:)`), for the facts batch's most
+    // numerous rows with ShipmentEvent's: through Codable they took 23% of a full plan's CPU (perf,
+    // 19,098 orders), Shipment 11.9% and ShipmentEvent 10.9%; read by position, see the commit for the figure.
+
+    /// Every column, in the order ``init(row:)`` reads them.
+    static let selected = [CodingKeys.id, .orderID, .carrier, .trackingNumber, .trackingURL, .mode, .dispatchedAt, .eta,
+                           .destinationCountry, .destinationPort, .documents].map { Column($0) }
+    public static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// A shipment from a row of ``selected``, by position.
+    public init(row: Row) throws {
+        self.init(id: try row.decode(atIndex: 0), orderID: try row.decode(atIndex: 1), carrier: try row.decode(atIndex: 2),
+                  trackingNumber: try row.decode(atIndex: 3), trackingURL: try row.decode(atIndex: 4), mode: try row.decode(atIndex: 5),
+                  dispatchedAt: try row.decode(atIndex: 6), eta: try row.decode(atIndex: 7), destinationCountry: try row.decode(atIndex: 8),
+                  destinationPort: try row.decode(atIndex: 9),
+                  documents: try RecordJSON.decoder.decode([String].self, from: row.decode(Data.self, atIndex: 10)))
+    }
+}
+
+extension ShipmentEvent: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "shipment_events"
+    public enum Columns {
+        public static let shipmentID = Column(CodingKeys.shipmentID)
+        public static let at = Column(CodingKeys.at)
+        /// The order events were recorded in, among events at the same time.
+        public static let rowID = Column.rowID
+    }
+
+    /// Every column, in the order ``init(row:)`` reads them (GRDB's fast path: see ``Shipment/selected``).
+    static let selected = [CodingKeys.shipmentID, .kind, .at, .location, .note, .newETA, .cause, .remedy, .reason, .signedBy].map { Column($0) }
+    public static var databaseSelection: [any SQLSelectable] { selected }
+
+    /// An event from a row of ``selected``, by position.
+    public init(row: Row) throws {
+        self.init(shipmentID: try row.decode(atIndex: 0), kind: try row.decode(atIndex: 1), at: try row.decode(atIndex: 2),
+                  location: try row.decode(atIndex: 3), note: try row.decode(atIndex: 4), newETA: try row.decode(atIndex: 5),
+                  cause: try row.decode(atIndex: 6), remedy: try row.decode(atIndex: 7), reason: try row.decode(atIndex: 8),
+                  signedBy: try row.decode(atIndex: 9))
+    }
+}
+
+extension Complaint: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "complaints"
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let orderID = Column(CodingKeys.orderID)
+        public static let openedAt = Column(CodingKeys.openedAt)
+    }
+}
+
+extension SurveyAnswer: FetchableRecord, PersistableRecord, SharedJSONCoders {
+    public static let databaseTableName = "surveys"
+}
+
+extension Review: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "reviews"
+    public enum Columns {
+        public static let orderID = Column(CodingKeys.orderID)
+        public static let reviewedAt = Column(CodingKeys.reviewedAt)
+        /// The order reviews were recorded in, among reviews at the same time.
+        public static let rowID = Column.rowID
+    }
+}
+
+extension Event: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "events"
+    public enum Columns {
+        public static let seq = Column(CodingKeys.seq)
+        public static let orderID = Column(CodingKeys.orderID)
+    }
+    public mutating func didInsert(_ inserted: InsertionSuccess) { seq = inserted.rowID }
+}
