@@ -184,9 +184,15 @@ public struct MarketCalendar: Sendable, Hashable {
         return (candidate, reasons)
     }
 
+    /// `09:00` for 540 minutes after midnight, for the reasons of a move. Business hours are a few
+    /// values, so each is formatted once.
     static func clock(_ minutes: Int) -> String {
-        (minutes / 60 < 10 ? "0" : "") + String(minutes / 60) + (minutes % 60 < 10 ? ":0" : ":") + String(minutes % 60)
+        clocks.value(minutes) {
+            Duration.seconds(minutes * 60).formatted(.time(pattern: .hourMinute(padHourToLength: 2)).locale(Locale(identifier: "en_US_POSIX")))
+        }
     }
+
+    static let clocks = Memo<Int, String>()
 
     /// The market's peak holidays starting in `year` (local start dates), for `peak-season`.
     public static func peakHolidays(country: String, year: Int, zone: TimeZone) -> [(id: String, name: String, start: Date)] {
