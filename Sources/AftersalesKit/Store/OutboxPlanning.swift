@@ -85,13 +85,11 @@ extension AftersalesStore {
 
     /// Encodes what `diff` inserts: the part of writing a plan that needs no connection, done in parallel.
     public static func prepare(_ diff: OutboxDiff) throws(AftersalesError) -> PreparedDiff {
-        try map(path: "outbox") {
-            let rows = try diff.changes.compactMap { change -> [DatabaseValue]? in
-                guard case .insert(let entry) = change else { return nil }
-                return try entry.databaseValues
-            }
-            return PreparedDiff(diff: diff, rows: rows)
+        var rows: [[DatabaseValue]] = []
+        for case .insert(let entry) in diff.changes {
+            do { rows.append(try entry.databaseValues) } catch { throw .failure("cannot encode outbox entry \(entry.mail.key): \(error)") }
         }
+        return PreparedDiff(diff: diff, rows: rows)
     }
 
     /// Plans a batch of customers into the outbox in one write transaction: their stored entries are
