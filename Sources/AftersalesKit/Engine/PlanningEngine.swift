@@ -1,7 +1,6 @@
 import AftersalesDomain
 import AftersalesPlanning
 import Foundation
-import GRDB
 
 /// A mail as `preview` and `outbox list` show it: the mail (as planned, or as stored), its status
 /// and reason, and the locale and subject it is written in.
