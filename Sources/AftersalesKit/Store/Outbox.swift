@@ -56,16 +56,24 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
     /// The values of ``columns``, in order (worked out on the planner's workers for its inserts).
     var databaseValues: [DatabaseValue] {
         get throws {
-            func json(_ value: some Encodable) throws -> DatabaseValue { try OutboxJSON.string(value).databaseValue }
+            func json<Value: Encodable & Collection>(_ value: Value) throws -> DatabaseValue { try OutboxJSON.string(value).databaseValue }
+            // GRDB writes a date through a shared DateFormatter (ICU, behind a lock): the dates a new entry
+            // repeats (created = updated, often due = nominal due) are written once (a full plan formats 7,000 rows' dates).
+            func date(_ value: Date?, as earlier: (Date?, DatabaseValue)...) -> DatabaseValue {
+                earlier.first { $0.0 == value }?.1 ?? value.databaseValue
+            }
+            let nominalDue = mail.nominalDue.databaseValue, createdAt = createdAt.databaseValue
+            let due = date(mail.due, as: (mail.nominalDue, nominalDue))
             return [
                 mail.key.databaseValue, mail.rule.databaseValue, mail.stream.databaseValue, mail.audience.databaseValue,
                 mail.customerID.databaseValue, mail.orderID.databaseValue, mail.subject.databaseValue, mail.occurrence.databaseValue,
-                mail.triggeredAt.databaseValue, mail.nominalDue.databaseValue, mail.due.databaseValue, mail.deadline.databaseValue,
-                mail.staleAt.databaseValue, try json(mail.to), try json(mail.cc), mail.locale.databaseValue,
+                date(mail.triggeredAt, as: (mail.nominalDue, nominalDue)), nominalDue, due, date(mail.deadline, as: (mail.due, due)),
+                date(mail.staleAt, as: (mail.due, due)), try json(mail.to), try json(mail.cc), mail.locale.databaseValue,
                 mail.timeZone.databaseValue, mail.template.databaseValue, mail.needsApproval.databaseValue,
                 status.databaseValue, reason.databaseValue, try json(mail.reasons), try json(mail.flags),
-                try json(mail.context), createdAt.databaseValue, updatedAt.databaseValue, attempts.databaseValue,
-                nextAttemptAt.databaseValue, sentAt.databaseValue, messageID.databaseValue, serverReply.databaseValue, sha256.databaseValue,
+                try json(mail.context), createdAt, date(updatedAt, as: (self.createdAt, createdAt)), attempts.databaseValue,
+                nextAttemptAt.databaseValue, date(sentAt, as: (self.createdAt, createdAt)), messageID.databaseValue, serverReply.databaseValue,
+                sha256.databaseValue,
             ]
         }
     }
@@ -87,8 +95,10 @@ enum OutboxJSON {
     static let decoder = JSONDecoder()
 
     /// `value` as the text of a JSON column.
-    static func string(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+    static func string<Value: Encodable & Collection>(_ value: Value) throws -> String {
+        // Most lists of a mail are empty (cc, flags): their text needs no encoder.
+        if value.isEmpty { return value is [String: String] ? "{}" : "[]" }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// A JSON array of strings, as the one argument of ``chosen``.
@@ -309,8 +319,9 @@ extension AftersalesStore {
     /// applied: only if the entry still has the status and attempts the transition was worked out
     /// from, with a history row and the suppressions it names. Returns whether it applied.
     static func apply(_ db: Database, _ transition: OutboxMachine.Transition, key: String, now: Date) throws -> Bool {
+        let at = now.databaseValue
         var assignments = "status = ?, updatedAt = ?"
-        var values: [DatabaseValue] = [transition.to.databaseValue, now.databaseValue]
+        var values: [DatabaseValue] = [transition.to.databaseValue, at]
         for field in transition.set {
             let (column, value): (String, DatabaseValue)
             switch field {
@@ -332,7 +343,7 @@ extension AftersalesStore {
         try db.cachedStatement(sql: "UPDATE outbox SET \(assignments) WHERE key = ? AND status = ? AND attempts = ?")
             .execute(arguments: StatementArguments(values))
         guard db.changesCount == 1 else { return false }
-        try history(db, key: key, from: transition.from, to: transition.to, reason: transition.history, at: now)
+        try history(db, key: key, from: transition.from, to: transition.to, reason: transition.history, at: at)
         for (address, why) in transition.suppress.sorted(by: { $0.key < $1.key }) {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)")
                 .execute(arguments: [address, why, now])
@@ -354,7 +365,8 @@ extension AftersalesStore {
         return after
     }
 
-    static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
+    /// A row of the entry's history; `at` as written (a planner writes one time for all its rows).
+    static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: DatabaseValue) throws {
         try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [key, at, from, to, reason])
     }

@@ -79,15 +79,15 @@ extension AftersalesStore {
     /// One customer's diff ready to be written, made by ``prepare(_:)`` where the planner's workers work.
     public struct PreparedDiff: Sendable {
         var diff: OutboxDiff
-        /// The row of each insert, in the order of the diff's inserts.
-        var rows: [[DatabaseValue]]
+        /// The row of each insert, in the order of the diff's inserts (made where the workers work: it is a third of encoding it).
+        var rows: [StatementArguments]
     }
 
     /// Encodes what `diff` inserts: the part of writing a plan that needs no connection, done in parallel.
     public static func prepare(_ diff: OutboxDiff) throws(AftersalesError) -> PreparedDiff {
-        var rows: [[DatabaseValue]] = []
+        var rows: [StatementArguments] = []
         for case .insert(let entry) in diff.changes {
-            do { rows.append(try entry.databaseValues) } catch { throw .failure("cannot encode outbox entry \(entry.mail.key): \(error)") }
+            do { rows.append(StatementArguments(try entry.databaseValues)) } catch { throw .failure("cannot encode outbox entry \(entry.mail.key): \(error)") }
         }
         return PreparedDiff(diff: diff, rows: rows)
     }
@@ -102,8 +102,9 @@ extension AftersalesStore {
         changes = try write { db in
             var changes = before
             let stored = try customers.map { try Self.outboxEntries(db, customerID: $0) }
+            let at = now.databaseValue
             for diff in try diffs(stored) {
-                try Self.apply(db, diff, now: now, changes: &changes)
+                try Self.apply(db, diff, now: now, at: at, changes: &changes)
                 changes.customers += 1
             }
             if let cursor { try Self.advancePlannerCursor(db, to: cursor) }
@@ -114,15 +115,16 @@ extension AftersalesStore {
     /// Writes one customer's diff: inserts (`INSERT OR IGNORE`: a concurrent planner that got there
     /// first wins, nothing is doubled) with the first row of their history, moves, and cancellations
     /// through the state machine's transitions; then the customer's wake-up time.
-    static func apply(_ db: Database, _ prepared: PreparedDiff, now: Date, changes: inout PlanChanges) throws {
+    /// `at` is `now` as written, once for the batch.
+    static func apply(_ db: Database, _ prepared: PreparedDiff, now: Date, at: DatabaseValue, changes: inout PlanChanges) throws {
         var rows = prepared.rows.makeIterator()
         for change in prepared.diff.changes {
             switch change {
             case .insert(let entry):
                 guard let row = rows.next() else { continue }
-                try db.cachedStatement(sql: OutboxEntry.insertOrIgnore).execute(arguments: StatementArguments(row))
+                try db.cachedStatement(sql: OutboxEntry.insertOrIgnore).execute(arguments: row)
                 if db.changesCount > 0 {
-                    try history(db, key: entry.mail.key, from: nil, to: entry.status, reason: entry.mail.reasons.first, at: now)
+                    try history(db, key: entry.mail.key, from: nil, to: entry.status, reason: entry.mail.reasons.first, at: at)
                     if entry.status == .held { changes.held += 1 } else { changes.planned += 1 }
                 }
             case .move(let entry):
@@ -132,7 +134,7 @@ extension AftersalesStore {
                     context = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
                     """).execute(arguments: [mail.due, mail.nominalDue, mail.staleAt, OutboxJSON.string(mail.to), OutboxJSON.string(mail.cc), mail.locale,
                                              OutboxJSON.string(mail.reasons), OutboxJSON.string(mail.flags), OutboxJSON.string(mail.context),
-                                             entry.updatedAt, mail.key, entry.status, entry.attempts])
+                                             at, mail.key, entry.status, entry.attempts])
                 if db.changesCount > 0 { changes.moved += 1 }
             case .cancel(let entry, let transition):
                 if try apply(db, transition, key: entry.mail.key, now: now) { changes.cancelled += 1 }
