@@ -12,52 +12,203 @@ public enum DeliveryOutcome: Sendable, Hashable, Codable {
     case unknown(reason: String)
 }
 
-/// The outbox state machine: given a state and an event, the next state and what to record.
-/// Pure: no I/O and the clock is a parameter, like the planner.
+/// The outbox state machine: every change of a mail's status, worked out without the database.
+///
+/// ``transition(_:from:now:)`` takes a mail's ``State`` and an ``Event`` and returns the
+/// ``Transition`` to write (the new status, the fields to set, the history reason), or refuses the
+/// event with a ``Refusal`` (the message the user sees). The store applies every transition the
+/// same way: an update guarded by the status and attempts the transition was worked out from, and
+/// a history row. Pure: no I/O and the clock is a parameter, like the planner.
 public enum OutboxMachine {
     /// Retry schedule: 5 minutes after the first failure, then growing (×3), capped at 6 hours.
     public static func retryDelay(attempt: Int) -> TimeInterval {
         min(300 * pow(3, Double(max(attempt - 1, 0))), 6 * 3600)
     }
 
-    /// The state after a delivery attempt, with the next attempt time for retries.
-    /// `giveUpAt` is when retrying stops being worth it (the mail's stale time).
-    public static func after(_ outcome: DeliveryOutcome, attempt: Int, now: Date, giveUpAt: Date?) -> (OutboxStatus, nextAttempt: Date?, reason: String) {
-        switch outcome {
-        case .accepted(let reply, let refused):
-            return (.sent, nil, refused.isEmpty ? reply : reply + "; refused: " + refused.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
-        case .permanent(let reply, _):
-            return (.failed, nil, "permanent failure: " + reply)
-        case .unknown(let reason):
-            return (.inDoubt, nil, "in doubt: " + reason + "; settle with `aftersales outbox resolve KEY --sent` or `--resend`")
-        case .transient(let reply):
-            let next = now.addingTimeInterval(retryDelay(attempt: attempt))
-            if let giveUpAt, next > giveUpAt {
-                return (.failed, nil, "gave up after \(attempt) attempt(s), last: \(reply)")
-            }
-            return (.retry, next, "attempt \(attempt) failed: \(reply); next at \(Timestamp.utc(next))")
+    /// The status a new mail is stored with: held when a person must approve it first.
+    public static func firstStatus(needsApproval: Bool) -> OutboxStatus {
+        needsApproval ? .held : .planned
+    }
+
+    /// What the machine needs to know of a stored mail.
+    public struct State: Sendable, Hashable {
+        public var key: String
+        public var status: OutboxStatus
+        /// Delivery attempts made so far.
+        public var attempts: Int
+        public var due: Date
+        /// When retrying stops being worth it.
+        public var staleAt: Date?
+        public var sentAt: Date?
+
+        public init(key: String, status: OutboxStatus, attempts: Int = 0, due: Date, staleAt: Date? = nil, sentAt: Date? = nil) {
+            self.key = key
+            self.status = status
+            self.attempts = attempts
+            self.due = due
+            self.staleAt = staleAt
+            self.sentAt = sentAt
         }
     }
 
-    /// Manual actions ops staff take on a mail, and from which states they are allowed.
+    /// Manual actions ops staff take on a mail.
     public enum Action: String, Sendable, CaseIterable {
         case approve, cancel, retry, resolveSent = "resolve --sent", resendInDoubt = "resolve --resend"
+    }
 
+    /// Something that happens to a mail.
+    public enum Event: Sendable, Hashable {
+        /// A run claims the rendered mail for sending, with the evidence of what it will send.
+        case claim(runID: String, sha256: String, messageID: String)
+        /// The outcome of the delivery attempt of a claimed mail.
+        case outcome(DeliveryOutcome)
+        /// A claimed mail goes back untried (the run stopped first), to the status it was claimed from.
+        case release(to: OutboxStatus)
+        /// The process that claimed the mail stopped before recording the outcome.
+        case abandoned
+        /// Planning (or the sender, for stale mail) cancels a pending mail, with why.
+        case cancel(reason: String)
+        /// An ops action.
+        case ops(Action)
+
+        /// The event's name in a refusal.
+        public var name: String {
+            switch self {
+            case .claim: return "claim"
+            case .outcome: return "record an outcome"
+            case .release: return "release"
+            case .abandoned: return "recover"
+            case .cancel: return "cancel by planning"
+            case .ops(let action): return action.rawValue
+            }
+        }
+
+        /// The states the event applies to.
         public var allowedFrom: Set<OutboxStatus> {
             switch self {
-            case .approve: return [.held]
-            case .cancel: return [.planned, .held, .retry, .failed]
-            case .retry: return [.failed, .retry]
-            case .resolveSent, .resendInDoubt: return [.inDoubt]
+            case .claim: return [.planned, .retry]
+            case .outcome, .release, .abandoned: return [.sending]
+            case .cancel: return Set(OutboxStatus.allCases.filter(\.isPending))
+            case .ops(.approve): return [.held]
+            case .ops(.cancel): return [.planned, .held, .retry, .failed]
+            case .ops(.retry): return [.failed, .retry]
+            case .ops(.resolveSent), .ops(.resendInDoubt): return [.inDoubt]
             }
         }
+    }
 
-        public var target: OutboxStatus {
-            switch self {
-            case .approve, .retry, .resendInDoubt: return .planned
-            case .cancel: return .cancelled
-            case .resolveSent: return .sent
+    /// A column of the outbox a transition sets, besides the status and the update time.
+    public enum Field: Sendable, Hashable {
+        case reason(String?)
+        case attempts(Int)
+        case nextAttemptAt(Date?)
+        case sentAt(Date?)
+        case serverReply(String?)
+        /// The run that holds the claim (nil: none).
+        case claimedBy(String?)
+        case sha256(String)
+        case messageID(String)
+        case due(Date)
+    }
+
+    /// One change of a mail's status, as the store writes it.
+    public struct Transition: Sendable, Hashable {
+        /// The status the mail must still have: the store applies the transition only then.
+        public var from: OutboxStatus
+        /// The attempts the mail must still have (a claim of a mail that changed since it was read does nothing).
+        public var attempts: Int
+        public var to: OutboxStatus
+        /// The other columns to set, in order.
+        public var set: [Field]
+        /// Why, for the mail's history.
+        public var history: String
+        /// Addresses to suppress from now on, with why (hard bounces).
+        public var suppress: [String: String] = [:]
+    }
+
+    /// An event that does not apply to the mail's state.
+    public struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
+        public var key: String
+        public var status: OutboxStatus
+        public var event: String
+        /// The states the event applies to.
+        public var allowed: Set<OutboxStatus>
+
+        /// What the user reads, e.g. "mail "k" is sent; `cancel` applies only to failed or held or planned or retry mail".
+        public var description: String {
+            "mail \"\(key)\" is \(status.rawValue); `\(event)` applies only to \(allowed.map(\.rawValue).sorted().joined(separator: " or ")) mail"
+        }
+    }
+
+    /// The transition `event` makes from `state`, or its refusal.
+    public static func transition(_ event: Event, from state: State, now: Date) throws(Refusal) -> Transition {
+        guard event.allowedFrom.contains(state.status) else {
+            throw Refusal(key: state.key, status: state.status, event: event.name, allowed: event.allowedFrom)
+        }
+        func to(_ status: OutboxStatus, _ set: [Field], _ history: String) -> Transition {
+            Transition(from: state.status, attempts: state.attempts, to: status, set: set, history: history)
+        }
+        switch event {
+        case .claim(let runID, let sha256, let messageID):
+            return to(.sending, [.claimedBy(runID), .sha256(sha256), .messageID(messageID)], "claimed by \(runID)")
+        case .outcome(let outcome):
+            return recorded(outcome, state: state, now: now)
+        case .release(let back):
+            let allowed: Set<OutboxStatus> = Event.claim(runID: "", sha256: "", messageID: "").allowedFrom
+            guard allowed.contains(back) else { throw Refusal(key: state.key, status: back, event: "release to", allowed: allowed) }
+            return to(back, [.claimedBy(nil)], "released: the run stopped before trying it")
+        case .abandoned:
+            let reason = "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve \(state.key) --sent` or `--resend`"
+            return to(.inDoubt, [.reason(reason), .claimedBy(nil)], reason)
+        case .cancel(let reason):
+            return to(.cancelled, [.reason(reason)], reason)
+        case .ops(let action):
+            let fields: [Field]
+            let target: OutboxStatus
+            switch action {
+            case .approve: (target, fields) = (.planned, [.reason(nil)])
+            case .cancel: (target, fields) = (.cancelled, [.reason("cancelled by ops")])
+            case .retry: (target, fields) = (.planned, [.reason(nil), .nextAttemptAt(nil), .due(min(state.due, now))])
+            case .resolveSent: (target, fields) = (.sent, [.reason("confirmed sent by ops"), .sentAt(state.sentAt ?? now)])
+            case .resendInDoubt: (target, fields) = (.planned, [.reason("resend requested by ops (same Message-ID)"), .due(min(state.due, now))])
+            }
+            return to(target, fields, "ops: \(action.rawValue)")
+        }
+    }
+
+    /// The state after a delivery attempt: sent, failed, in doubt, or a retry at the next time of the
+    /// schedule (failed when that is after the mail's stale time). Hard bounces of a recipient (550,
+    /// 551, 553) suppress the address.
+    static func recorded(_ outcome: DeliveryOutcome, state: State, now: Date) -> Transition {
+        let attempt = state.attempts + 1
+        let status: OutboxStatus, reply: String, reason: String
+        var next: Date?
+        var refused: [String: String] = [:]
+        switch outcome {
+        case .accepted(let r, let f):
+            (status, reply, refused) = (.sent, r, f)
+            reason = f.isEmpty ? r : r + "; refused: " + f.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+        case .permanent(let r, let f):
+            (status, reply, refused, reason) = (.failed, r, f, "permanent failure: " + r)
+        case .unknown(let r):
+            (status, reply, reason) = (.inDoubt, r, "in doubt: " + r + "; settle with `aftersales outbox resolve KEY --sent` or `--resend`")
+        case .transient(let r):
+            reply = r
+            let retryAt = now.addingTimeInterval(retryDelay(attempt: attempt))
+            if let giveUpAt = state.staleAt, retryAt > giveUpAt {
+                (status, reason) = (.failed, "gave up after \(attempt) attempt(s), last: \(r)")
+            } else {
+                (status, reason, next) = (.retry, "attempt \(attempt) failed: \(r); next at \(Timestamp.utc(retryAt))", retryAt)
             }
         }
+        var transition = Transition(
+            from: state.status, attempts: state.attempts, to: status,
+            set: [.attempts(attempt), .nextAttemptAt(next), .sentAt(status == .sent ? now : nil), .serverReply(reply),
+                  .reason(status == .sent ? nil : reason), .claimedBy(nil)],
+            history: reason)
+        for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
+            transition.suppress[address.lowercased()] = "\(why) (mail \(state.key))"
+        }
+        return transition
     }
 }

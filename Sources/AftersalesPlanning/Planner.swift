@@ -44,6 +44,35 @@ public struct PlannedMail: Sendable, Hashable, Codable {
     public var flags: [String]
     /// Facts the template needs that are not on the mail itself (shipment, complaint, SKU ids, ...).
     public var context: [String: String]
+
+    public init(key: String, rule: String, stream: MailStream, audience: Audience, customerID: String, orderID: String?, subject: String,
+                occurrence: String, triggeredAt: Date, nominalDue: Date, due: Date, deadline: Date?, staleAt: Date?, to: [String], cc: [String],
+                locale: String, timeZone: String, template: String, needsApproval: Bool, disposition: Disposition, reasons: [String],
+                flags: [String], context: [String: String]) {
+        self.key = key
+        self.rule = rule
+        self.stream = stream
+        self.audience = audience
+        self.customerID = customerID
+        self.orderID = orderID
+        self.subject = subject
+        self.occurrence = occurrence
+        self.triggeredAt = triggeredAt
+        self.nominalDue = nominalDue
+        self.due = due
+        self.deadline = deadline
+        self.staleAt = staleAt
+        self.to = to
+        self.cc = cc
+        self.locale = locale
+        self.timeZone = timeZone
+        self.template = template
+        self.needsApproval = needsApproval
+        self.disposition = disposition
+        self.reasons = reasons
+        self.flags = flags
+        self.context = context
+    }
 }
 
 /// The planner's answer for one customer.

@@ -81,13 +81,15 @@ struct OutboxCommand: ParsableCommand {
         @Flag(help: "Print the archived message, byte for byte.") var eml = false
 
         func run() throws {
-            let store = try global.workspace(.readOnly).store
+            let workspace = try global.workspace(.readOnly)
+            let store = workspace.store
             if eml {
                 FileHandle.standardOutput.write(try store.archivedMessage(key: key))
                 return
             }
             let entry = try store.outboxEntry(key: key)
-            global.emit(MailView(entry), TextReport.outboxEntry(entry, history: try store.outboxHistory(key: key)))
+            let view = workspace.view(of: entry)
+            global.emit(view, TextReport.outboxEntry(view, history: try store.outboxHistory(key: key)))
         }
     }
 }

@@ -73,8 +73,9 @@ struct OutboxActionOptions: ParsableArguments {
     @Argument(help: "The mail's key.") var key: String
 
     func apply(_ action: OutboxMachine.Action) throws {
-        let entry = try global.workspace(.readWrite).outboxAction(action, key: key)
-        global.emit(MailView(entry), "\(entry.key): \(entry.status.rawValue)" + (entry.reason.map { " (\($0))" } ?? ""))
+        let workspace = try global.workspace(.readWrite)
+        let entry = try workspace.outboxAction(action, key: key)
+        global.emit(workspace.view(of: entry), "\(entry.key): \(entry.status.rawValue)" + (entry.reason.map { " (\($0))" } ?? ""))
     }
 }
 

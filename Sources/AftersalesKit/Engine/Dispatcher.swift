@@ -12,7 +12,7 @@ private let closeFile = Darwin.close
 #endif
 
 /// What a `run` or `send` did.
-public struct RunSummary: Sendable, Codable, Hashable {
+public struct RunSummary: Sendable, Encodable, Hashable {
     public var planned = 0
     public var sent = 0
     /// Attempts that failed transiently and wait for a retry.
@@ -386,7 +386,7 @@ extension Workspace {
         let entry = mail.entry
         var refused: [String: String] = [:]
         var accepted: String?
-        for recipient in entry.toAddresses {
+        for recipient in entry.mail.to {
             if let why = suppressed[recipient.lowercased()] {
                 refused[recipient] = "suppressed: \(why)"
                 continue
@@ -408,7 +408,7 @@ extension Workspace {
         guard let reply = accepted else {
             return .outcome(.permanent(reply: refused.values.sorted().joined(separator: "; "), refused: refused))
         }
-        for recipient in entry.ccAddresses {
+        for recipient in entry.mail.cc {
             if let why = suppressed[recipient.lowercased()] { refused[recipient] = "suppressed: \(why)"; continue }
             switch session.deliver(from: from, recipient: recipient, message: mail.bytes, key: entry.key) {
             case .accepted: break

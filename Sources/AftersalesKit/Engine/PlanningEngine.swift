@@ -1,28 +1,69 @@
 import AftersalesDomain
 import AftersalesPlanning
 import Foundation
-import GRDB
 
-/// A mail as `preview` and `outbox list` show it.
-public struct MailView: Sendable, Hashable, Codable {
-    public var key: String
-    public var rule: String
-    public var stream: MailStream
-    public var customer: String
-    public var order: String?
-    public var to: [String]
-    public var cc: [String]
-    /// ISO 8601 UTC.
-    public var due: String
-    /// ISO 8601 with the recipient's offset.
-    public var local_due: String
+/// A mail as `preview` and `outbox list` show it: the mail (as planned, or as stored), its status
+/// and reason, and the locale and subject it is written in.
+public struct MailView: Sendable, Hashable, Encodable {
+    public var mail: PlannedMail
     public var status: OutboxStatus
     public var reason: String?
+    /// The template locale the mail is written in (the first of the recipient's locale chain that has
+    /// the rule's templates); the recipient's locale when the templates are not at hand.
     public var locale: String
     /// The subject in the recipient's language (nil when it cannot be rendered).
     public var subject: String?
-    public var explain: [String]
-    public var flags: [String]
+
+    public init(_ mail: PlannedMail, status: OutboxStatus, reason: String?) {
+        self.mail = mail
+        self.status = status
+        self.reason = reason
+        locale = mail.locale
+    }
+
+    /// An outbox entry as stored.
+    public init(_ entry: OutboxEntry) {
+        self.init(entry.mail, status: entry.status, reason: entry.reason)
+    }
+
+    public var key: String { mail.key }
+    public var rule: String { mail.rule }
+    public var stream: MailStream { mail.stream }
+    public var customer: String { mail.customerID }
+    public var order: String? { mail.orderID }
+    public var to: [String] { mail.to }
+    public var cc: [String] { mail.cc }
+    /// ISO 8601 UTC.
+    public var due: String { Timestamp.utc(mail.due) }
+    /// ISO 8601 with the recipient's offset.
+    public var local_due: String { Timestamp.local(mail.due, in: TimeZone(identifier: mail.timeZone) ?? TimeZone(identifier: "UTC")!) }
+    /// Why it is planned, and why it was moved.
+    public var explain: [String] { mail.reasons }
+    public var flags: [String] { mail.flags }
+
+    private enum CodingKeys: String, CodingKey {
+        case key, rule, stream, customer, order, to, cc, due, local_due, status, reason, locale, subject, explain, flags
+    }
+
+    /// The keys `preview --json` and `outbox list --json` have always printed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(key, forKey: .key)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(stream, forKey: .stream)
+        try c.encode(customer, forKey: .customer)
+        try c.encodeIfPresent(order, forKey: .order)
+        try c.encode(to, forKey: .to)
+        try c.encode(cc, forKey: .cc)
+        try c.encode(due, forKey: .due)
+        try c.encode(local_due, forKey: .local_due)
+        try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(reason, forKey: .reason)
+        try c.encode(locale, forKey: .locale)
+        try c.encodeIfPresent(subject, forKey: .subject)
+        try c.encode(explain, forKey: .explain)
+        try c.encode(flags, forKey: .flags)
+    }
 }
 
 /// The outcome of `plan`.
@@ -67,14 +108,13 @@ extension Workspace {
 
     /// Updates the outbox from what was recorded since the last plan (and customers whose
     /// computed dates came due). Cost follows what changed, not the size of the history.
+    /// Planning needs no templates: which template locale a mail is written in is decided when it is rendered.
     public func plan() throws(AftersalesError) -> PlanReport {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
-        let (dirty, last) = try store.read { db in try AftersalesStore.dirtyCustomers(db, now: now) }
-        let consumed = try store.read { db in
-            try Int64.fetchOne(db, sql: "SELECT ? - COALESCE((SELECT value FROM planner_state WHERE name = 'cursor'), 0)", arguments: [last]) ?? 0
-        }
+        let planning = try store.dirtyCustomers(now: now)
+        let dirty = planning.customers
         var changes = PlanChanges()
         let batch = AftersalesStore.factsBatch
         // A reading thread loads the next batch's facts while this one plans and writes the current
@@ -93,7 +133,7 @@ extension Workspace {
                 let slice = Array(dirty[start..<min(start + batch, dirty.count)])
                 start += batch
                 do throws(AftersalesError) {
-                    facts.put(.success(try store.read { db in try AftersalesStore.customerFacts(db, slice, products: &products) }))
+                    facts.put(.success(try store.planningFacts(slice, products: &products)))
                 } catch {
                     facts.put(.failure(error))
                     return
@@ -101,141 +141,111 @@ extension Workspace {
             }
         }.start()
         defer { facts.cancel(); reading.wait() }
-        // Templates are loaded only when there is something to plan, while the first facts are read.
-        let templates = dirty.isEmpty ? nil : try? templateStore()
         var planned = 0
         while let next = facts.next() {
             let customers = try next.get()
             planned += 1
             let isLast = planned * batch >= dirty.count
-            changes = try store.write { db in
-                var changes = changes
-                let inputs = try customers.map { (facts: $0, entries: try AftersalesStore.outboxEntries(db, customerID: $0.customer.id)) }
-                // Planning is pure, and so is working out what it changes in the outbox: the customers of a
-                // batch are done in parallel, and this connection only writes.
-                let writes = Results<AftersalesStore.OutboxWrites>(count: inputs.count)
-                let workers = inputs.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-                let path = store.path
+            try store.planningBatch(customers.map(\.customer.id), cursor: isLast ? planning.lastEvent : nil, now: now, changes: &changes) { stored throws(AftersalesError) in
+                // Planning is pure, and so is working out and encoding what it changes in the outbox:
+                // the customers of a batch are done in parallel, and the store's connection only writes.
+                let diffs = Results<AftersalesStore.PreparedDiff>(count: customers.count)
+                let workers = customers.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    while let index = writes.claim() {
-                        var plan = Planner.plan(inputs[index].facts, existing: AftersalesStore.existing(inputs[index].entries), rules: rules, settings: settings, now: now)
-                        if let templates { Self.recordTemplateLocales(&plan, templates: templates) }
-                        writes.set(index, Result { () throws(AftersalesError) in
-                            try AftersalesStore.map(path: path) { try AftersalesStore.writes(plan: plan, entries: inputs[index].entries, now: now) }
+                    while let index = diffs.claim() {
+                        let plan = Planner.plan(customers[index], existing: stored[index].map(ExistingMail.init), rules: rules, settings: settings, now: now)
+                        diffs.set(index, Result { () throws(AftersalesError) in
+                            try AftersalesStore.prepare(OutboxDiff.diff(plan, stored: stored[index], now: now))
                         })
                     }
                 }
-                for result in writes.values {
-                    guard let result else { continue }
-                    try AftersalesStore.apply(db, try result.get(), now: now, changes: &changes)
-                    changes.customers += 1
+                var prepared: [AftersalesStore.PreparedDiff] = []
+                for result in diffs.values {
+                    if let result { prepared.append(try result.get()) }
                 }
-                if isLast {
-                    try AftersalesStore.advancePlannerCursor(db, to: last)
-                }
-                return changes
+                return prepared
             }
         }
         if planned == 0 {
             // Nothing to plan: the events read (naming no customer) are consumed all the same.
-            try store.write { db in try AftersalesStore.advancePlannerCursor(db, to: last) }
+            try store.advancePlannerCursor(to: planning.lastEvent)
         }
         logger.info("planned", metadata: ["customers": "\(changes.customers)", "planned": "\(changes.planned)", "cancelled": "\(changes.cancelled)"])
-        return PlanReport(changes: changes, eventsConsumed: max(consumed, 0))
+        return PlanReport(changes: changes, eventsConsumed: planning.newEvents)
     }
 
     /// What would go out in the next `days` days as of now, without writing anything: the
-    /// stored outbox merged with a fresh plan of the customers in scope. With `explain`,
-    /// cancellations are listed too.
+    /// stored outbox with a fresh plan of the customers in scope applied (the diff `plan` writes).
+    /// With `explain`, cancellations are listed too.
     public func preview(days: Int, customerID: String? = nil, orderID: String? = nil, explain: Bool = false) throws(AftersalesError) -> [MailView] {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
-        let horizon = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        let window = PreviewWindow(from: now.addingTimeInterval(-Planner.cancellationLookback), to: now.addingTimeInterval(TimeInterval(days) * 86_400))
         let renderer = try? self.renderer()
-        return try store.read { db in
-            var ids: [String]
-            if let orderID {
-                let order = try AftersalesStore.order(db, orderID)
-                ids = [order.customerID]
-            } else if let customerID {
-                _ = try AftersalesStore.customer(db, customerID)
-                ids = [customerID]
-            } else {
-                ids = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
-            }
-            var views: [MailView] = []
-            var products = AftersalesStore.ProductMemo()
-            // The customers' facts read a batch at a time, as the planner reads them.
-            for start in stride(from: 0, to: ids.count, by: AftersalesStore.factsBatch) {
-                let batch = Array(ids[start..<min(start + AftersalesStore.factsBatch, ids.count)])
-                for facts in try AftersalesStore.customerFacts(db, batch, products: &products) {
-                    let id = facts.customer.id
-                    let entries = try AftersalesStore.outboxEntries(db, customerID: id)
-                    let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
-                    let plan = Planner.plan(facts, existing: AftersalesStore.existing(entries), rules: rules, settings: settings, now: now)
-                    var keys: Set<String> = []
-                    for mail in plan.mails {
-                        keys.insert(mail.key)
-                        if let orderID, mail.orderID != orderID { continue }
-                        let entry = stored[mail.key]
-                        var status: OutboxStatus
-                        var reason: String?
-                        switch (entry, mail.disposition) {
-                        case (let e?, _) where !e.status.isPending:
-                            guard explain, e.due <= horizon, e.due >= now.addingTimeInterval(-Planner.cancellationLookback) else { continue }
-                            (status, reason) = (e.status, e.reason)
-                        case (_, .cancel(let why)):
-                            guard explain, entry != nil || (mail.due <= horizon && mail.due >= now.addingTimeInterval(-Planner.cancellationLookback)) else { continue }
-                            (status, reason) = (.cancelled, why)
-                        case (let e?, .send):
-                            (status, reason) = (e.status, nil)
-                        case (nil, .send):
-                            (status, reason) = (mail.needsApproval ? .held : .planned, nil)
-                        }
-                        if status.isPending, mail.due > horizon { continue }
-                        if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
-                        var view = MailView(mail, status: status, reason: reason)
-                        view.subject = Self.subject(MailRequest(mail), facts: facts, renderer: renderer)
-                        if let renderer { view.locale = renderer.locale(for: MailRequest(mail), customer: facts.customer) ?? view.locale }
-                        views.append(view)
-                    }
-                    for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
-                        if let orderID, entry.orderID != orderID { continue }
-                        var view = MailView(entry)
-                        view.status = .cancelled
-                        view.reason = "no longer planned: the facts that triggered it changed"
-                        views.append(view)
-                    }
+        let ids = try store.previewCustomers(customerID: customerID, orderID: orderID)
+        var views: [MailView] = []
+        var products = AftersalesStore.ProductMemo()
+        // The customers' facts read a batch at a time, as the planner reads them.
+        for start in stride(from: 0, to: ids.count, by: AftersalesStore.factsBatch) {
+            let batch = Array(ids[start..<min(start + AftersalesStore.factsBatch, ids.count)])
+            for (facts, entries) in try store.planningInputs(batch, products: &products) {
+                let plan = Planner.plan(facts, existing: entries.map(ExistingMail.init), rules: rules, settings: settings, now: now)
+                for item in OutboxDiff.diff(plan, stored: entries, now: now).items {
+                    guard var view = Self.shown(item, explain: explain, window: window) else { continue }
+                    if let orderID, view.mail.orderID != orderID { continue }
+                    Self.written(&view, facts: facts, renderer: renderer, subject: item.mail != nil)
+                    views.append(view)
                 }
             }
-            return views.sorted { ($0.due, $0.key) < ($1.due, $1.key) }
         }
+        return views.sorted { ($0.due, $0.key) < ($1.due, $1.key) }
+    }
+
+    /// How `preview` shows one item of a diff (nil: not shown): mail to send in the window as it will
+    /// be after the plan; with `explain`, cancellations, and stored mail no longer pending that was due
+    /// in the window.
+    static func shown(_ item: OutboxDiff.Item, explain: Bool, window: PreviewWindow) -> MailView? {
+        guard let mail = item.mail ?? item.stored?.mail else { return nil }
+        var status: OutboxStatus
+        var reason: String?
+        switch (item.change, item.stored) {
+        case (.insert(let entry)?, _):
+            status = entry.status
+        case (.move?, let stored?):
+            status = stored.status
+        case (.cancel(_, let cancel)?, _):
+            guard explain else { return nil }
+            (status, reason) = (cancel.to, cancel.history)
+        case (_, let stored?) where stored.status.isPending:
+            status = stored.status
+        case (_, let stored?):
+            guard explain, window.contains(stored.mail.due) else { return nil }
+            (status, reason) = (stored.status, stored.reason)
+        case (_, nil):
+            // A cancellation the rules worked out for mail never stored.
+            guard explain, case .cancel(let why) = mail.disposition, window.contains(mail.due) else { return nil }
+            (status, reason) = (.cancelled, why)
+        }
+        if status.isPending, mail.due > window.to { return nil }
+        if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
+        return MailView(mail, status: status, reason: reason)
     }
 }
 
-extension Workspace {
-    /// Records with each planned mail the template locale that will be used (the first of the
-    /// recipient's locale chain that has the rule's templates).
-    static func recordTemplateLocales(_ plan: inout CustomerPlan, templates: TemplateStore) {
-        // Few distinct (template, locale) pairs per customer: each is looked up once.
-        var found: [String: String?] = [:]
-        for index in plan.mails.indices {
-            let mail = plan.mails[index]
-            let lookup = mail.audience == .customer ? mail.template + "|" + mail.locale : mail.template + "|"
-            let used = found[lookup] ?? {
-                let chain = mail.audience == .customer ? LocaleTag(unchecked: mail.locale).fallbackChain : ["en"]
-                let used = templates.locale(for: mail.template, chain: chain)
-                found[lookup] = used
-                return used
-            }()
-            if let used { plan.mails[index].locale = used }
-        }
-    }
+/// The times `preview` shows: stored and cancelled mail from the explain window's start, pending mail up to the horizon.
+struct PreviewWindow {
+    var from: Date
+    var to: Date
+    func contains(_ date: Date) -> Bool { date >= from && date <= to }
+}
 
-    static func subject(_ request: MailRequest, facts: CustomerFacts, renderer: MailRenderer?) -> String? {
-        guard let renderer, let locale = renderer.locale(for: request, customer: facts.customer) else { return nil }
-        return try? renderer.parts(request, facts: facts, locale: locale).subject
+extension Workspace {
+    /// Sets the template locale a view's mail is written in and, with `subject`, its subject, when the templates are at hand.
+    static func written(_ view: inout MailView, facts: CustomerFacts, renderer: MailRenderer?, subject: Bool) {
+        guard let renderer, let locale = renderer.locale(for: MailRequest(view.mail), customer: facts.customer) else { return }
+        view.locale = locale
+        if subject { view.subject = try? renderer.parts(MailRequest(view.mail), facts: facts, locale: locale).subject }
     }
 
     /// Outbox entries with their subjects in the recipient's language.
@@ -250,31 +260,26 @@ extension Workspace {
 
     func views(of entries: [OutboxEntry]) throws(AftersalesError) -> [MailView] {
         let renderer = try? self.renderer()
-        var facts: [String: CustomerFacts] = [:]
+        var facts: [String: CustomerFacts?] = [:]
+        var products = AftersalesStore.ProductMemo()
         return try entries.map { entry throws(AftersalesError) in
             var view = MailView(entry)
-            if facts[entry.customerID] == nil {
-                facts[entry.customerID] = try store.read { db in try AftersalesStore.customerFacts(db, entry.customerID) }
+            if facts[entry.mail.customerID] == nil {
+                facts[entry.mail.customerID] = .some(try store.planningFacts([entry.mail.customerID], products: &products).first)
             }
-            if let f = facts[entry.customerID] { view.subject = Self.subject(MailRequest(entry), facts: f, renderer: renderer) }
+            if case .some(let f?) = facts[entry.mail.customerID] { Self.written(&view, facts: f, renderer: renderer, subject: true) }
             return view
         }
     }
-}
 
-extension MailView {
-    init(_ mail: PlannedMail, status: OutboxStatus, reason: String?) {
-        let zone = TimeZone(identifier: mail.timeZone) ?? TimeZone(identifier: "UTC")!
-        self.init(key: mail.key, rule: mail.rule, stream: mail.stream, customer: mail.customerID, order: mail.orderID, to: mail.to, cc: mail.cc,
-                  due: Timestamp.utc(mail.due), local_due: Timestamp.local(mail.due, in: zone), status: status, reason: reason,
-                  locale: mail.locale, subject: nil, explain: mail.reasons, flags: mail.flags)
-    }
-
-    /// An outbox entry as stored.
-    public init(_ entry: OutboxEntry) {
-        let zone = TimeZone(identifier: entry.timeZone) ?? TimeZone(identifier: "UTC")!
-        self.init(key: entry.key, rule: entry.rule, stream: entry.stream, customer: entry.customerID, order: entry.orderID,
-                  to: entry.toAddresses, cc: entry.ccAddresses, due: Timestamp.utc(entry.due), local_due: Timestamp.local(entry.due, in: zone),
-                  status: entry.status, reason: entry.reason, locale: entry.locale, subject: nil, explain: entry.reasons, flags: entry.flags)
+    /// One outbox entry as `outbox show` and the ops actions print it: with the template locale it is
+    /// written in when its templates load (no subject).
+    public func view(of entry: OutboxEntry) -> MailView {
+        var view = MailView(entry)
+        if let renderer = try? renderer(templates: [entry.mail.template]), let customer = try? store.customer(id: entry.mail.customerID),
+           let locale = renderer.locale(for: MailRequest(entry.mail), customer: customer) {
+            view.locale = locale
+        }
+        return view
     }
 }

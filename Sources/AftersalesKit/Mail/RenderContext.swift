@@ -34,9 +34,7 @@ public struct MailRequest: Sendable, Hashable {
     }
 
     public init(_ entry: OutboxEntry) {
-        self.init(key: entry.key, rule: entry.rule, template: entry.template, stream: entry.stream, audience: entry.audience,
-                  customerID: entry.customerID, orderID: entry.orderID, occurrence: entry.occurrence, to: entry.toAddresses,
-                  cc: entry.ccAddresses, due: entry.due, context: entry.context)
+        self.init(entry.mail)
     }
 
     public init(_ mail: PlannedMail) {

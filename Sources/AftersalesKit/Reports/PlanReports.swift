@@ -48,8 +48,8 @@ extension TextReport {
         ])
     }
 
-    public static func outboxEntry(_ e: OutboxEntry, history: [OutboxTransition]) -> String {
-        let view = MailView(e)
+    /// One outbox entry (see ``Workspace/view(of:)``) with its history.
+    public static func outboxEntry(_ view: MailView, history: [OutboxTransition]) -> String {
         var text = mails([view], explain: true, empty: "")
         for h in history {
             text += "\n  \(Timestamp.utc(h.at))  \(h.from?.rawValue ?? "-") -> \(h.to.rawValue)" + (h.reason.map { "  \($0)" } ?? "")

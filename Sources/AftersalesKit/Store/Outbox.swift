@@ -3,43 +3,11 @@ import AftersalesPlanning
 import Foundation
 import GRDB
 
-/// A mail in the outbox: what was planned, its state and (once sent) the evidence.
-public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, PersistableRecord {
+// The outbox as a GRDB record: an entry is its planned mail (`mail`) and the outbox's own columns.
+// The columns are those of the `outbox` table, unchanged; the JSON columns are written as GRDB's
+// Codable support writes them (sorted keys).
+extension OutboxEntry: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "outbox"
-
-    public var key: String
-    public var rule: String
-    public var stream: MailStream
-    public var audience: Audience
-    public var customerID: String
-    public var orderID: String?
-    public var subject: String
-    public var occurrence: String
-    public var triggeredAt: Date
-    public var nominalDue: Date
-    public var due: Date
-    public var deadline: Date?
-    public var staleAt: Date?
-    public var toAddresses: [String]
-    public var ccAddresses: [String]
-    public var locale: String
-    public var timeZone: String
-    public var template: String
-    public var needsApproval: Bool
-    public var status: OutboxStatus
-    public var reason: String?
-    public var reasons: [String]
-    public var flags: [String]
-    public var context: [String: String]
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// Delivery: attempts made, the next retry, and the evidence once sent.
-    public var attempts: Int = 0
-    public var nextAttemptAt: Date?
-    public var sentAt: Date?
-    public var messageID: String?
-    public var serverReply: String?
-    public var sha256: String?
 
     public enum Columns {
         public static let key = Column("key")
@@ -49,45 +17,102 @@ public struct OutboxEntry: Sendable, Hashable, Codable, FetchableRecord, Persist
         public static let due = Column("due")
     }
 
-    init(_ mail: PlannedMail, status: OutboxStatus, now: Date) {
-        key = mail.key
-        rule = mail.rule
-        stream = mail.stream
-        audience = mail.audience
-        customerID = mail.customerID
-        orderID = mail.orderID
-        subject = mail.subject
-        occurrence = mail.occurrence
-        triggeredAt = mail.triggeredAt
-        nominalDue = mail.nominalDue
-        due = mail.due
-        deadline = mail.deadline
-        staleAt = mail.staleAt
-        toAddresses = mail.to
-        ccAddresses = mail.cc
-        locale = mail.locale
-        timeZone = mail.timeZone
-        template = mail.template
-        needsApproval = mail.needsApproval
-        self.status = status
-        if case .cancel(let why) = mail.disposition { reason = why } else { reason = nil }
-        reasons = mail.reasons
-        flags = mail.flags
-        context = mail.context
-        createdAt = now
-        updatedAt = now
+    /// Every column an entry is read from and written to, in the order of ``databaseValues`` and
+    /// ``init(row:)``. (The table's `claimedBy` is the sender's alone: written by the claim, never read.)
+    static let columns = [
+        "key", "rule", "stream", "audience", "customerID", "orderID", "subject", "occurrence", "triggeredAt", "nominalDue", "due", "deadline",
+        "staleAt", "toAddresses", "ccAddresses", "locale", "timeZone", "template", "needsApproval", "status", "reason", "reasons", "flags",
+        "context", "createdAt", "updatedAt", "attempts", "nextAttemptAt", "sentAt", "messageID", "serverReply", "sha256",
+    ]
+
+    /// The rows are read by position: GRDB's fast path for the planner (every customer's entries)
+    /// and the sender (every batch), which read them by the thousand.
+    public static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
+
+    /// `SELECT` of ``columns`` (as ``databaseSelection``), for the cached statements.
+    static let selection = "SELECT " + columns.map { "\"\($0)\"" }.joined(separator: ", ") + " FROM outbox"
+
+    /// An entry from a row of ``databaseSelection``'s columns, read by position.
+    public init(row: Row) throws {
+        var index = -1
+        func next<Value: DatabaseValueConvertible & StatementColumnConvertible>() throws -> Value { index += 1; return try row.decode(atIndex: index) }
+        func next<Value: DatabaseValueConvertible>() throws -> Value { index += 1; return try row.decode(atIndex: index) }
+        func json<Value: Decodable>() throws -> Value { try OutboxJSON.decoder.decode(Value.self, from: Data((next() as String).utf8)) }
+        let key: String = try next(), rule: String = try next(), stream: MailStream = try next(), audience: Audience = try next()
+        let customerID: String = try next(), orderID: String? = try next(), subject: String = try next(), occurrence: String = try next()
+        let triggeredAt: Date = try next(), nominalDue: Date = try next(), due: Date = try next(), deadline: Date? = try next()
+        let staleAt: Date? = try next(), to: [String] = try json(), cc: [String] = try json(), locale: String = try next()
+        let timeZone: String = try next(), template: String = try next(), needsApproval: Bool = try next()
+        let status: OutboxStatus = try next(), reason: String? = try next()
+        let reasons: [String] = try json(), flags: [String] = try json(), context: [String: String] = try json()
+        self.init(mail: PlannedMail(key: key, rule: rule, stream: stream, audience: audience, customerID: customerID, orderID: orderID,
+                                    subject: subject, occurrence: occurrence, triggeredAt: triggeredAt, nominalDue: nominalDue, due: due,
+                                    deadline: deadline, staleAt: staleAt, to: to, cc: cc, locale: locale, timeZone: timeZone, template: template,
+                                    needsApproval: needsApproval, disposition: .send, reasons: reasons, flags: flags, context: context),
+                  status: status, reason: reason, createdAt: try next(), updatedAt: try next(), attempts: try next(), nextAttemptAt: try next(),
+                  sentAt: try next(), messageID: try next(), serverReply: try next(), sha256: try next())
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case key, rule, stream, audience, customerID, orderID, subject, occurrence, triggeredAt, nominalDue, due, deadline, staleAt,
-             toAddresses, ccAddresses, locale, timeZone, template, needsApproval, status, reason, reasons, flags, context, createdAt, updatedAt,
-             attempts, nextAttemptAt, sentAt, messageID, serverReply, sha256
+    /// The values of ``columns``, in order (worked out on the planner's workers for its inserts).
+    var databaseValues: [DatabaseValue] {
+        get throws {
+            func json<Value: Encodable & Collection>(_ value: Value) throws -> DatabaseValue { try OutboxJSON.string(value).databaseValue }
+            // GRDB writes a date through a shared DateFormatter (ICU, behind a lock): the dates a new entry
+            // repeats (created = updated, often due = nominal due) are written once (a full plan formats 7,000 rows' dates).
+            func date(_ value: Date?, as earlier: (Date?, DatabaseValue)...) -> DatabaseValue {
+                earlier.first { $0.0 == value }?.1 ?? value.databaseValue
+            }
+            let nominalDue = mail.nominalDue.databaseValue, createdAt = createdAt.databaseValue
+            let due = date(mail.due, as: (mail.nominalDue, nominalDue))
+            return [
+                mail.key.databaseValue, mail.rule.databaseValue, mail.stream.databaseValue, mail.audience.databaseValue,
+                mail.customerID.databaseValue, mail.orderID.databaseValue, mail.subject.databaseValue, mail.occurrence.databaseValue,
+                date(mail.triggeredAt, as: (mail.nominalDue, nominalDue)), nominalDue, due, date(mail.deadline, as: (mail.due, due)),
+                date(mail.staleAt, as: (mail.due, due)), try json(mail.to), try json(mail.cc), mail.locale.databaseValue,
+                mail.timeZone.databaseValue, mail.template.databaseValue, mail.needsApproval.databaseValue,
+                status.databaseValue, reason.databaseValue, try json(mail.reasons), try json(mail.flags),
+                try json(mail.context), createdAt, date(updatedAt, as: (self.createdAt, createdAt)), attempts.databaseValue,
+                nextAttemptAt.databaseValue, date(sentAt, as: (self.createdAt, createdAt)), messageID.databaseValue, serverReply.databaseValue,
+                sha256.databaseValue,
+            ]
+        }
     }
+
+    public func encode(to container: inout PersistenceContainer) throws {
+        for (column, value) in zip(Self.columns, try databaseValues) { container[column] = value }
+    }
+
+    /// `INSERT OR IGNORE` of ``databaseValues``: a concurrent planner that got there first wins.
+    static let insertOrIgnore = "INSERT OR IGNORE INTO outbox (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES ("
+        + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
 }
 
-extension MailStream: TextColumn {}
-extension Audience: TextColumn {}
-extension OutboxStatus: TextColumn {}
+/// The outbox's JSON columns: one encoder and one decoder for every row (GRDB makes a JSONEncoder per
+/// column of each row it encodes). The encoder is GRDB's own `databaseJSONEncoder`, made once, so
+/// that a row reads the same whoever wrote it.
+enum OutboxJSON {
+    static let encoder = OutboxEntry.databaseJSONEncoder(for: "outbox")
+    static let decoder = JSONDecoder()
+
+    /// `value` as the text of a JSON column.
+    static func string<Value: Encodable & Collection>(_ value: Value) throws -> String {
+        // Most lists of a mail are empty (cc, flags): their text needs no encoder.
+        if value.isEmpty { return value is [String: String] ? "{}" : "[]" }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A JSON array of strings, as the one argument of ``chosen``.
+    static func array(_ values: [String]) -> String {
+        (try? String(decoding: encoder.encode(values), as: UTF8.self)) ?? "[]"
+    }
+
+    /// The values of the JSON array in the one argument: one statement for any number of keys.
+    static let chosen = "IN (SELECT value FROM json_each(?))"
+}
+
+extension MailStream: DatabaseValueConvertible {}
+extension Audience: DatabaseValueConvertible {}
+extension OutboxStatus: DatabaseValueConvertible {}
 
 /// What one planning pass changed in the outbox.
 public struct PlanChanges: Sendable, Hashable, Codable {
@@ -181,146 +206,76 @@ extension Schema {
 }
 
 extension AftersalesStore {
-    static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
-        // A cached statement: the planner asks once per customer, and compiling the query each time
-        // cost more than reading the rows.
-        try OutboxEntry.fetchAll(fields: db.cachedStatement(sql: FactsSQL.outbox), arguments: [customerID])
-    }
-}
+    // MARK: Applying the state machine
 
-extension AftersalesStore.FactsSQL {
-    static let outbox = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.customerID = ?"
-    static let outboxByKeys = "SELECT \(OutboxEntry.Field.selection("x")) FROM outbox x WHERE x.key \(chosen)"
-}
-
-extension AftersalesStore {
-    static func existing(_ entries: [OutboxEntry]) -> [ExistingMail] {
-        entries.map { ExistingMail(key: $0.key, rule: $0.rule, stream: $0.stream, pending: $0.status.isPending,
-                                   sentAt: $0.status == .sent ? $0.updatedAt : nil) }
-    }
-
-    /// The customers whose plan may have changed: those named by events after the planner's
-    /// cursor (owners of a changed product too) and those whose wake-up time has come.
-    static func dirtyCustomers(_ db: Database, now: Date) throws -> (customers: [String], cursor: Int64) {
-        let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
-        let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
-        var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customerID FROM events WHERE seq > ? AND customerID IS NOT NULL", arguments: [cursor]))
-        let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
-        for sku in skus {
-            ids.formUnion(try String.fetchAll(db, sql: """
-                SELECT DISTINCT o.customerID FROM orders o JOIN order_lines l ON l.orderID = o.id WHERE l.sku = ?
-                """, arguments: [sku]))
-        }
-        ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now.stored]))
-        return (ids.sorted(), last)
-    }
-
-    /// Marks the events up to `last` as planned (the cursor never moves back).
-    static func advancePlannerCursor(_ db: Database, to last: Int64) throws {
-        try db.execute(sql: "INSERT INTO planner_state (name, value) VALUES ('cursor', ?) ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)",
-                       arguments: [last])
-    }
-
-    /// What applying one customer's plan to its stored entries writes, in order. Worked out without the
-    /// database by ``writes(plan:entries:now:)``, next to the plan on the planner's workers (encoding the
-    /// new rows included), and written by ``apply(_:_:now:changes:)`` on the one writing connection.
-    struct OutboxWrites: Sendable {
-        enum Write: Sendable {
-            /// New mail: its columns in ``OutboxEntry/written`` order, and the reason its history starts with.
-            case insert(key: String, status: OutboxStatus, values: [DatabaseValue], reason: String?)
-            /// Pending mail whose time, recipients or reasons changed.
-            case move(OutboxEntry)
-            /// Pending mail cancelled, with why.
-            case cancel(OutboxEntry, reason: String)
-        }
-
-        var customerID: String
-        var wakeAt: Date
-        var writes: [Write] = []
-        var unchanged = 0
-    }
-
-    /// Applies one customer's plan to the outbox: new mail is inserted (held when it needs approval),
-    /// pending mail is moved or cancelled with its reason, and pending mail the rules no longer
-    /// want is cancelled. Mail already sent, failed or cancelled is never touched.
-    static func writes(plan: CustomerPlan, entries: [OutboxEntry], now: Date) throws -> OutboxWrites {
-        var out = OutboxWrites(customerID: plan.customerID, wakeAt: plan.wakeAt)
-        let stored = Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0) })
-        var wanted: Set<String> = []
-        for mail in plan.mails {
-            wanted.insert(mail.key)
-            guard var entry = stored[mail.key] else {
-                guard case .send = mail.disposition else { continue }
-                let status: OutboxStatus = mail.needsApproval ? .held : .planned
-                out.writes.append(.insert(key: mail.key, status: status, values: try OutboxEntry(mail, status: status, now: now).writtenValues,
-                                          reason: mail.reasons.first))
-                continue
+    /// Applies a transition of the state machine to the entry `key`, as every change of status is
+    /// applied: only if the entry still has the status and attempts the transition was worked out
+    /// from, with a history row and the suppressions it names. Returns whether it applied.
+    static func apply(_ db: Database, _ transition: OutboxMachine.Transition, key: String, now: Date) throws -> Bool {
+        let at = now.databaseValue
+        var assignments = "status = ?, updatedAt = ?"
+        var values: [DatabaseValue] = [transition.to.databaseValue, at]
+        for field in transition.set {
+            let (column, value): (String, DatabaseValue)
+            switch field {
+            case .reason(let reason): (column, value) = ("reason", reason.databaseValue)
+            case .attempts(let attempts): (column, value) = ("attempts", attempts.databaseValue)
+            case .nextAttemptAt(let date): (column, value) = ("nextAttemptAt", date.databaseValue)
+            case .sentAt(let date): (column, value) = ("sentAt", date.databaseValue)
+            case .serverReply(let reply): (column, value) = ("serverReply", reply.databaseValue)
+            case .claimedBy(let run): (column, value) = ("claimedBy", run.databaseValue)
+            case .sha256(let hash): (column, value) = ("sha256", hash.databaseValue)
+            case .messageID(let id): (column, value) = ("messageID", id.databaseValue)
+            case .due(let date): (column, value) = ("due", date.databaseValue)
             }
-            guard entry.status.isPending else { out.unchanged += 1; continue }
-            if case .cancel(let why) = mail.disposition {
-                out.writes.append(.cancel(entry, reason: why))
-            } else if entry.due != mail.due || entry.staleAt != mail.staleAt || entry.toAddresses != mail.to || entry.ccAddresses != mail.cc
-                        || entry.reasons != mail.reasons || entry.flags != mail.flags || entry.locale != mail.locale {
-                entry.due = mail.due
-                entry.nominalDue = mail.nominalDue
-                entry.staleAt = mail.staleAt
-                entry.toAddresses = mail.to
-                entry.ccAddresses = mail.cc
-                entry.locale = mail.locale
-                entry.reasons = mail.reasons
-                entry.flags = mail.flags
-                entry.context = mail.context
-                entry.updatedAt = now
-                out.writes.append(.move(entry))
-            } else {
-                out.unchanged += 1
-            }
+            assignments += ", \(column) = ?"
+            values.append(value)
         }
-        for entry in entries where entry.status.isPending && !wanted.contains(entry.key) {
-            out.writes.append(.cancel(entry, reason: "no longer planned: the facts that triggered it changed"))
+        values += [key.databaseValue, transition.from.databaseValue, transition.attempts.databaseValue]
+        // A few shapes of statement in all, each compiled once per connection.
+        try db.cachedStatement(sql: "UPDATE outbox SET \(assignments) WHERE key = ? AND status = ? AND attempts = ?")
+            .execute(arguments: StatementArguments(values))
+        guard db.changesCount == 1 else { return false }
+        try history(db, key: key, from: transition.from, to: transition.to, reason: transition.history, at: at)
+        for (address, why) in transition.suppress.sorted(by: { $0.key < $1.key }) {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)")
+                .execute(arguments: [address, why, now])
         }
-        return out
+        return true
     }
 
-    /// Writes what ``writes(plan:entries:now:)`` worked out, and the customer's wake-up time.
-    static func apply(_ db: Database, _ out: OutboxWrites, now: Date, changes: inout PlanChanges) throws {
-        for write in out.writes {
-            switch write {
-            case .insert(let key, let status, let values, let reason):
-                // INSERT OR IGNORE: a concurrent planner that got there first wins, nothing is doubled.
-                try OutboxEntry.insertOrIgnore(db, values: values)
-                if db.changesCount > 0 {
-                    try history(db, key: key, from: nil, to: status, reason: reason, at: now)
-                    if status == .held { changes.held += 1 } else { changes.planned += 1 }
-                }
-            case .move(let entry):
-                try entry.update(db)
-                changes.moved += 1
-            case .cancel(var entry, let reason):
-                try cancel(db, &entry, reason: reason, now: now)
-                changes.cancelled += 1
-            }
+    /// The event applied to the entry `key` as it is now; a refusal is a conflict the user reads.
+    static func apply(_ db: Database, _ event: OutboxMachine.Event, key: String, now: Date) throws -> OutboxEntry {
+        guard let entry = try OutboxEntry.fetchOne(db, key: key) else { throw AftersalesError.notFound(entity: "outbox", id: key) }
+        let transition: OutboxMachine.Transition
+        do {
+            transition = try OutboxMachine.transition(event, from: entry.state, now: now)
+        } catch {
+            throw AftersalesError.conflict(error.description)
         }
-        changes.unchanged += out.unchanged
-        try db.run(cached: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)",
-                   [out.customerID.databaseValue, out.wakeAt.stored.databaseValue])
+        _ = try apply(db, transition, key: key, now: now)
+        guard let after = try OutboxEntry.fetchOne(db, key: key) else { throw AftersalesError.notFound(entity: "outbox", id: key) }
+        return after
     }
 
-    static func cancel(_ db: Database, _ entry: inout OutboxEntry, reason: String, now: Date) throws {
-        let from = entry.status
-        entry.status = .cancelled
-        entry.reason = reason
-        entry.updatedAt = now
-        try entry.update(db)
-        try history(db, key: entry.key, from: from, to: .cancelled, reason: reason, at: now)
-    }
-
-    static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: Date) throws {
-        try db.run(cached: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)",
-                   [key.databaseValue, at.stored.databaseValue, from?.rawValue.databaseValue ?? .null, to.rawValue.databaseValue, reason.databaseValue])
+    /// A row of the entry's history; `at` as written (a planner writes one time for all its rows).
+    static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: DatabaseValue) throws {
+        try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [key, at, from, to, reason])
     }
 
     // MARK: Queries
+
+    /// The entries of one customer (the planner's read, once per customer: a cached statement).
+    static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
+        try OutboxEntry.fetchAll(db.cachedStatement(sql: OutboxEntry.selection + " WHERE customerID = ?"), arguments: [customerID])
+    }
+
+    /// The entries with these keys, by key (the sender's read, once per batch: a cached statement for any number of keys).
+    static func outboxEntries(_ db: Database, keys: [String]) throws -> [String: OutboxEntry] {
+        let statement = try db.cachedStatement(sql: OutboxEntry.selection + " WHERE key " + OutboxJSON.chosen)
+        return Dictionary(try OutboxEntry.fetchAll(statement, arguments: [OutboxJSON.array(keys)]).map { ($0.mail.key, $0) }) { first, _ in first }
+    }
 
     /// The outbox entries with these keys, in the order given (unknown keys are left out).
     public func outbox(keys: [String]) throws(AftersalesError) -> [OutboxEntry] {
@@ -330,18 +285,16 @@ extension AftersalesStore {
         }
     }
 
-    static func outboxEntries(_ db: Database, keys: [String]) throws -> [String: OutboxEntry] {
-        // One cached statement for any number of keys (a JSON array), read by position: the sending
-        // path asks for every batch it prepares.
-        Dictionary(try OutboxEntry.fetchAll(fields: db.cachedStatement(sql: FactsSQL.outboxByKeys), arguments: [FlatJSON.encode(keys)])
-            .map { ($0.key, $0) }) { first, _ in first }
+    /// The stored entries of one customer, as planning compares them with a fresh plan.
+    public func outboxEntries(customerID: String) throws(AftersalesError) -> [OutboxEntry] {
+        try read { db in try Self.outboxEntries(db, customerID: customerID) }
     }
 
     /// Outbox entries, by due time; optionally only one status, customer or order.
     public func outbox(status: OutboxStatus? = nil, customerID: String? = nil, orderID: String? = nil) throws(AftersalesError) -> [OutboxEntry] {
         try read { db in
             var request = OutboxEntry.all()
-            if let status { request = request.filter(OutboxEntry.Columns.status == status.rawValue) }
+            if let status { request = request.filter(OutboxEntry.Columns.status == status) }
             if let customerID { request = request.filter(OutboxEntry.Columns.customerID == customerID) }
             if let orderID { request = request.filter(OutboxEntry.Columns.orderID == orderID) }
             return try request.order(OutboxEntry.Columns.due, OutboxEntry.Columns.key).fetchAll(db)
@@ -350,7 +303,7 @@ extension AftersalesStore {
 
     /// How many outbox entries have `status` (counted by SQLite: a run ends by asking how many mails wait for a retry).
     public func outboxCount(status: OutboxStatus) throws(AftersalesError) -> Int {
-        try read { db in try OutboxEntry.filter(OutboxEntry.Columns.status == status.rawValue).fetchCount(db) }
+        try read { db in try OutboxEntry.filter(OutboxEntry.Columns.status == status).fetchCount(db) }
     }
 
     /// One outbox entry by key.
@@ -364,18 +317,22 @@ extension AftersalesStore {
     /// The history of one outbox entry, oldest first.
     public func outboxHistory(key: String) throws(AftersalesError) -> [OutboxTransition] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT at, fromStatus, toStatus, reason FROM outbox_history WHERE key = ? ORDER BY id", arguments: [key]).map {
-                OutboxTransition(at: $0["at"], from: ($0["fromStatus"] as String?).flatMap(OutboxStatus.init(rawValue:)),
-                                 to: OutboxStatus(rawValue: $0["toStatus"]) ?? .planned, reason: $0["reason"])
-            }
+            try OutboxTransition.filter(Column("key") == key).order(Column("id")).fetchAll(db)
         }
     }
 }
 
-/// One recorded change of an outbox entry's state.
-public struct OutboxTransition: Sendable, Hashable, Codable {
+/// One recorded change of an outbox entry's state (a row of `outbox_history`).
+public struct OutboxTransition: Sendable, Hashable, Codable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "outbox_history"
+    public static var databaseSelection: [any SQLSelectable] { [Column("at"), Column("fromStatus"), Column("toStatus"), Column("reason")] }
+
     public var at: Date
     public var from: OutboxStatus?
     public var to: OutboxStatus
     public var reason: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case at, from = "fromStatus", to = "toStatus", reason
+    }
 }

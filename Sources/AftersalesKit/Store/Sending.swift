@@ -7,7 +7,7 @@ import GRDB
 public struct PreparedMail: Sendable {
     /// The entry as read when the mail was rendered.
     public var entry: OutboxEntry
-    public var key: String { entry.key }
+    public var key: String { entry.mail.key }
     public var bytes: Data
     public var sha256: String
     public var messageID: String
@@ -45,7 +45,7 @@ extension AftersalesStore {
             var sql = """
                 SELECT key, customerID, template FROM outbox WHERE ((status = 'planned' AND due <= ?1) OR (status = 'retry' AND nextAttemptAt <= ?1))
                 """
-            var arguments: StatementArguments = [now.stored]
+            var arguments: StatementArguments = [now]
             if let customerID {
                 sql += " AND customerID = ?2"
                 arguments += [customerID]
@@ -74,10 +74,14 @@ extension AftersalesStore {
     public func sendStep(_ step: SendStep, runID: String, now: Date) throws(AftersalesError) -> (recorded: [OutboxStatus], claimed: [ClaimedMail?]) {
         try write { db in
             let recorded = try step.outcomes.map { outcome, claimed in try Self.record(db, outcome, for: claimed, now: now) }
-            for claimed in step.releases { try Self.release(db, claimed, now: now) }
+            for claimed in step.releases {
+                _ = try Self.apply(db, claimed.sending, .release(to: claimed.entry.status), now: now)
+            }
             for (key, reason) in step.cancellations {
-                guard var entry = try OutboxEntry.fetchOne(db, key: key), entry.status.isPending else { continue }
-                try Self.cancel(db, &entry, reason: reason, now: now)
+                // Only mail still pending (read again here: it may have changed since it was read).
+                guard let entry = try OutboxEntry.fetchOne(db, key: key),
+                      let cancel = try? OutboxMachine.transition(.cancel(reason: reason), from: entry.state, now: now) else { continue }
+                _ = try Self.apply(db, cancel, key: key, now: now)
             }
             let claimed = try step.claims.map { try Self.claim(db, $0, runID: runID, now: now) }
             return (recorded, claimed)
@@ -89,50 +93,28 @@ extension AftersalesStore {
     /// transaction. Returns nil when someone else got it first or it changed.
     static func claim(_ db: Database, _ mail: PreparedMail, runID: String, now: Date) throws -> ClaimedMail? {
         let before = mail.entry
-        guard before.status == .planned || before.status == .retry else { return nil }
-        try db.run(cached: """
-            UPDATE outbox SET status = 'sending', claimedBy = ?, updatedAt = ?, sha256 = ?, messageID = ?
-            WHERE key = ? AND status = ? AND attempts = ?
-            """, [runID.databaseValue, now.stored.databaseValue, mail.sha256.databaseValue, mail.messageID.databaseValue,
-                  mail.key.databaseValue, before.status.rawValue.databaseValue, before.attempts.databaseValue])
-        guard db.changesCount == 1 else { return nil }
+        guard let claim = try? OutboxMachine.transition(.claim(runID: runID, sha256: mail.sha256, messageID: mail.messageID), from: before.state, now: now),
+              try apply(db, claim, key: mail.key, now: now) else { return nil }
         // A resend replaces what an earlier attempt archived.
-        try db.run(cached: "INSERT OR REPLACE INTO outbox_archive (key, eml) VALUES (?, ?)", [mail.key.databaseValue, mail.bytes.databaseValue])
-        try history(db, key: mail.key, from: before.status, to: .sending, reason: "claimed by \(runID)", at: now)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO outbox_archive (key, eml) VALUES (?, ?)").execute(arguments: [mail.key, mail.bytes])
         // The entry as it was before the claim, so that a release can put it back.
         return ClaimedMail(entry: before, bytes: mail.bytes, messageID: mail.messageID)
     }
 
-    /// Puts a claimed mail back as it was, using up no attempt (the run stopped before it was tried).
-    static func release(_ db: Database, _ claimed: ClaimedMail, now: Date) throws {
-        try db.execute(sql: "UPDATE outbox SET status = ?, claimedBy = NULL, updatedAt = ? WHERE key = ? AND status = 'sending'",
-                       arguments: [claimed.entry.status.rawValue, now.stored, claimed.entry.key])
-        try history(db, key: claimed.entry.key, from: .sending, to: claimed.entry.status, reason: "released: the run stopped before trying it", at: now)
+    /// Applies `event` to a claimed mail (in `sending` since its claim); nil when the machine refuses it.
+    static func apply(_ db: Database, _ state: OutboxMachine.State, _ event: OutboxMachine.Event, now: Date) throws -> OutboxMachine.Transition? {
+        guard let transition = try? OutboxMachine.transition(event, from: state, now: now),
+              try apply(db, transition, key: state.key, now: now) else { return nil }
+        return transition
     }
 
-    /// Records the outcome of a delivery attempt; hard bounces at RCPT (550, 551, 553) suppress the address.
+    /// Records the outcome of a delivery attempt (hard bounces at RCPT suppress the address); returns the status it led to.
     static func record(_ db: Database, _ outcome: DeliveryOutcome, for claimed: ClaimedMail, now: Date) throws -> OutboxStatus {
-        let attempt = claimed.entry.attempts + 1
-        let (status, next, reason) = OutboxMachine.after(outcome, attempt: attempt, now: now, giveUpAt: claimed.entry.staleAt)
-        var reply: String?
-        var refused: [String: String] = [:]
-        switch outcome {
-        case .accepted(let r, let f): (reply, refused) = (r, f)
-        case .permanent(let r, let f): (reply, refused) = (r, f)
-        case .transient(let r): reply = r
-        case .unknown(let r): reply = r
+        guard let transition = try apply(db, claimed.sending, .outcome(outcome), now: now) else {
+            // Settled by someone else since the claim (it cannot be: a claim is the run's until recorded).
+            return try OutboxEntry.fetchOne(db, key: claimed.entry.mail.key)?.status ?? .sending
         }
-        try db.run(cached: """
-            UPDATE outbox SET status = ?, attempts = ?, nextAttemptAt = ?, sentAt = ?, serverReply = ?, reason = ?, claimedBy = NULL, updatedAt = ?
-            WHERE key = ?
-            """, [status.rawValue.databaseValue, attempt.databaseValue, (next?.stored).databaseValue, (status == .sent ? now.stored : nil).databaseValue,
-                  reply.databaseValue, (status == .sent ? nil : reason).databaseValue, now.stored.databaseValue, claimed.entry.key.databaseValue])
-        try history(db, key: claimed.entry.key, from: .sending, to: status, reason: reason, at: now)
-        for (address, why) in refused where ["550", "551", "553"].contains(String(why.prefix(3))) {
-            try db.execute(sql: "INSERT OR REPLACE INTO suppressions (address, reason, at) VALUES (?, ?, ?)",
-                           arguments: [address.lowercased(), "\(why) (mail \(claimed.entry.key))", now.stored])
-        }
-        return status
+        return transition.to
     }
 
     /// The outbox entries with these keys and their customers' facts, in one read. The facts hold only
@@ -152,8 +134,8 @@ extension AftersalesStore {
     /// The locales of these customers, as the customers are now.
     public func customerLocales(customerIDs: Set<String>) throws(AftersalesError) -> [LocaleTag] {
         try read { db in
-            try LocaleTag.fetchAll(db, sql: "SELECT DISTINCT locale FROM customers WHERE id \(FactsSQL.chosen)",
-                                   arguments: [FlatJSON.encode(customerIDs.sorted())])
+            try LocaleTag.fetchAll(db, sql: "SELECT DISTINCT locale FROM customers WHERE id \(OutboxJSON.chosen)",
+                                   arguments: [OutboxJSON.array(customerIDs.sorted())])
         }
     }
 
@@ -161,13 +143,11 @@ extension AftersalesStore {
     /// Called by a run that holds the run lock, so no live process owns these claims.
     public func recoverAbandonedClaims(now: Date) throws(AftersalesError) -> Int {
         try write { db in
-            let keys = try String.fetchAll(db, sql: "SELECT key FROM outbox WHERE status = 'sending'")
-            for key in keys {
-                let reason = "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve \(key) --sent` or `--resend`"
-                try db.execute(sql: "UPDATE outbox SET status = 'in-doubt', reason = ?, claimedBy = NULL, updatedAt = ? WHERE key = ?", arguments: [reason, now, key])
-                try Self.history(db, key: key, from: .sending, to: .inDoubt, reason: reason, at: now)
+            var recovered = 0
+            for entry in try OutboxEntry.filter(OutboxEntry.Columns.status == OutboxStatus.sending).fetchAll(db) {
+                if try Self.apply(db, entry.state, .abandoned, now: now) != nil { recovered += 1 }
             }
-            return keys.count
+            return recovered
         }
     }
 
@@ -182,26 +162,17 @@ extension AftersalesStore {
         }
     }
 
-    /// Applies an ops action (approve, cancel, retry, resolve) if the mail's state allows it.
+    /// Applies an ops action (approve, cancel, retry, resolve) if the mail's state allows it; returns the entry after it.
     public func apply(_ action: OutboxMachine.Action, key: String, now: Date) throws(AftersalesError) -> OutboxEntry {
-        try write { db in
-            guard var entry = try OutboxEntry.fetchOne(db, key: key) else { throw AftersalesError.notFound(entity: "outbox", id: key) }
-            guard action.allowedFrom.contains(entry.status) else {
-                throw AftersalesError.conflict("mail \"\(key)\" is \(entry.status.rawValue); `\(action.rawValue)` applies only to \(action.allowedFrom.map(\.rawValue).sorted().joined(separator: " or ")) mail")
-            }
-            let from = entry.status
-            entry.status = action.target
-            entry.updatedAt = now
-            switch action {
-            case .approve: entry.reason = nil
-            case .cancel: entry.reason = "cancelled by ops"
-            case .retry: (entry.reason, entry.nextAttemptAt, entry.due) = (nil, nil, min(entry.due, now))
-            case .resolveSent: (entry.reason, entry.sentAt) = ("confirmed sent by ops", entry.sentAt ?? now)
-            case .resendInDoubt: (entry.reason, entry.due) = ("resend requested by ops (same Message-ID)", min(entry.due, now))
-            }
-            try entry.update(db)
-            try Self.history(db, key: key, from: from, to: entry.status, reason: "ops: \(action.rawValue)", at: now)
-            return entry
-        }
+        try write { db in try Self.apply(db, .ops(action), key: key, now: now) }
+    }
+}
+
+extension ClaimedMail {
+    /// The claimed mail's state: in `sending`, with the attempts it was claimed with.
+    var sending: OutboxMachine.State {
+        var state = entry.state
+        state.status = .sending
+        return state
     }
 }
