@@ -294,64 +294,12 @@ public enum Timestamp {
     }
 }
 
-// Kept for StoredDate until the records merge (the lead removes them then): Store/StoredDate.swift
-// writes and reads its own `yyyy-MM-dd HH:mm:ss.SSS` text with these, for every date of every row read
-// (Foundation's calendar there costs microseconds a date). `daysIn` and `daysFromCivil` are also used
-// once per customer by the planner; after the merge they can be `Timestamp.calendar(_:)` calls.
 extension Timestamp {
     /// Days in a month of the Gregorian calendar.
     public static func daysIn(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's days-from-civil).
-    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// Appends `yyyy-MM-dd`.
-    public static func appendDate(_ year: Int, _ month: Int, _ day: Int, _ out: inout [UInt8]) {
-        digits(year, 4, &out); out.append(0x2D); digits(month, 2, &out); out.append(0x2D); digits(day, 2, &out)
-    }
-
-    /// Appends `HH:mm:ss`.
-    public static func appendTime(_ hour: Int, _ minute: Int, _ second: Int, _ out: inout [UInt8]) {
-        digits(hour, 2, &out); out.append(0x3A); digits(minute, 2, &out); out.append(0x3A); digits(second, 2, &out)
-    }
-
-    /// Appends `value` in decimal with at least `width` digits (zero-padded).
-    public static func digits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
-        if value < 0 { out.append(0x2D); digits(-value, width, &out); return }
-        var divisor = 1, count = 1
-        while divisor <= value / 10 { divisor *= 10; count += 1 }
-        for _ in count..<max(width, count) { out.append(0x30) }
-        var rest = value
-        while divisor > 0 { out.append(UInt8(0x30 + rest / divisor)); rest %= divisor; divisor /= 10 }
-    }
-
-    /// Gregorian date and time of seconds since 1970 (Howard Hinnant's days-to-civil).
-    public static func civil(_ seconds: Int) -> (Int, Int, Int, Int, Int, Int) {
-        var days = seconds / 86_400
-        var rest = seconds % 86_400
-        if rest < 0 { rest += 86_400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d, rest / 3600, rest % 3600 / 60, rest % 60)
+        guard let date = gregorianUTC.date(from: DateComponents(year: year, month: month, day: 1)),
+              let days = gregorianUTC.range(of: .day, in: .month, for: date) else { return 0 }
+        return days.count
     }
 }
 

@@ -139,7 +139,7 @@ public enum Planner {
         mails.sort { ($0.due, $0.key) < ($1.due, $1.key) }
         let year = Timestamp.fields(now, in: TimeZone(secondsFromGMT: 0)!).year
         let spread = Double(Text.fnv1a(customer.id) % UInt64(28 * 24 * 60)) * 60
-        let wake = Date(timeIntervalSince1970: Double(Timestamp.daysFromCivil(year + 1, 1, 1) * 86_400) + spread)
+        let wake = Timestamp.instant(year: year + 1, month: 1, day: 1, minutes: 0, zone: TimeZone(secondsFromGMT: 0)!).addingTimeInterval(spread)
         return CustomerPlan(customerID: customer.id, mails: mails, wakeAt: wake)
     }
 
