@@ -1,5 +1,6 @@
 import AftersalesDomain
 @testable import AftersalesKit
+import AftersalesPlanning
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ final class ManualClock: SendClock, @unchecked Sendable {
 @Suite("Send pipeline")
 struct SendPipelineTests {
     func claimed(_ count: Int) -> [ClaimedMail] {
-        Samples.mails().prefix(count).map { ClaimedMail(entry: OutboxEntry($0, status: .planned, now: Samples.now), bytes: Data("x".utf8), messageID: "<m>") }
+        Samples.mails().prefix(count).map { ClaimedMail(entry: OutboxEntry(new: $0, now: Samples.now), bytes: Data("x".utf8), messageID: "<m>") }
     }
 
     @Test("send.per_minute spaces the mails handed to the connections, on the injected clock")

@@ -230,13 +230,11 @@ struct StoreRecordTests {
         _ = try store.addCustomer(id: "C2", CustomerChanges(name: "Wang Lei", email: "wang@example.cn", locale: "zh-Hans", timeZone: "Asia/Shanghai",
                                                             country: "CN"), now: now)
         _ = try store.addOrder(id: "O2", customerID: "C2", lines: [OrderLine(sku: "P2", quantity: 1)], currency: "USD", at: now, now: now)
-        try store.writer.write { db in
-            try AftersalesStore.advancePlannerCursor(db, to: try AftersalesStore.dirtyCustomers(db, now: now).cursor)
-        }
+        try store.advancePlannerCursor(to: try store.dirtyCustomers(now: now).lastEvent)
         _ = try store.updateProduct(sku: "P1", ProductChanges(name: "Pump II"), now: now)
-        #expect(try store.writer.read { db in try AftersalesStore.dirtyCustomers(db, now: now).customers } == ["C1"])
+        #expect(try store.dirtyCustomers(now: now).customers == ["C1"])
         _ = try store.succeedProduct(sku: "P2", by: "P1", offer: nil, at: now, now: now)
-        #expect(try store.writer.read { db in try AftersalesStore.dirtyCustomers(db, now: now).customers } == ["C1", "C2"])
+        #expect(try store.dirtyCustomers(now: now).customers == ["C1", "C2"])
     }
 
     @Test("upgrading keeps every order line: the lines move from the orders' JSON column to their own table, the column goes")
