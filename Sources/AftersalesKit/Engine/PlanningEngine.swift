@@ -196,8 +196,8 @@ extension Workspace {
                         if status.isPending, mail.due > horizon { continue }
                         if status == .held { reason = "waiting for approval (aftersales outbox approve \(mail.key))" }
                         var view = MailView(mail, status: status, reason: reason)
-                        view.subject = Self.subject(MailRequest(mail), facts: facts, renderer: renderer)
-                        if let renderer { view.locale = renderer.locale(for: MailRequest(mail), customer: facts.customer) ?? view.locale }
+                        view.subject = Self.subject(mail, facts: facts, renderer: renderer)
+                        if let renderer { view.locale = renderer.locale(for: mail, customer: facts.customer) ?? view.locale }
                         views.append(view)
                     }
                     for entry in entries where entry.status.isPending && !keys.contains(entry.key) && explain {
@@ -233,9 +233,9 @@ extension Workspace {
         }
     }
 
-    static func subject(_ request: MailRequest, facts: CustomerFacts, renderer: MailRenderer?) -> String? {
-        guard let renderer, let locale = renderer.locale(for: request, customer: facts.customer) else { return nil }
-        return try? renderer.parts(request, facts: facts, locale: locale).subject
+    static func subject(_ mail: PlannedMail, facts: CustomerFacts, renderer: MailRenderer?) -> String? {
+        guard let renderer, let locale = renderer.locale(for: mail, customer: facts.customer) else { return nil }
+        return try? renderer.parts(mail, facts: facts, locale: locale).subject
     }
 
     /// Outbox entries with their subjects in the recipient's language.
@@ -256,7 +256,7 @@ extension Workspace {
             if facts[entry.customerID] == nil {
                 facts[entry.customerID] = try store.read { db in try AftersalesStore.customerFacts(db, entry.customerID) }
             }
-            if let f = facts[entry.customerID] { view.subject = Self.subject(MailRequest(entry), facts: f, renderer: renderer) }
+            if let f = facts[entry.customerID] { view.subject = Self.subject(entry.mail, facts: f, renderer: renderer) }
             return view
         }
     }
