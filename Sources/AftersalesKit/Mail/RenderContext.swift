@@ -335,15 +335,25 @@ public struct MailContext: MustacheParent, Sendable {
 struct MailDates: Sendable {
     let locale: Locale
     let zone: TimeZone
+    /// The Gregorian calendar in `zone`.
+    let calendar: Calendar
     let date: Date.FormatStyle
     let dateTime: Date.FormatStyle
     let time: Date.FormatStyle
+
+    /// The styles for a buyer, a template locale and a zone, made once (a locale and a calendar cost more than a mail's dates).
+    static func of(buyer: LocaleTag, template: String, zone: TimeZone) -> MailDates {
+        made.value("\(buyer.value)|\(template)|\(zone.identifier)") { MailDates(buyer: buyer, template: template, zone: zone) }
+    }
+
+    static let made = Memo<String, MailDates>()
 
     init(buyer: LocaleTag, template: String, zone: TimeZone) {
         let language = { (tag: String) in String(tag.split(separator: "-").first ?? "en") }
         locale = Locale(identifier: language(buyer.value) == language(template) ? buyer.value : template)
         self.zone = zone
-        let base = Date.FormatStyle(locale: locale, calendar: Calendar(identifier: .gregorian), timeZone: zone)
+        calendar = Calendar.gregorian(in: zone)
+        let base = Date.FormatStyle(locale: locale, calendar: calendar, timeZone: zone)
         date = base.day().month(.wide).year()
         dateTime = date.hour(.twoDigits(amPM: .abbreviated)).minute(.twoDigits)
         time = base.hour(.twoDigits(amPM: .abbreviated)).minute(.twoDigits)
@@ -360,7 +370,7 @@ extension MailContext {
     static func build(_ mail: PlannedMail, facts: CustomerFacts, configuration: Configuration, locale: String) -> MailContext {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
-        let dates = MailDates(buyer: customer.locale, template: locale, zone: zone)
+        let dates = MailDates.of(buyer: customer.locale, template: locale, zone: zone)
         let language = String(locale.split(separator: "-").first ?? "en")
         let terms = configuration.offers
         let orderFacts = mail.orderID.flatMap { id in facts.orders.first { $0.order.id == id } } ?? facts.orders.last
@@ -371,7 +381,7 @@ extension MailContext {
         let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
         let orderID = percent(order?.id ?? "")
         let currency = order?.currency ?? "USD"
-        let calendar = Calendar.gregorian(in: zone)
+        let calendar = dates.calendar
         let couponEnd = calendar.date(byAdding: .month, value: terms.logisticsCouponMonths, to: mail.due) ?? mail.due
         let offers = Offers(terms: terms, logisticsCoupon: "\(currency) \(terms.logisticsCouponAmount)",
                             logisticsCouponDays: calendar.dateComponents([.day], from: mail.due, to: couponEnd).day ?? 0)
@@ -484,10 +494,14 @@ extension MailContext {
 }
 
 private extension Calendar {
-    /// The Gregorian calendar in `zone`.
+    /// The Gregorian calendar in `zone`, made once per zone.
     static func gregorian(in zone: TimeZone) -> Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        return calendar
+        gregorianCalendars.value(zone.identifier) {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            return calendar
+        }
     }
+
+    static let gregorianCalendars = Memo<String, Calendar>()
 }

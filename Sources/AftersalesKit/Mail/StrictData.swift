@@ -33,6 +33,8 @@ final class MissingNames {
 
     /// A found value, wrapped when it has children (objects, and lists of them).
     fileprivate func wrap(_ value: Any, path: String) -> Any {
+        // Most values are text, numbers and flags: tested first, by their concrete types (cheaper than a protocol cast).
+        if value is String || value is Bool || value is Int { return value }
         if let parent = value as? MustacheParent {
             serial += 1
             return StrictData(value: parent, path: path, id: serial, isRoot: false, log: self)
