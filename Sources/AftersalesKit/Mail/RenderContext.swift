@@ -8,6 +8,7 @@ import Mustache
 /// does not apply to the mail (no shipment, no complaint, ...) is nil, so a template that uses it
 /// fails strictly. Dates and times are written in the buyer's locale and time zone.
 public struct MailContext: MustacheParent, Sendable {
+    /// `customer.*`: the buyer.
     public struct Customer: MustacheParent, Sendable {
         public var name, company, email: String
         public var hasCompany: Bool
@@ -36,7 +37,9 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `order.*`: the mail's order (else the customer's latest), its lines and when it was placed.
     public struct Order: MustacheParent, Sendable {
+        /// One of `order.products`.
         public struct Line: MustacheParent, Sendable {
             public var name, sku: String
             public var quantity: Int
@@ -62,6 +65,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `product.*`: the product the mail is about (the plan's SKU, else the order's first line).
     public struct Product: MustacheParent, Sendable {
         public var name, sku, maintenanceText, partsURL, manualURL, videoURL: String
         public var maintenanceDays: Int
@@ -83,6 +87,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `successor.*`: the product's successor and the upgrade offer.
     public struct Successor: MustacheParent, Sendable {
         public var name, offer: String
         public var hasOffer: Bool
@@ -102,6 +107,7 @@ public struct MailContext: MustacheParent, Sendable {
         public func child(named name: String) -> Any? { name == "name" ? self.name : nil }
     }
 
+    /// `shipment.*`: the shipment the mail is about, its state at the mail's due time, ETA in the buyer's locale.
     public struct Shipment: MustacheParent, Sendable {
         public var id, carrier, tracking, trackingURL, mode, eta, port, status, location: String
         public var hasTrackingURL, hasPort, hasLocation: Bool
@@ -126,6 +132,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `customs.*`: the destination country and the documents customs need.
     public struct Customs: MustacheParent, Sendable {
         public var country, agent: String
         public var hasAgent: Bool
@@ -141,6 +148,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `delay.*`: the delay event the mail reports, with the ETA before and after it.
     public struct Delay: MustacheParent, Sendable {
         public var cause, remedy, oldETA, newETA: String
         public var hasRemedy: Bool
@@ -156,6 +164,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `held.*`: the customs hold the mail reports.
     public struct Held: MustacheParent, Sendable {
         public var location, reason: String
         public var hasLocation: Bool
@@ -169,6 +178,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `complaint.*`: the complaint the mail answers; `due` and `opened` are local dates and times.
     public struct Complaint: MustacheParent, Sendable {
         public var id, text, categoryLabel, owner, due, opened, solution, resolution, coupon: String
         public var rating, couponDays: Int
@@ -195,6 +205,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `survey.*`: the order's satisfaction survey and its coupon.
     public struct Survey: MustacheParent, Sendable {
         public var url, coupon, reason: String
         public var score: Int
@@ -211,6 +222,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    /// `review.*`: the order's latest review and the thank-you coupon.
     public struct Review: MustacheParent, Sendable {
         public var coupon, text: String
         public var validDays: Int
@@ -266,6 +278,7 @@ public struct MailContext: MustacheParent, Sendable {
         }
     }
 
+    // The top-level names of the data (`customer`, `has_manager`, `support.hours`, ...), as CONTRACT.md lists them.
     public var customer: Customer
     public var company: Contact
     public var manager: Contact
@@ -294,6 +307,7 @@ public struct MailContext: MustacheParent, Sendable {
     public var holiday: Occasion?
     public var offers: Offers
 
+    /// The value of a top-level name; nil when the mail has no such part (strict rendering then names it).
     public func child(named name: String) -> Any? {
         switch name {
         case "customer": customer
