@@ -258,8 +258,16 @@ public struct MailContext: MustacheParent, Sendable {
         public var terms: OfferTerms
         /// The logistics-fault coupon in the order's currency, e.g. `USD 200`.
         public var logisticsCoupon: String
-        /// The days from the mail's day to the end of the coupon's months.
-        public var logisticsCouponDays: Int
+        /// The mail's day, and the calendar in the buyer's zone: the coupon runs for its months from then.
+        var day: Date
+        var calendar: Calendar
+
+        /// The days from the mail's day to the end of the logistics-fault coupon's months (worked out when asked).
+        public var logisticsCouponDays: Int {
+            let end = calendar.date(byAdding: .month, value: terms.logisticsCouponMonths, to: day) ?? day
+            return calendar.dateComponents([.day], from: day, to: end).day ?? 0
+        }
+
         public func child(named name: String) -> Any? {
             switch name {
             case "logistics_coupon": logisticsCoupon
@@ -395,10 +403,7 @@ extension MailContext {
         let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
         let orderID = percent(order?.id ?? "")
         let currency = order?.currency ?? "USD"
-        let calendar = dates.calendar
-        let couponEnd = calendar.date(byAdding: .month, value: terms.logisticsCouponMonths, to: mail.due) ?? mail.due
-        let offers = Offers(terms: terms, logisticsCoupon: "\(currency) \(terms.logisticsCouponAmount)",
-                            logisticsCouponDays: calendar.dateComponents([.day], from: mail.due, to: couponEnd).day ?? 0)
+        let offers = Offers(terms: terms, logisticsCoupon: "\(currency) \(terms.logisticsCouponAmount)", day: mail.due, calendar: dates.calendar)
         var c = MailContext(
             customer: Customer(name: customer.name, company: customer.company ?? "", email: customer.email.value, hasCompany: customer.company != nil),
             company: Contact(name: companyName, email: companyEmail, website: website),
