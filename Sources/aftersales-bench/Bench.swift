@@ -236,7 +236,7 @@ struct Bench: ParsableCommand {
         let renderer = MailRenderer(templates: try TemplateStore(builtIn: templates), configuration: Configuration.defaults)
         let cases = ["en", "es-MX", "ar-SA", "zh-Hans", "ru", "de"].flatMap { locale in
             let facts = Samples.facts(locale: locale)
-            return Samples.mails(facts: facts).map { (MailRequest($0), facts) }
+            return Samples.mails(facts: facts).map { ($0, facts) }
         }
         let now = try Timestamp.parse(Self.now, field: "now")
         var count = 0

@@ -270,7 +270,7 @@ struct PlanningEngineTests {
                     named += 1
                     #expect(lean.orders.contains { $0.shipment(shipment) != nil } == whole.orders.contains { $0.shipment(shipment) != nil })
                 }
-                let request = MailRequest(entry)
+                let request = entry.mail
                 #expect(try renderer.render(request, facts: lean, now: ws.now).bytes == renderer.render(request, facts: whole, now: ws.now).bytes, "\(entry.key)")
             }
         }
@@ -295,7 +295,7 @@ struct PlanningEngineTests {
             #expect(Set(templates.locales) == wanted.intersection(full.templates.locales), "\(customer.locale)")
             let lean = MailRenderer(templates: templates, configuration: full.configuration, generators: full.generators)
             for entry in mails {
-                let request = MailRequest(entry)
+                let request = entry.mail
                 let mail = try lean.render(request, facts: facts[customerID]!, now: ws.now)
                 #expect(mail.bytes == (try full.render(request, facts: facts[customerID]!, now: ws.now)).bytes, "\(entry.key)")
                 written.insert(mail.locale)

@@ -348,7 +348,7 @@ extension Workspace {
             while let index = results.claim() {
                 let (entry, customer) = jobs[index]
                 do throws(AftersalesError) {
-                    let rendered = try renderer.render(MailRequest(entry), facts: customer, now: now)
+                    let rendered = try renderer.render(entry.mail, facts: customer, now: now)
                     results.set(index, .success(PreparedMail(entry: entry, bytes: rendered.bytes, sha256: Self.evidenceHash(rendered.bytes), messageID: rendered.messageID)))
                 } catch {
                     results.set(index, .failure(error))

@@ -48,7 +48,7 @@ extension Workspace {
         let entry = try store.outboxEntry(key: key)
         let facts = try store.read { db in try AftersalesStore.customerFacts(db, entry.customerID) }
         guard let facts else { throw .notFound(entity: "customer", id: entry.customerID) }
-        return try renderer(generators: generators).render(MailRequest(entry), facts: facts, now: now)
+        return try renderer(generators: generators).render(entry.mail, facts: facts, now: now)
     }
 
     /// Renders every rule's template in every locale with sample data; returns each problem.
@@ -77,8 +77,8 @@ extension Workspace {
         for locale in templates.locales {
             for mail in mails {
                 guard let rule = rules[mail.rule] else { continue }
-                var request = MailRequest(mail)
-                request.template = rule.template
+                var mail = mail
+                mail.template = rule.template
                 let names = ["subject", "text", "html"].map { "\(rule.template).\($0)" }
                 let missing = names.filter { templates.texts[locale]?[$0] == nil }
                 if !missing.isEmpty {
@@ -88,7 +88,7 @@ extension Workspace {
                 // Already reported as not compiling.
                 if names.contains(where: { templates.broken["\(locale)/\($0)"] != nil }) { continue }
                 do {
-                    let parts = try renderer.parts(request, facts: facts, locale: locale)
+                    let parts = try renderer.parts(mail, facts: facts, locale: locale)
                     rendered += 1
                     if parts.subject.isEmpty { problems.append("template \(locale)/\(rule.template).subject: renders empty") }
                     if parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { problems.append("template \(locale)/\(rule.template).text: renders empty") }

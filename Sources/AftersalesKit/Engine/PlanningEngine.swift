@@ -243,9 +243,9 @@ struct PreviewWindow {
 extension Workspace {
     /// Sets the template locale a view's mail is written in and, with `subject`, its subject, when the templates are at hand.
     static func written(_ view: inout MailView, facts: CustomerFacts, renderer: MailRenderer?, subject: Bool) {
-        guard let renderer, let locale = renderer.locale(for: MailRequest(view.mail), customer: facts.customer) else { return }
+        guard let renderer, let locale = renderer.locale(for: view.mail, customer: facts.customer) else { return }
         view.locale = locale
-        if subject { view.subject = try? renderer.parts(MailRequest(view.mail), facts: facts, locale: locale).subject }
+        if subject { view.subject = try? renderer.parts(view.mail, facts: facts, locale: locale).subject }
     }
 
     /// Outbox entries with their subjects in the recipient's language.
@@ -277,7 +277,7 @@ extension Workspace {
     public func view(of entry: OutboxEntry) -> MailView {
         var view = MailView(entry)
         if let renderer = try? renderer(templates: [entry.mail.template]), let customer = try? store.customer(id: entry.mail.customerID),
-           let locale = renderer.locale(for: MailRequest(entry.mail), customer: customer) {
+           let locale = renderer.locale(for: entry.mail, customer: customer) {
             view.locale = locale
         }
         return view

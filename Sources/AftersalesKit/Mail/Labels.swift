@@ -88,6 +88,22 @@ enum Labels {
         "zh": ["Christmas": "圣诞节", "Ramadan": "斋月", "Chinese New Year": "春节"],
     ]
 
+    /// The trade-in offer of an upgrade notice whose product names no offer of its own; `{percent}` is the percent.
+    static let tradeIns: [String: String] = [
+        "en": "{percent}% off the new model when you trade in your current one",
+        "es": "{percent}% de descuento en el nuevo modelo al entregar su equipo actual",
+        "pt": "{percent}% de desconto no novo modelo na troca do seu equipamento atual",
+        "fr": "{percent} % de remise sur le nouveau modèle avec la reprise de votre équipement actuel",
+        "de": "{percent} % Rabatt auf das neue Modell bei Inzahlungnahme Ihres jetzigen Geräts",
+        "ru": "скидка {percent}% на новую модель при сдаче вашего текущего оборудования",
+        "ar": "خصم {percent}% على الطراز الجديد عند استبدال جهازكم الحالي",
+        "zh": "以旧换新，新型号立减 {percent}%",
+    ]
+
+    static func tradeIn(_ percent: Int, _ language: String) -> String {
+        (tradeIns[language] ?? tradeIns["en"] ?? "").replacingOccurrences(of: "{percent}", with: String(percent))
+    }
+
     static func mode(_ mode: ShipmentMode, _ language: String) -> String { pick(modes, mode.rawValue, language) }
     static func status(_ kind: ShipmentEventKind, _ language: String) -> String { pick(states, kind.rawValue, language) }
     static func dispatched(_ language: String) -> String { pick(states, "dispatched", language) }

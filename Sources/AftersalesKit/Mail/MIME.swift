@@ -2,7 +2,8 @@ import AftersalesDomain
 import Foundation
 
 /// Low-level MIME encodings: RFC 2047 encoded words, header folding, quoted-printable,
-/// RFC 5322 dates and IDNA punycode. Everything produces CRLF line endings.
+/// RFC 5322 dates and IDNA punycode, which no dependency offers (base64 and percent-encoding are
+/// Foundation's). Everything produces CRLF line endings.
 public enum MIME {
     static let crlf = "\r\n"
 
@@ -152,18 +153,12 @@ public enum MIME {
     static let hexUpper = Array("0123456789ABCDEF".utf8)
     static let hexLower = Array("0123456789abcdef".utf8)
 
-    /// Percent-encoding for URL query values and RFC 2231 parameters: unreserved ASCII stays.
+    /// Percent-encoding for URL query values and RFC 2231 parameters: unreserved ASCII (RFC 3986) stays.
     static func percent(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x5F, 0x7E: out.append(byte)
-            default: out += [0x25, hexUpper[Int(byte >> 4)], hexUpper[Int(byte & 15)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// The address with an internationalized domain in IDNA punycode (`xn--`).
     public static func asciiAddress(_ address: String) -> String {
@@ -235,16 +230,9 @@ public enum MIME {
         }
     }
 
-    /// Base64 in lines of 76 characters.
+    /// Base64 in lines of 76 characters, CRLF between them (RFC 2045), none after the last.
     public static func base64Lines(_ data: Data) -> String {
-        let text = data.base64EncodedString()
-        var lines: [Substring] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            lines.append(rest.prefix(76))
-            rest = rest.dropFirst(76)
-        }
-        return lines.joined(separator: crlf)
+        data.base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
     }
 
     /// RFC 5322 date: `Mon, 23 Nov 2026 10:00:00 +0000`.

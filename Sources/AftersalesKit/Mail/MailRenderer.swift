@@ -78,34 +78,38 @@ public struct MailRenderer: Sendable {
     }
 
     /// The template locale for a mail to this customer.
-    public func locale(for request: MailRequest, customer: Customer) -> String? {
-        let chain = request.audience == .customer ? customer.locale.fallbackChain : ["en"]
-        return templates.locale(for: request.template, chain: chain)
+    public func locale(for mail: PlannedMail, customer: Customer) -> String? {
+        let chain = mail.audience == .customer ? customer.locale.fallbackChain : ["en"]
+        return templates.locale(for: mail.template, chain: chain)
+    }
+
+    /// The data `mail`'s templates of `locale` see.
+    public func context(_ mail: PlannedMail, facts: CustomerFacts, locale: String) -> MailContext {
+        MailContext.build(mail, facts: facts, configuration: configuration, locale: locale)
     }
 
     /// Renders the subject, text and HTML of a mail in a locale.
-    public func parts(_ request: MailRequest, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
-        let context = TemplateValue.object(RenderContext.build(request, facts: facts, configuration: configuration, locale: locale,
-                                                               needs: templates.needs(request.template, locale: locale)))
-        let subject = MIME.singleLine(try templates.render("\(request.template).subject", locale: locale, context: context))
-        let text = try templates.render("\(request.template).text", locale: locale, context: context)
-        let html = try templates.render("\(request.template).html", locale: locale, context: context)
+    public func parts(_ mail: PlannedMail, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
+        let context = context(mail, facts: facts, locale: locale)
+        let subject = MIME.singleLine(try templates.render("\(mail.template).subject", locale: locale, context: context))
+        let text = try templates.render("\(mail.template).text", locale: locale, context: context)
+        let html = try templates.render("\(mail.template).html", locale: locale, context: context)
         return (subject, text, html)
     }
 
-    /// The message for `request`, dated `now`.
-    public func render(_ request: MailRequest, facts: CustomerFacts, now: Date) throws(AftersalesError) -> RenderedMail {
+    /// The message for `mail` (a planned mail, or an outbox entry's `mail`), dated `now`.
+    public func render(_ mail: PlannedMail, facts: CustomerFacts, now: Date) throws(AftersalesError) -> RenderedMail {
         let customer = facts.customer
-        guard let locale = locale(for: request, customer: customer) else {
-            throw .configuration("no template \"\(request.template)\" for locale \(customer.locale.value) or its fallbacks; add templates/<locale>/\(request.template).{subject,text,html}.mustache")
+        guard let locale = locale(for: mail, customer: customer) else {
+            throw .configuration("no template \"\(mail.template)\" for locale \(customer.locale.value) or its fallbacks; add templates/<locale>/\(mail.template).{subject,text,html}.mustache")
         }
         var (subject, text, html): (String, String, String)
         do {
-            (subject, text, html) = try parts(request, facts: facts, locale: locale)
-            let complaint = facts.orders.flatMap(\.complaints).first { $0.id == request.context["complaint"] }
-            if complaint?.category == .communication, Self.bilingualRules.contains(request.rule), !locale.hasPrefix("en"),
-               templates.locale(for: request.template, chain: ["en"]) != nil {
-                let english = try parts(request, facts: facts, locale: "en")
+            (subject, text, html) = try parts(mail, facts: facts, locale: locale)
+            let complaint = facts.orders.flatMap(\.complaints).first { $0.id == mail.context["complaint"] }
+            if complaint?.category == .communication, Self.bilingualRules.contains(mail.rule), !locale.hasPrefix("en"),
+               templates.locale(for: mail.template, chain: ["en"]) != nil {
+                let english = try parts(mail, facts: facts, locale: "en")
                 subject += " / " + english.subject
                 text += "\n\n----------------------------------------\nEnglish\n----------------------------------------\n\n" + english.text
                 html = "<table role=\"presentation\" width=\"100%\"><tr><td valign=\"top\" width=\"50%\" dir=\"\(Self.direction(locale))\">\(html)</td>"
@@ -114,11 +118,11 @@ public struct MailRenderer: Sendable {
         } catch {
             throw .configuration(error.description)
         }
-        let attachments = attachmentFiles(request, facts: facts)
-        let bytes = compose(request, customer: customer, locale: locale, subject: subject, text: text, html: html,
+        let attachments = attachmentFiles(mail, facts: facts)
+        let bytes = compose(mail, customer: customer, locale: locale, subject: subject, text: text, html: html,
                             attachments: attachments, now: now)
-        return RenderedMail(key: request.key, locale: locale, subject: subject, text: text, html: html,
-                            messageID: messageID(request.key), recipients: request.to + request.cc,
+        return RenderedMail(key: mail.key, locale: locale, subject: subject, text: text, html: html,
+                            messageID: messageID(mail.key), recipients: mail.to + mail.cc,
                             attachments: attachments.map(\.lastPathComponent), bytes: bytes)
     }
 
@@ -131,7 +135,7 @@ public struct MailRenderer: Sendable {
 
     /// Files to attach: shipment documents from `documents.dir/<order>/<document>.*` for shipping and
     /// customs mails, and `documents.dir/<sku>/installation guide.*` for technical products' inspection guides.
-    func attachmentFiles(_ request: MailRequest, facts: CustomerFacts) -> [URL] {
+    func attachmentFiles(_ request: PlannedMail, facts: CustomerFacts) -> [URL] {
         let dir = configuration["documents.dir"]
         guard !dir.isEmpty else { return [] }
         var wanted: [(folder: String, name: String)] = []
@@ -157,7 +161,7 @@ public struct MailRenderer: Sendable {
         return files
     }
 
-    func compose(_ request: MailRequest, customer: Customer, locale: String, subject: String, text: String, html: String,
+    func compose(_ request: PlannedMail, customer: Customer, locale: String, subject: String, text: String, html: String,
                  attachments: [URL], now: Date) -> Data {
         let crlf = "\r\n"
         var headers: [String] = []
@@ -178,8 +182,8 @@ public struct MailRenderer: Sendable {
         headers.append("Auto-Submitted: auto-generated")
         if request.stream == .marketing {
             let token = MessageGenerators.idText(customer.id)
-            let https = configuration["company.unsubscribe_url"] + "?c=" + RenderContext.percent(customer.id)
-            headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(RenderContext.percent(token))>,", "<\(https)>"], separator: " "))
+            let https = configuration["company.unsubscribe_url"] + "?c=" + MIME.percent(customer.id)
+            headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(MIME.percent(token))>,", "<\(https)>"], separator: " "))
             headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         }
         headers.append("Content-Language: " + locale)
@@ -206,7 +210,7 @@ public struct MailRenderer: Sendable {
                 let type = ["pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "txt": "text/plain"][file.pathExtension.lowercased()]
                     ?? "application/octet-stream"
                 let ascii = name.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0 != "\\" }
-                let parameter = ascii ? "filename=\"\(name)\"" : "filename*=UTF-8''\(RenderContext.percent(name))"
+                let parameter = ascii ? "filename=\"\(name)\"" : "filename*=UTF-8''\(MIME.percent(name))"
                 parts += ("--\(mixed)\(crlf)Content-Type: \(type)\(crlf)Content-Disposition: attachment;\(crlf) \(parameter)\(crlf)"
                     + "Content-Transfer-Encoding: base64\(crlf)\(crlf)" + MIME.base64Lines(data) + crlf).utf8
             }

@@ -4,14 +4,14 @@ import Mustache
 
 /// The Mustache templates of every locale: the built-in `templates/` directory, with any file
 /// of the same name in the company's override directory (`templates.dir`) taking its place.
+/// swift-mustache parses and renders them; rendering is strict (see ``render(_:locale:context:)``).
 public struct TemplateStore: Sendable {
     /// Template texts by locale, then by name (`tracking.subject`, `greeting.html`, ...).
     public let texts: [String: [String: String]]
-    /// Every template compiled once, by locale and name.
-    private let compiled: [String: [String: CompiledTemplate]]
-    /// The names a mail's templates (subject, text and HTML, with their partials) use at their top
-    /// level, by locale and template; absent where a template prints its whole context (`{{.}}`).
-    private let needed: [String: [String: Set<String>]]
+    /// Every template parsed once, by locale: each locale's library holds its partials.
+    private let libraries: [String: MustacheLibrary]
+    /// The partials a template names, itself or through its partials, that the locale lacks.
+    private let missingPartials: [String: [String: [String]]]
 
     /// A template problem: which template, which locale, what is wrong.
     public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -21,7 +21,7 @@ public struct TemplateStore: Sendable {
         public var description: String { "template \(locale)/\(template): \(message)" }
     }
 
-    /// Templates that do not compile, by `locale/name`, with what is wrong (only when loaded with `strict: false`).
+    /// Templates that do not parse, by `locale/name`, with what is wrong (only when loaded with `strict: false`).
     public let broken: [String: String]
 
     /// Loads `builtIn` and then `override` (either may be nil). Locales are the subdirectories;
@@ -70,10 +70,9 @@ public struct TemplateStore: Sendable {
             while let name = next.popLast() {
                 guard loaded.texts[name] == nil, files[name] != nil else { continue }
                 let text = try read(name)
-                let template = Self.compile(text)
                 loaded.texts[name] = text
-                loaded.compiled[name] = template
-                if case .success(let compiled) = template { next += compiled.partialNames }
+                loaded.compiled[name] = Self.compile(text)
+                next += Self.partialNames(text)
             }
             return loaded
         }
@@ -86,15 +85,29 @@ public struct TemplateStore: Sendable {
         try self.init(loaded: Self.perLocale(texts.keys.sorted()) { locale in Self.compile(texts[locale] ?? [:]) }, strict: strict)
     }
 
-    /// A locale's texts, each with its compiled template or what is wrong with it.
-    typealias Loaded = (texts: [String: String], compiled: [String: Result<CompiledTemplate, CompiledTemplate.CompileError>])
+    /// A locale's texts, each parsed or with what is wrong with it.
+    typealias Loaded = (texts: [String: String], compiled: [String: Result<MustacheTemplate, ParseFailure>])
+
+    /// swift-mustache's parse error as one line.
+    struct ParseFailure: Error { var message: String }
 
     static func compile(_ texts: [String: String]) -> Loaded {
         (texts, texts.mapValues(compile))
     }
 
-    static func compile(_ text: String) -> Result<CompiledTemplate, CompiledTemplate.CompileError> {
-        Result { () throws(CompiledTemplate.CompileError) in try CompiledTemplate(text) }
+    static func compile(_ text: String) -> Result<MustacheTemplate, ParseFailure> {
+        do { return .success(try MustacheTemplate(string: text)) } catch { return .failure(ParseFailure(message: describe(error))) }
+    }
+
+    /// The partials `text` names (`{{> name}}`), read from its tags: swift-mustache keeps its parse
+    /// to itself. Dynamic partials (`{{>*name}}`) name none.
+    static func partialNames(_ text: String) -> [String] {
+        text.components(separatedBy: "{{").dropFirst().compactMap { tag in
+            let tag = tag.drop { $0 == " " || $0 == "\t" }
+            guard tag.first == ">", let end = tag.range(of: "}}") else { return nil }
+            let name = tag[tag.index(after: tag.startIndex)..<end.lowerBound].trimmingCharacters(in: .whitespaces)
+            return name.isEmpty || name.hasPrefix("*") ? nil : name
+        }
     }
 
     /// `work` for every locale, the locales shared out among the cores (a run waits for its templates
@@ -119,52 +132,46 @@ public struct TemplateStore: Sendable {
 
     private init(loaded: [String: Loaded], strict: Bool) throws(AftersalesError) {
         texts = loaded.mapValues(\.texts)
-        var compiled: [String: [String: CompiledTemplate]] = [:]
+        var libraries: [String: MustacheLibrary] = [:]
+        var missingPartials: [String: [String: [String]]] = [:]
         var broken: [String: String] = [:]
         for (locale, templates) in loaded.sorted(by: { $0.key < $1.key }) {
-            for (name, result) in templates.compiled.sorted(by: { $0.key < $1.key }) {
+            var library = MustacheLibrary()
+            var problems: [(name: String, problem: String)] = []
+            for (name, result) in templates.compiled {
                 switch result {
-                case .success(let template):
-                    compiled[locale, default: [:]][name] = template
-                case .failure(let error):
-                    // swift-mustache's message says where the template is wrong, when it also refuses it.
-                    let problem: String
-                    do { _ = try MustacheTemplate(string: templates.texts[name] ?? ""); problem = error.message } catch let parse { problem = Self.describe(parse) }
-                    guard !strict else { throw .configuration("template \(locale)/\(name): \(problem)") }
-                    broken["\(locale)/\(name)"] = problem
+                case .success(let template): library.register(template, named: name)
+                case .failure(let error): problems.append((name, error.message))
                 }
             }
+            // The partials each template reaches; one that reaches itself would never end.
+            let named = templates.texts.mapValues(Self.partialNames)
+            for name in templates.texts.keys {
+                var reached: [String] = []
+                var next = named[name] ?? []
+                while let partial = next.popLast() {
+                    guard !reached.contains(partial) else { continue }
+                    reached.append(partial)
+                    next += named[partial] ?? []
+                }
+                if reached.contains(name) { problems.append((name, "includes itself through its partials (\(reached.sorted().joined(separator: ", ")))")) }
+                let missing = reached.filter { templates.texts[$0] == nil }.sorted()
+                if !missing.isEmpty { missingPartials[locale, default: [:]][name] = missing }
+            }
+            for (name, problem) in problems.sorted(by: { $0.name < $1.name }) {
+                guard !strict else { throw .configuration("template \(locale)/\(name): \(problem)") }
+                broken["\(locale)/\(name)"] = problem
+            }
+            libraries[locale] = library
         }
-        self.compiled = compiled
+        self.libraries = libraries
+        self.missingPartials = missingPartials
         self.broken = broken
-        var needed: [String: [String: Set<String>]] = [:]
-        for (locale, templates) in compiled {
-            for name in templates.keys where name.hasSuffix(".subject") {
-                let template = String(name.dropLast(".subject".count))
-                var names: Set<String> = []
-                var everything = false
-                for part in ["subject", "text", "html"] {
-                    guard let roots = templates["\(template).\(part)"]?.roots(partials: templates) else { everything = true; break }
-                    names.formUnion(roots)
-                }
-                if !everything { needed[locale, default: [:]][template] = names }
-            }
-        }
-        self.needed = needed
     }
 
-    /// The names the subject, text and HTML of `template` in `locale` use at their top level (nil:
-    /// all of them, or the template is unknown): the data of a mail need hold no more.
-    public func needs(_ template: String, locale: String) -> Set<String>? { needed[locale]?[template] }
-
-    /// Every template that does not compile, and any that swift-mustache does not parse (a second opinion), for `templates check`.
+    /// Every template that does not parse, for `templates check`.
     public func loadProblems() -> [String] {
-        texts.sorted { $0.key < $1.key }.flatMap { locale, templates in
-            templates.sorted { $0.key < $1.key }.compactMap { name, text in
-                if let problem = broken["\(locale)/\(name)"] { return "template \(locale)/\(name): \(problem)" }
-                do { _ = try MustacheTemplate(string: text); return nil } catch { return "template \(locale)/\(name): \(Self.describe(error))" }
-            }
-        }
+        broken.sorted { $0.key < $1.key }.map { "template \($0.key): \($0.value)" }
     }
 
     /// swift-mustache's parse error as one line: where, and what.
@@ -189,19 +196,20 @@ public struct TemplateStore: Sendable {
         }
     }
 
-    /// Renders `name` of `locale` with `context`. Strict: every variable the rendered parts use
-    /// must be in the context, else a ``Problem`` names it.
-    public func render(_ name: String, locale: String, context: [String: Any]) throws(Problem) -> String {
-        try render(name, locale: locale, context: TemplateValue(context))
-    }
-
-    /// Renders `name` of `locale` with a context already converted (once for a mail's three parts).
-    func render(_ name: String, locale: String, context: TemplateValue) throws(Problem) -> String {
-        guard let templates = compiled[locale], let template = templates[name] else {
+    /// Renders `name` of `locale` with `data`: a typed value whose objects are ``Mustache/MustacheParent``s
+    /// (``MailContext`` for a mail; dictionaries in tests). Strict: every name the rendered parts
+    /// look up must be in the data, and every partial the template names must exist, else a
+    /// ``Problem`` names them.
+    public func render(_ name: String, locale: String, context data: any MustacheParent) throws(Problem) -> String {
+        guard let library = libraries[locale], let template = library.getTemplate(named: name) else {
             throw Problem(locale: locale, template: name, message: "does not exist")
         }
-        var missing: [String] = []
-        let output = template.render(context, partials: templates, missing: &missing)
+        if let missing = missingPartials[locale]?[name] {
+            throw Problem(locale: locale, template: name, message: "partial \(missing.map { "\"\($0)\"" }.joined(separator: ", ")) does not exist")
+        }
+        let log = MissingNames()
+        let output = template.render(log.root(data), library: library)
+        let missing = log.finish()
         if let first = missing.first {
             throw Problem(locale: locale, template: name, message: "variable \"\(first)\" is missing from the data" +
                           (missing.count > 1 ? " (and \(missing.dropFirst().joined(separator: ", ")))" : ""))

@@ -1,0 +1,4 @@
+// Temporary until the config merge.
+extension Configuration {
+    public var offers: OfferTerms { OfferTerms() }
+}
