@@ -1,4 +1,0 @@
-// Temporary until the config merge.
-extension Configuration {
-    public var offers: OfferTerms { OfferTerms() }
-}
