@@ -163,7 +163,7 @@ struct MailTests {
     func supportHoursMemo() throws {
         let configuration = try Configuration.load(path: nil, environment: [:])
         let later = try Configuration.load(path: nil, environment: ["AFTERSALES_SUPPORT_HOURS_START": "07:30"])
-        let support = try #require(TimeZone(identifier: configuration["support.time_zone"]))
+        let support = try #require(TimeZone(identifier: configuration.support.timeZone.value))
         var answers: Set<String> = []
         for zone in ["Europe/Berlin", "America/Mexico_City", "Pacific/Auckland", "Asia/Kolkata", "America/Sao_Paulo"] {
             let buyer = try #require(TimeZone(identifier: zone))
@@ -173,7 +173,7 @@ struct MailTests {
                     let date = t("\(day)T\(hour):00Z")
                     let fields = Timestamp.fields(date, in: support)
                     for config in [configuration, later] {
-                        let direct = RenderContext.convertedSupportHours(start: config["support.hours_start"], end: config["support.hours_end"],
+                        let direct = RenderContext.convertedSupportHours(start: config.support.hoursStart.text, end: config.support.hoursEnd.text,
                                                                          from: support, to: buyer, on: fields)
                         #expect(RenderContext.supportHours(config, zone: buyer, on: date) == direct, "\(zone) \(day) \(hour)")
                         answers.insert(direct)

@@ -69,8 +69,8 @@ enum RenderContext {
         let order = orderFacts?.order
         let lines = order?.lines ?? []
         let names = lines.map { facts.products[$0.sku]?.name ?? $0.sku }
-        let website = configuration["company.website"]
-        let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
+        let website = configuration.company.website
+        let companyName = configuration.company.name, companyEmail = configuration.company.email.value
         let orderID = percent(order?.id ?? "")
         put("customer", .object(["name": .string(customer.name), "company": text(customer.company), "has_company": flag(customer.company != nil),
                                  "email": .string(customer.email.value)]))
@@ -83,9 +83,9 @@ enum RenderContext {
             "products": .list(zip(lines, names).map { line, name in .object(["name": .string(name), "sku": .string(line.sku), "quantity": .int(line.quantity)]) }),
             "product_list": .string(zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", ")),
         ]))
-        put("unsubscribe_url", .string(configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id)))
+        put("unsubscribe_url", .string(configuration.company.unsubscribeURL + "?c=" + percent(customer.id)))
         put("is_rtl", flag(["ar", "he", "fa", "ur"].contains(language)))
-        put("department_head", .object(["name": .string(configuration["department_head.name"])]))
+        put("department_head", .object(["name": .string(configuration.departmentHead.name)]))
         put("rating_url", .string("\(website)/rate?o=\(orderID)"))
         put("club_url", .string("\(website)/vip"))
         put("policy", .object(["returns_days": 30, "warranty_months": 12]))
@@ -185,9 +185,9 @@ enum RenderContext {
     /// Support hours from `support.*`, converted to the buyer's zone on the mail's day. The same for
     /// every mail to a zone on a day, so each conversion is made once (seven time zone offsets).
     static func supportHours(_ configuration: Configuration, zone: TimeZone, on date: Date) -> String {
-        let supportZone = TimeZoneID(unchecked: configuration["support.time_zone"]).timeZone
+        let supportZone = configuration.support.timeZone.timeZone
         let day = Timestamp.fields(date, in: supportZone)
-        let start = configuration["support.hours_start"], end = configuration["support.hours_end"]
+        let start = configuration.support.hoursStart.text, end = configuration.support.hoursEnd.text
         let key = "\(start)|\(end)|\(supportZone.identifier)|\(zone.identifier)|\(day.year)-\(day.month)-\(day.day)"
         return supportHoursMemo.value(key) { convertedSupportHours(start: start, end: end, from: supportZone, to: zone, on: day) }
     }
