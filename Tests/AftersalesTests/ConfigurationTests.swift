@@ -36,6 +36,10 @@ struct ConfigurationTests {
         #expect(config.messageDomain == "szpumps.example")
         #expect(config.smtpPassword == "s3cret")
         #expect(!config.entries.contains { $0.value.contains("s3cret") }, "the password is not among the printable values")
+        #expect(!String(describing: config).contains("s3cret") && !String(reflecting: config).contains("s3cret"))
+        var dumped = ""
+        dump(config, to: &dumped)
+        #expect(!dumped.contains("s3cret"))
         #expect(!config.entries.contains { $0.key.contains("password") && $0.key != "smtp.password_file" })
     }
 

@@ -41,7 +41,7 @@ public struct Configuration: Sendable, Equatable, Codable {
     /// The built-in defaults.
     public init() {}
 
-    /// One key as `aftersales config` would list it.
+    /// One key with its effective value and where that came from, for a listing (the password is never one).
     public struct Entry: Sendable, Equatable {
         /// The dotted key, `smtp.url`.
         public var key: String
@@ -205,7 +205,7 @@ public struct Configuration: Sendable, Equatable, Codable {
         }
     }
 
-    /// `smtp, or file (.eml files in transport.dir)`.
+    /// How mail leaves: by SMTP, or as .eml files in `transport.dir`.
     public enum TransportKind: String, Sendable, Equatable, Codable, CaseIterable, ConfigurationValue {
         case smtp, file
     }
@@ -328,6 +328,18 @@ public struct Configuration: Sendable, Equatable, Codable {
 
     static func reason(_ error: any Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+    }
+}
+
+extension Configuration: CustomReflectable {
+    /// Every section but the password, so that a printed or dumped configuration never shows it.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "company": company, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
+            "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
+            "templates": templates, "documents": documents, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
+            "smtpPassword": smtpPassword == nil ? "none" : "(set)",
+        ])
     }
 }
 
