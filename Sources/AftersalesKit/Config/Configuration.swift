@@ -94,10 +94,6 @@ public struct Configuration: Sendable, Equatable, Codable {
     public struct DepartmentHead: Sendable, Equatable, Codable {
         /// Name improvement commitments are signed with.
         public var name = "Head of Customer Service"
-        public init() {}
-        public init(from decoder: any Decoder) throws {
-            name = try decoder.container(keyedBy: CodingKeys.self).value(.name)
-        }
     }
 
     /// `support.*`: support hours in the support team's zone, converted to each buyer's zone in mails.
@@ -171,16 +167,12 @@ public struct Configuration: Sendable, Equatable, Codable {
     public struct Rules: Sendable, Equatable, Codable {
         /// Optional YAML file that changes timings, disables or adds rules (empty: none).
         public var file = ""
-        public init() {}
-        public init(from decoder: any Decoder) throws { file = try decoder.container(keyedBy: CodingKeys.self).value(.file) }
     }
 
     /// `templates.*`
     public struct Templates: Sendable, Equatable, Codable {
         /// Optional directory whose templates override the built-in ones (empty: none).
         public var dir = ""
-        public init() {}
-        public init(from decoder: any Decoder) throws { dir = try decoder.container(keyedBy: CodingKeys.self).value(.dir) }
     }
 
     /// `documents.*`
@@ -188,8 +180,6 @@ public struct Configuration: Sendable, Equatable, Codable {
         /// Files to attach (empty: none): `<dir>/<order id>/<document name>.pdf` for shipping mail,
         /// `<dir>/<SKU>/installation guide.pdf` for technical products.
         public var dir = ""
-        public init() {}
-        public init(from decoder: any Decoder) throws { dir = try decoder.container(keyedBy: CodingKeys.self).value(.dir) }
     }
 
     /// `transport.*`: how mail leaves.
