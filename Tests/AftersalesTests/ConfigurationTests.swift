@@ -122,7 +122,7 @@ struct ConfigurationTests {
             ("AFTERSALES_SMTP_URL", "http://x", "smtp.url \"http://x\" (from AFTERSALES_SMTP_URL): expected smtp://host:port or smtps://host:port"),
             ("AFTERSALES_COMPANY_EMAIL", "nobody", "company.email \"nobody\" (from AFTERSALES_COMPANY_EMAIL): expected an email address"),
             ("AFTERSALES_SUPPORT_TIME_ZONE", "Mars/Base", "support.time_zone \"Mars/Base\" (from AFTERSALES_SUPPORT_TIME_ZONE): expected an IANA time zone like Asia/Shanghai"),
-            ("AFTERSALES_HOLIDAYS_EXTRA", "2026-12-24,xmas", "holidays.extra \"2026-12-24,xmas\" (from AFTERSALES_HOLIDAYS_EXTRA): expected dates like 2026-12-24, comma-separated"),
+            ("AFTERSALES_HOLIDAYS_EXTRA", "2026-12-24, xmas", "holidays.extra \"2026-12-24, xmas\" (from AFTERSALES_HOLIDAYS_EXTRA): expected dates like 2026-12-24, comma-separated"),
         ]
         for (name, value, message) in bad {
             #expect(throws: AftersalesError.configuration(message)) { try Configuration.load(path: nil, environment: [name: value]) }

@@ -13,6 +13,8 @@ extension Configuration {
         let defaults = Self.defaultLeaves
         var values = Dictionary(uniqueKeysWithValues: defaults.map { ($0.key, $0.node) })
         var sources = Dictionary(uniqueKeysWithValues: defaults.map { ($0.key, "default") })
+        // A list given as one comma-separated text is shown as given.
+        var written: [String: String] = [:]
         func isList(_ key: String) -> Bool { values[key]?.sequence != nil }
         func list(_ text: String) -> Node {
             Node(text.split(separator: ",").map { Node($0.trimmingCharacters(in: .whitespaces)) }.filter { $0.string != "" })
@@ -30,7 +32,7 @@ extension Configuration {
                     throw .configuration("config \"\(path)\": unknown key \"\(key)\"; see the configuration reference in README.md")
                 }
                 switch (isList(key), node) {
-                case (true, .scalar(let scalar)): values[key] = list(scalar.string)
+                case (true, .scalar(let scalar)): values[key] = list(scalar.string); written[key] = scalar.string
                 case (false, .sequence(let sequence)): values[key] = Node(sequence.compactMap(\.string).joined(separator: ","))
                 default: values[key] = node
                 }
@@ -41,10 +43,12 @@ extension Configuration {
             let name = environmentName(key)
             if let value = environment[name] {
                 values[key] = isList(key) ? list(value) : Node(value)
+                written[key] = value
                 sources[key] = name
             }
         }
         func text(_ key: String) -> String {
+            if let text = written[key] { return text }
             guard let node = values[key] else { return "" }
             return node.sequence.map { $0.compactMap(\.string).joined(separator: ",") } ?? node.string ?? ""
         }
