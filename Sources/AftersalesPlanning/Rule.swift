@@ -98,6 +98,14 @@ public enum CancelCondition: String, Sendable, Hashable, Codable, CaseIterable {
     case orderCancelled = "order-cancelled"
 }
 
+/// A document a mail carries, found under `documents.dir`.
+public enum Attachment: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The documents of the mail's shipment: `<documents.dir>/<order id>/<document name>.*`.
+    case shipmentDocuments = "shipment-documents"
+    /// The installation guide of each technical product of the order: `<documents.dir>/<SKU>/installation guide.*`.
+    case installationGuide = "installation-guide"
+}
+
 /// One rule of the plan. Durations are in seconds.
 public struct Rule: Sendable, Hashable, Codable, Identifiable {
     public var id: String
@@ -121,6 +129,11 @@ public struct Rule: Sendable, Hashable, Codable, Identifiable {
     /// How long after its due time the mail is still worth sending; later it is cancelled as stale.
     public var staleAfter: Int?
     public var enabled: Bool
+    /// The documents the mail attaches.
+    public var attachments: [Attachment]
+    /// When the complaint is about communication, the mail also carries its English text (side by side
+    /// in HTML, after it in plain text), unless it is written in English.
+    public var bilingual: Bool
 
     /// Whether business hours move the rule's mail: a business-hours rule writing to the customer
     /// (mail to the account manager or the supervisor goes when it is due).
@@ -129,7 +142,7 @@ public struct Rule: Sendable, Hashable, Codable, Identifiable {
     public init(id: String, description: String, stream: MailStream, trigger: Trigger, offset: Int = 0, deadline: Int? = nil,
                 repeatEvery: Int? = nil, repeatCap: Int? = nil, conditions: [Condition] = [], cancelOn: [CancelCondition] = [],
                 window: SendWindow = .business, audience: Audience = .customer, approval: Bool = false, template: String? = nil,
-                staleAfter: Int? = nil, enabled: Bool = true) {
+                staleAfter: Int? = nil, enabled: Bool = true, attachments: [Attachment] = [], bilingual: Bool = false) {
         self.id = id
         self.description = description
         self.stream = stream
@@ -146,6 +159,8 @@ public struct Rule: Sendable, Hashable, Codable, Identifiable {
         self.template = template ?? id
         self.staleAfter = staleAfter
         self.enabled = enabled
+        self.attachments = attachments
+        self.bilingual = bilingual
     }
 }
 
@@ -207,7 +222,7 @@ public struct RuleSet: Sendable, Hashable {
         // Shipping
         Rule(id: "tracking", description: "Carrier, tracking link, ETA and the customs documents, within 2 h of dispatch.",
              stream: .transactional, trigger: .shipmentDispatched, deadline: 2 * hour, cancelOn: [.delivered, .orderCancelled],
-             window: .immediate, staleAfter: 2 * day),
+             window: .immediate, staleAfter: 2 * day, attachments: [.shipmentDocuments]),
         Rule(id: "transit-update", description: "Latest status, location and ETA every 3 days after dispatch until delivered.",
              stream: .transactional, trigger: .shipmentInTransit, repeatEvery: 3 * day, repeatCap: 30,
              cancelOn: [.delivered, .orderCancelled], staleAfter: 3 * day),
@@ -215,13 +230,13 @@ public struct RuleSet: Sendable, Hashable {
              stream: .transactional, trigger: .shipmentDelayed, deadline: hour, cancelOn: [.delivered, .orderCancelled],
              window: .immediate, staleAfter: 2 * day),
         Rule(id: "customs-notes", description: "Documents to prepare and the local agent, before the shipment reaches destination customs.",
-             stream: .transactional, trigger: .customsApproach, cancelOn: [.cleared, .orderCancelled], staleAfter: 3 * day),
+             stream: .transactional, trigger: .customsApproach, cancelOn: [.cleared, .orderCancelled], staleAfter: 3 * day, attachments: [.shipmentDocuments]),
         Rule(id: "customs-held", description: "Where it is held and what to do, at once when customs holds the shipment.",
              stream: .transactional, trigger: .shipmentHeld, deadline: hour, cancelOn: [.cleared, .orderCancelled],
-             window: .immediate, staleAfter: 2 * day),
+             window: .immediate, staleAfter: 2 * day, attachments: [.shipmentDocuments]),
         // Receipt and usage
         Rule(id: "inspection-guide", description: "Unboxing video and inspection checklist (plus installation guide and FAQ for technical products) within 24 h of delivery.",
-             stream: .transactional, trigger: .shipmentDelivered, deadline: day, staleAfter: 5 * day),
+             stream: .transactional, trigger: .shipmentDelivered, deadline: day, staleAfter: 5 * day, attachments: [.installationGuide]),
         Rule(id: "usage-follow-up", description: "How is it going, remote support in the customer's hours, 72 h after delivery.",
              stream: .transactional, trigger: .shipmentDelivered, offset: 3 * day, staleAfter: 7 * day),
         Rule(id: "maintenance-reminder", description: "The product's maintenance plan and parts link, 1 month after delivery.",
@@ -235,18 +250,18 @@ public struct RuleSet: Sendable, Hashable {
         // Complaints
         Rule(id: "complaint-ack", description: "Names the customer's problem, promises a solution within 24 h, names the owner; within 1 h.",
              stream: .transactional, trigger: .complaintOpened, deadline: hour, conditions: [.notDamage],
-             window: .immediate, staleAfter: day),
+             window: .immediate, staleAfter: day, bilingual: true),
         Rule(id: "damage-reply", description: "Apology, goods checked before dispatch, we investigate and compensate; at once on damage.",
              stream: .transactional, trigger: .complaintOpened, deadline: hour, conditions: [.damage],
              window: .immediate, staleAfter: day),
         Rule(id: "complaint-solution", description: "Concrete, quantified options for the complaint's category, when the solution is offered (within 24 h).",
              stream: .transactional, trigger: .complaintSolutionOffered, deadline: day, cancelOn: [.resolved],
-             window: .immediate, staleAfter: 2 * day),
+             window: .immediate, staleAfter: 2 * day, bilingual: true),
         Rule(id: "complaint-escalation", description: "To the supervisor when a complaint has no solution 24 h after it was opened.",
              stream: .internal, trigger: .complaintOpened, offset: day, cancelOn: [.solutionOffered, .resolved],
              window: .immediate, audience: .supervisor, staleAfter: 7 * day),
         Rule(id: "satisfaction-check", description: "Was it fully solved, rate our handling 1-5; within 7 days of resolution.",
-             stream: .transactional, trigger: .complaintResolved, offset: 2 * day, deadline: 7 * day, cancelOn: [.rated], staleAfter: 5 * day),
+             stream: .transactional, trigger: .complaintResolved, offset: 2 * day, deadline: 7 * day, cancelOn: [.rated], staleAfter: 5 * day, bilingual: true),
         Rule(id: "improvement-commitment", description: "In the department head's name, the improvements made; after a rating below 4, approved by a person.",
              stream: .transactional, trigger: .complaintRated, offset: day, conditions: [.ratingBelow4], approval: true, staleAfter: 30 * day),
         // Feedback

@@ -231,7 +231,7 @@ struct Bench: ParsableCommand {
 
     /// Messages rendered and composed per second on one thread, over the sample mails of every locale.
     func renderRate() throws -> Double {
-        let settings = try Settings.resolve(db: nil, config: nil, now: Self.now, environment: [:], executable: binary, clock: { Date() })
+        let settings = try Settings.resolve(db: nil, config: nil, now: nil, environment: ["AFTERSALES_NOW": Self.now], executable: binary, clock: { Date() })
         guard let templates = settings.templatesPath else { throw ValidationError("templates not found next to \(binary)") }
         let renderer = MailRenderer(templates: try TemplateStore(builtIn: templates), configuration: Configuration.defaults)
         let cases = ["en", "es-MX", "ar-SA", "zh-Hans", "ru", "de"].flatMap { locale in

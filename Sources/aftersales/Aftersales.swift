@@ -12,6 +12,7 @@ struct Aftersales: ParsableCommand {
         discussion: """
         Record orders, shipments, complaints and feedback; the rule engine plans every timed mail \
         in the buyer's language and hours. Exit codes: 0 success, 64 bad usage or invalid input, 1 other failures.
+        Example: aftersales order add --id SO-1001 --customer C-MX-001 --line PUMP-200:4 && aftersales run
         """,
         subcommands: [
             CustomerCommand.self, ProductCommand.self, OrderCommand.self, ShipmentCommand.self,
@@ -37,10 +38,12 @@ struct Aftersales: ParsableCommand {
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
-            // Help and version requests exit 0 with their text; every other error is one line.
+            // Help and version requests exit 0 with their text; every other error is one line: the
+            // domain's refusal of a value when there is one, else the parser's message.
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }
-            let message = self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid usage"
+            let message = Refusal.first?.description
+                ?? self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid usage"
             FileHandle.standardError.write(Data("aftersales: error: \(message)\n".utf8))
             Foundation.exit(code.rawValue)
         }
@@ -56,13 +59,13 @@ struct GlobalOptions: ParsableArguments {
     var config: String?
 
     @Option(help: ArgumentHelp("An ISO 8601 instant used as the current time everywhere (env AFTERSALES_NOW).", valueName: "time"))
-    var now: String?
+    var now: Now?
 
     @Flag(help: "Print data as JSON.")
     var json = false
 
     func settings() throws -> Settings {
-        try Settings.resolve(db: db, config: config, now: now, environment: ProcessInfo.processInfo.environment,
+        try Settings.resolve(db: db, config: config, now: now?.date, environment: ProcessInfo.processInfo.environment,
                              executable: Bundle.main.executablePath ?? CommandLine.arguments.first, clock: { Date() })
     }
 
@@ -80,11 +83,10 @@ struct GlobalOptions: ParsableArguments {
 /// `--at`: when a recorded fact happened.
 struct AtOption: ParsableArguments {
     @Option(help: ArgumentHelp("When it happened, ISO 8601 (default: now).", valueName: "time"))
-    var at: String?
+    var at: At?
 
-    func validate() throws {
-        if let at { try check { () throws(InvalidInput) in _ = try Timestamp.parse(at, field: "at") } }
-    }
+    /// `--at`, else the workspace's now.
+    func date(_ ws: Workspace) -> Date { ws.settings.instant(at?.date) }
 }
 
 /// Runs a domain check in `validate()`, reporting a refusal as a usage error naming field and value.

@@ -6,6 +6,7 @@ struct ComplaintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "complaint",
         abstract: "Record complaints and how they are handled.",
+        discussion: "Example: aftersales complaint open --order SO-1001 --id K-1 --category damage --text 'Two pumps arrived cracked.'",
         subcommands: [Open.self, Acknowledge.self, Offer.self, Resolve.self, Rate.self, Show.self, List.self]
     )
 }
@@ -18,7 +19,7 @@ struct ComplaintStepOptions: ParsableArguments {
 
     func advance(_ step: AftersalesStore.ComplaintStep, done: String) throws {
         let ws = try global.workspace(.readWrite)
-        let complaint = try ws.store.advanceComplaint(id: id, step, at: try ws.settings.instant(at.at), now: ws.now)
+        let complaint = try ws.store.advanceComplaint(id: id, step, at: at.date(ws), now: ws.now)
         global.emit(complaint, "\(done) complaint \(complaint.id).")
     }
 }
@@ -32,19 +33,14 @@ extension ComplaintCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "The order's id.") var order: String
         @Option(help: "The complaint's id.") var id: String
-        @Option(help: "damage, quality, not-as-described, short-shipment, logistics-delay, communication or other.") var category: String
+        @Option(help: "What it is about.") var category: ComplaintCategory
         @Option(help: "The customer's own words, stored exactly.") var text: String
         @OptionGroup var at: AtOption
 
-        func validate() throws {
-            try check { () throws(InvalidInput) in _ = try ComplaintCategory(parsing: category) }
-        }
-
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let parsed = try AftersalesError.checked { () throws(InvalidInput) in try ComplaintCategory(parsing: category) }
-            let complaint = try ws.store.openComplaint(id: id, orderID: order, category: parsed, text: text,
-                                                       at: try ws.settings.instant(at.at), now: ws.now)
+            let complaint = try ws.store.openComplaint(id: id, orderID: order, category: category, text: text,
+                                                       at: at.date(ws), now: ws.now)
             global.emit(complaint, "Opened complaint \(complaint.id) on order \(complaint.orderID).")
         }
     }
@@ -76,13 +72,9 @@ extension ComplaintCommand {
         static let configuration = CommandConfiguration(commandName: "rate", abstract: "Record the customer's 1-5 rating of how the complaint was handled.",
                                                         discussion: "Example: aftersales complaint rate K-1 --score 3")
         @OptionGroup var step: ComplaintStepOptions
-        @Option(help: "1 to 5.") var score: Int
+        @Option(help: "1 to 5.") var score: Rating
 
-        func validate() throws {
-            try check { () throws(InvalidInput) in _ = try Complaint.rating(score) }
-        }
-
-        func run() throws { try step.advance(.rate(score), done: "Recorded the rating of") }
+        func run() throws { try step.advance(.rate(score.value), done: "Recorded the rating of") }
     }
 
     struct Show: ParsableCommand {

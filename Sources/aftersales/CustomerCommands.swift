@@ -6,6 +6,7 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "Record and look up buyers.",
+        discussion: "Example: aftersales customer add --id C-MX-001 --name 'Lucía Hernández' --email lucia@ferremex.mx --locale es-MX --timezone America/Mexico_City --country MX",
         subcommands: [Add.self, Update.self, Show.self, List.self, Unsubscribe.self]
     )
 }
@@ -14,19 +15,19 @@ struct CustomerCommand: ParsableCommand {
 struct CustomerFields: ParsableArguments {
     @Option(help: "Contact person's name.") var name: String?
     @Option(help: "Company name.") var company: String?
-    @Option(help: "Email address.") var email: String?
-    @Option(help: "Extra address copied on every mail (repeatable; on update replaces the list).") var cc: [String] = []
-    @Option(help: "BCP 47 language tag: en, es-MX, ar, zh-Hans, ...") var locale: String?
-    @Option(help: "IANA time zone, e.g. America/Mexico_City.") var timezone: String?
-    @Option(help: "ISO 3166 two-letter country code, e.g. MX.") var country: String?
+    @Option(help: "Email address.") var email: EmailAddress?
+    @Option(help: "Extra address copied on every mail (repeatable; on update replaces the list).") var cc: [CopyAddress] = []
+    @Option(help: "BCP 47 language tag: en, es-MX, ar, zh-Hans, ...") var locale: LocaleTag?
+    @Option(help: "IANA time zone, e.g. America/Mexico_City.") var timezone: TimeZoneID?
+    @Option(help: "ISO 3166 two-letter country code, e.g. MX.") var country: CountryCode?
     @Option(help: "Industry, for seasonal alerts (e.g. agrochemicals).") var industry: String?
     @Option(help: "Account manager's name.") var managerName: String?
-    @Option(help: "Account manager's email (Reply-To of the customer's mail).") var managerEmail: String?
+    @Option(help: "Account manager's email (Reply-To of the customer's mail).") var managerEmail: ManagerEmail?
 
     func changes(consent: Bool?) -> CustomerChanges {
-        CustomerChanges(name: name, company: company, email: email, cc: cc.isEmpty ? nil : cc, locale: locale,
-                        timeZone: timezone, country: country, industry: industry, managerName: managerName,
-                        managerEmail: managerEmail, consent: consent)
+        CustomerChanges(name: name, company: company, email: email?.value, cc: cc.isEmpty ? nil : cc.map(\.address.value), locale: locale?.value,
+                        timeZone: timezone?.value, country: country?.value, industry: industry, managerName: managerName,
+                        managerEmail: managerEmail?.address.value, consent: consent)
     }
 }
 
@@ -100,7 +101,7 @@ extension CustomerCommand {
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let customer = try ws.store.unsubscribe(customerID: id, at: try ws.settings.instant(at.at), now: ws.now)
+            let customer = try ws.store.unsubscribe(customerID: id, at: at.date(ws), now: ws.now)
             global.emit(customer, "Customer \(customer.id) unsubscribed from marketing mail.")
         }
     }

@@ -4,8 +4,12 @@ import AftersalesKit
 import ArgumentParser
 
 struct SurveyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "survey", abstract: "Record survey answers.", subcommands: [Record.self])
+    static let configuration = CommandConfiguration(commandName: "survey", abstract: "Record survey answers.",
+                                                    discussion: "Example: aftersales survey record --order SO-1001 --score 8 --liked quality",
+                                                    subcommands: [Record.self])
+}
 
+extension SurveyCommand {
     struct Record: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "record",
             abstract: "Record the buyer's answer to the one-minute survey.",
@@ -13,34 +17,28 @@ struct SurveyCommand: ParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Option(help: "The order's id.") var order: String
-        @Option(help: "0 to 10.") var score: Int
+        @Option(help: "0 to 10.") var score: SurveyScore
         @Option(help: "Why this score.") var reason: String?
-        @Option(help: "What pleased most: logistics, support, quality (repeatable).") var liked: [String] = []
-        @Option(help: "Buying again within 3 months: yes, no or unsure.") var intent: String?
+        @Option(help: "What pleased most (repeatable).") var liked: [ServiceAspect] = []
+        @Option(help: "Buying again within 3 months.") var intent: RepurchaseIntent?
         @OptionGroup var at: AtOption
-
-        func answer(at: Date) throws(InvalidInput) -> SurveyAnswer {
-            SurveyAnswer(orderID: order, score: try SurveyAnswer.score(score), reason: reason,
-                         liked: try liked.map { l throws(InvalidInput) in try ServiceAspect(parsing: l) },
-                         intent: try intent.map { i throws(InvalidInput) in try RepurchaseIntent(parsing: i) }, answeredAt: at)
-        }
-
-        func validate() throws {
-            try check { () throws(InvalidInput) in _ = try answer(at: .distantPast) }
-        }
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let when = try ws.settings.instant(at.at)
-            let recorded = try ws.store.recordSurvey(try AftersalesError.checked { () throws(InvalidInput) in try answer(at: when) }, now: ws.now)
+            let answer = SurveyAnswer(orderID: order, score: score.value, reason: reason, liked: liked, intent: intent, answeredAt: at.date(ws))
+            let recorded = try ws.store.recordSurvey(answer, now: ws.now)
             global.emit(recorded, TextReport.survey(recorded))
         }
     }
 }
 
 struct ReviewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "review", abstract: "Record platform reviews.", subcommands: [Record.self])
+    static let configuration = CommandConfiguration(commandName: "review", abstract: "Record platform reviews.",
+                                                    discussion: "Example: aftersales review record --order SO-1001 --positive",
+                                                    subcommands: [Record.self])
+}
 
+extension ReviewCommand {
     struct Record: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "record",
             abstract: "Record feedback the buyer left on a selling platform.",
@@ -56,7 +54,7 @@ struct ReviewCommand: ParsableCommand {
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let review = Review(orderID: order, positive: sentiment == .positive, text: text, reviewedAt: try ws.settings.instant(at.at))
+            let review = Review(orderID: order, positive: sentiment == .positive, text: text, reviewedAt: at.date(ws))
             let recorded = try ws.store.recordReview(review, now: ws.now)
             global.emit(recorded, TextReport.review(recorded))
         }

@@ -31,8 +31,11 @@ struct RenderCommand: ParsableCommand {
 }
 
 struct TemplatesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "templates", abstract: "Work with the mail templates.", subcommands: [Check.self])
+    static let configuration = CommandConfiguration(commandName: "templates", abstract: "Work with the mail templates.",
+                                                    discussion: "Example: aftersales templates check", subcommands: [Check.self])
+}
 
+extension TemplatesCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "check",
             abstract: "Render every rule's template in every locale with sample data and report each problem.",

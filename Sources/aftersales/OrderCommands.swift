@@ -6,6 +6,7 @@ struct OrderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "order",
         abstract: "Record orders and their completion or cancellation.",
+        discussion: "Example: aftersales order add --id SO-1001 --customer C-MX-001 --line PUMP-200:4:129900",
         subcommands: [Add.self, Complete.self, Cancel.self, Show.self, List.self]
     )
 }
@@ -20,23 +21,18 @@ extension OrderCommand {
         @Option(help: "The order's external id.") var id: String
         @Option(help: "The customer's id.") var customer: String
         @Option(help: ArgumentHelp("SKU:QTY or SKU:QTY:UNIT_PRICE (minor units, e.g. cents); repeatable.", valueName: "line"))
-        var line: [String] = []
-        @Option(help: "ISO 4217 currency of the prices.") var currency = "USD"
+        var line: [OrderLine] = []
+        @Option(help: "ISO 4217 currency of the prices.") var currency = Currency(code: "USD")
         @OptionGroup var at: AtOption
 
         func validate() throws {
             if line.isEmpty { throw ValidationError("line: an order needs at least one --line SKU:QTY[:PRICE]") }
-            try check { () throws(InvalidInput) in
-                for raw in line { _ = try OrderLine.parse(raw) }
-                _ = try Order.currency(currency)
-            }
         }
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let lines = try line.map { raw in try AftersalesError.checked { () throws(InvalidInput) in try OrderLine.parse(raw) } }
-            let order = try ws.store.addOrder(id: id, customerID: customer, lines: lines, currency: currency,
-                                              at: try ws.settings.instant(at.at), now: ws.now)
+            let order = try ws.store.addOrder(id: id, customerID: customer, lines: line, currency: currency.code,
+                                              at: at.date(ws), now: ws.now)
             global.emit(order, "Added order \(order.id).\n" + TextReport.order(order))
         }
     }
@@ -50,7 +46,7 @@ extension OrderCommand {
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let order = try ws.store.completeOrder(id: id, at: try ws.settings.instant(at.at), now: ws.now)
+            let order = try ws.store.completeOrder(id: id, at: at.date(ws), now: ws.now)
             global.emit(order, "Completed order \(order.id).")
         }
     }
@@ -64,7 +60,7 @@ extension OrderCommand {
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let order = try ws.store.cancelOrder(id: id, at: try ws.settings.instant(at.at), now: ws.now)
+            let order = try ws.store.cancelOrder(id: id, at: at.date(ws), now: ws.now)
             global.emit(order, "Cancelled order \(order.id).")
         }
     }

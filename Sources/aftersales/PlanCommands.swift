@@ -32,18 +32,14 @@ struct PreviewCommand: ParsableCommand {
         """
     )
     @OptionGroup var global: GlobalOptions
-    @Option(help: "How many days ahead.") var days = 7
+    @Option(help: "How many days ahead, 0 to 3660.") var days = DaysAhead(7)
     @Option(help: "Only this customer.") var customer: String?
     @Option(help: "Only this order.") var order: String?
     @Flag(help: "Say why each mail is planned, moved or cancelled.") var explain = false
 
-    func validate() throws {
-        guard (0...3660).contains(days) else { throw ValidationError("days \"\(days)\": expected 0 to 3660") }
-    }
-
     func run() throws {
-        let views = try global.workspace(.readOnly).preview(days: days, customerID: customer, orderID: order, explain: explain)
-        global.emit(views, TextReport.mails(views, explain: explain, empty: "Nothing due in the next \(days) days."))
+        let views = try global.workspace(.readOnly).preview(days: days.value, customerID: customer, orderID: order, explain: explain)
+        global.emit(views, TextReport.mails(views, explain: explain, empty: "Nothing due in the next \(days.value) days."))
     }
 }
 
@@ -51,25 +47,23 @@ struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "Look at the stored plan and the mail sent.",
+        discussion: "Example: aftersales outbox list --status held",
         subcommands: [List.self, Show.self, Approve.self, Cancel.self, Retry.self, Resolve.self]
     )
+}
 
+extension OutboxCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List outbox entries by due time.",
                                                         discussion: "Example: aftersales outbox list --status planned --json")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this status: planned, held, sending, sent, retry, failed, cancelled, in-doubt.") var status: String?
+        @Option(help: "Only this status.") var status: OutboxStatus?
         @Option(help: "Only this customer.") var customer: String?
         @Option(help: "Only this order.") var order: String?
 
-        func validate() throws {
-            if let status { try check { () throws(InvalidInput) in _ = try OutboxStatus(parsing: status) } }
-        }
-
         func run() throws {
-            let parsed = try status.map { s in try AftersalesError.checked { () throws(InvalidInput) in try OutboxStatus(parsing: s) } }
-            let views = try global.workspace(.readOnly).outboxList(status: parsed, customerID: customer, orderID: order)
-            global.emit(views, TextReport.mails(views, empty: "The outbox is empty" + (status.map { " for status \($0)" } ?? "") + "."))
+            let views = try global.workspace(.readOnly).outboxList(status: status, customerID: customer, orderID: order)
+            global.emit(views, TextReport.mails(views, empty: "The outbox is empty" + (status.map { " for status \($0.rawValue)" } ?? "") + "."))
         }
     }
 
@@ -98,9 +92,12 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Print the effective rules (defaults with rules.file applied).",
+        discussion: "Example: aftersales rules show tracking",
         subcommands: [List.self, Show.self]
     )
+}
 
+extension RulesCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the effective rules.", discussion: "Example: aftersales rules list")
         @OptionGroup var global: GlobalOptions

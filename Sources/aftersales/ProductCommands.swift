@@ -6,6 +6,7 @@ struct ProductCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "product",
         abstract: "Record the products the company sells.",
+        discussion: "Example: aftersales product add --sku PUMP-200 --name 'Centrifugal pump 200' --technical",
         subcommands: [Add.self, Update.self, Show.self, List.self, Succeed.self]
     )
 }
@@ -97,7 +98,7 @@ extension ProductCommand {
 
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let product = try ws.store.succeedProduct(sku: sku, by: by, offer: offer, at: try ws.settings.instant(at.at), now: ws.now)
+            let product = try ws.store.succeedProduct(sku: sku, by: by, offer: offer, at: at.date(ws), now: ws.now)
             global.emit(product, "Recorded \(by) as the successor of \(sku).")
         }
     }

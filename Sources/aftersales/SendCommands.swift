@@ -5,11 +5,11 @@ import Foundation
 
 /// `--transport smtp|file`.
 struct TransportOption: ParsableArguments {
-    @Option(help: "How mail leaves: smtp, or file (.eml files in transport.dir). Default: transport.kind (file).") var transport: String?
+    @Option(help: "How mail leaves: smtp, or file (.eml files in transport.dir). Default: transport.kind (file).")
+    var transport: Configuration.TransportKind?
 
-    func validate() throws {
-        if let transport, !["smtp", "file"].contains(transport) { throw ValidationError("transport \"\(transport)\": expected smtp or file") }
-    }
+    /// The transport chosen, else `transport.kind`'s.
+    func make(_ ws: Workspace) throws -> any MailTransport { try ws.transport(kind: transport?.rawValue) }
 }
 
 /// Prints the summary and exits with its status (see ``RunSummary/exitStatus``).
@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let ws = try global.workspace(.readWrite)
-        try finish(try ws.run(transport: try ws.transport(kind: transport.transport)), global)
+        try finish(try ws.run(transport: try transport.make(ws)), global)
     }
 }
 
@@ -62,7 +62,7 @@ struct SendCommand: ParsableCommand {
 
     func run() throws {
         let ws = try global.workspace(.readWrite)
-        let summary = try ws.send(SendSelection(keys: key, customerID: customer, dryRun: dryRun), transport: try ws.transport(kind: transport.transport))
+        let summary = try ws.send(SendSelection(keys: key, customerID: customer, dryRun: dryRun), transport: try transport.make(ws))
         try finish(summary, global)
     }
 }

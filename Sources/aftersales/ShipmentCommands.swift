@@ -6,6 +6,7 @@ struct ShipmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shipment",
         abstract: "Record shipments and their tracking events.",
+        discussion: "Example: aftersales shipment event SH-1 delivered --signed-by 'J. Pérez'",
         subcommands: [Dispatch.self, Event.self, Show.self]
     )
 }
@@ -22,32 +23,19 @@ extension ShipmentCommand {
         @Option(help: "The carrier.") var carrier: String
         @Option(help: "The tracking number.") var tracking: String
         @Option(help: "Link to the carrier's tracking page.") var trackingUrl: String?
-        @Option(help: "Estimated arrival, ISO 8601 date or time.") var eta: String
-        @Option(help: "sea, air, express, rail or road.") var mode = "sea"
-        @Option(help: "Destination country (default: the customer's).") var destination: String?
+        @Option(help: ArgumentHelp("Estimated arrival, ISO 8601 date or time.", valueName: "time")) var eta: ETA
+        @Option(help: "How it travels.") var mode = ShipmentMode.sea
+        @Option(help: "Destination country (default: the customer's).") var destination: Destination?
         @Option(help: "Destination port or airport.") var port: String?
         @Option(help: "A customs document that goes with it (repeatable; default: invoice, certificate of origin, packing list, bill of lading).")
         var document: [String] = []
         @OptionGroup var at: AtOption
 
-        func validate() throws {
-            try check { () throws(InvalidInput) in
-                _ = try Timestamp.parse(eta, field: "eta")
-                _ = try ShipmentMode(parsing: mode)
-                if let destination { _ = try CountryCode(destination, field: "destination") }
-            }
-        }
-
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let when = try ws.settings.instant(at.at)
-            let draft = try AftersalesError.checked { () throws(InvalidInput) in
-                Shipment(id: id, orderID: order, carrier: carrier, trackingNumber: tracking, trackingURL: trackingUrl,
-                         mode: try ShipmentMode(parsing: mode), dispatchedAt: when,
-                         eta: try Timestamp.parse(eta, field: "eta"),
-                         destinationCountry: try destination.map { d throws(InvalidInput) in try CountryCode(d, field: "destination") },
-                         destinationPort: port, documents: document)
-            }
+            let draft = Shipment(id: id, orderID: order, carrier: carrier, trackingNumber: tracking, trackingURL: trackingUrl,
+                                 mode: mode, dispatchedAt: at.date(ws), eta: eta.date, destinationCountry: destination?.country,
+                                 destinationPort: port, documents: document)
             let shipment = try ws.store.dispatch(draft, now: ws.now)
             global.emit(shipment, "Dispatched shipment \(shipment.id) of order \(shipment.orderID).")
         }
@@ -66,8 +54,8 @@ extension ShipmentCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The shipment's id.") var id: String
-        @Argument(help: "in-transit, delayed, at-customs, held, cleared or delivered.") var kind: String
-        @Option(help: "The new ETA (delayed).") var eta: String?
+        @Argument(help: "What happened.") var kind: ShipmentEventKind
+        @Option(help: ArgumentHelp("The new ETA (delayed).", valueName: "time")) var eta: ETA?
         @Option(help: "Where it is.") var location: String?
         @Option(help: "A note.") var note: String?
         @Option(help: "Why it is delayed (delayed).") var cause: String?
@@ -76,22 +64,10 @@ extension ShipmentCommand {
         @Option(help: "Who signed for it (delivered).") var signedBy: String?
         @OptionGroup var at: AtOption
 
-        func validate() throws {
-            try check { () throws(InvalidInput) in
-                _ = try ShipmentEventKind(parsing: kind)
-                if let eta { _ = try Timestamp.parse(eta, field: "eta") }
-            }
-        }
-
         func run() throws {
             let ws = try global.workspace(.readWrite)
-            let when = try ws.settings.instant(at.at)
-            let event = try AftersalesError.checked { () throws(InvalidInput) in
-                ShipmentEvent(shipmentID: id, kind: try ShipmentEventKind(parsing: kind), at: when,
-                              location: location, note: note,
-                              newETA: try eta.map { e throws(InvalidInput) in try Timestamp.parse(e, field: "eta") },
-                              cause: cause, remedy: remedy, reason: reason, signedBy: signedBy)
-            }
+            let event = ShipmentEvent(shipmentID: id, kind: kind, at: at.date(ws), location: location, note: note, newETA: eta?.date,
+                                      cause: cause, remedy: remedy, reason: reason, signedBy: signedBy)
             let recorded = try ws.store.recordShipmentEvent(event, now: ws.now)
             global.emit(recorded, TextReport.shipmentEvent(recorded))
         }

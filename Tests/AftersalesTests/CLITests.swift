@@ -63,6 +63,18 @@ struct CLITests {
         (["order", "complete", "O1", "--at", "2026-10-01T00:00:00Z"], "is before the order was placed"),
         (["customer", "add", "--id", "C2", "--name", "Bob\nBcc: x@y.com", "--email", "x@example.com", "--locale", "en", "--timezone", "UTC", "--country", "US"], "name \"Bob\\nBcc: x@y.com\""),
         (["status", "--now", "noon"], "now \"noon\""),
+        // Each typed option: the domain's line, not the parser's "The value ... is invalid".
+        (["customer", "update", "C1", "--cc", "bad@"], "cc \"bad@\": expected an address like name@example.com"),
+        (["customer", "update", "C1", "--manager-name", "M", "--manager-email", "m@"], "manager-email \"m@\""),
+        (["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "X", "--tracking", "T", "--eta", "2026-12-01", "--mode", "boat"], "mode \"boat\": expected one of sea, air, express, rail, road"),
+        (["shipment", "dispatch", "--order", "O1", "--id", "S1", "--carrier", "X", "--tracking", "T", "--eta", "2026-12-01", "--destination", "ZZ"], "destination \"ZZ\""),
+        (["order", "add", "--id", "O2", "--customer", "C1", "--line", "P1:1", "--currency", "usd1"], "currency \"usd1\""),
+        (["survey", "record", "--order", "O1", "--score", "5", "--liked", "price"], "liked \"price\": expected logistics, support or quality"),
+        (["survey", "record", "--order", "O1", "--score", "5", "--intent", "maybe"], "intent \"maybe\""),
+        (["outbox", "list", "--status", "lost"], "status \"lost\": expected one of planned, held"),
+        (["preview", "--days", "99999"], "days \"99999\": expected 0 to 3660"),
+        (["preview", "--days", "x"], "The value 'x' is invalid for '--days <days>'"),
+        (["send", "--transport", "pigeon"], "transport \"pigeon\": expected smtp or file"),
     ])
     func badInput(_ arguments: [String], _ expected: String) throws {
         let cli = try CLI()

@@ -143,7 +143,7 @@ struct MailTests {
     func supportHoursMemo() throws {
         let configuration = try Configuration.load(path: nil, environment: [:])
         let later = try Configuration.load(path: nil, environment: ["AFTERSALES_SUPPORT_HOURS_START": "07:30"])
-        let support = try #require(TimeZone(identifier: configuration["support.time_zone"]))
+        let support = try #require(TimeZone(identifier: configuration.support.timeZone.value))
         var answers: Set<String> = []
         for zone in ["Europe/Berlin", "America/Mexico_City", "Pacific/Auckland", "Asia/Kolkata", "America/Sao_Paulo"] {
             let buyer = try #require(TimeZone(identifier: zone))
@@ -156,7 +156,7 @@ struct MailTests {
                     calendar.timeZone = support
                     let fields = calendar.dateComponents([.year, .month, .day], from: date)
                     for config in [configuration, later] {
-                        let direct = MailContext.convertedSupportHours(start: config["support.hours_start"], end: config["support.hours_end"],
+                        let direct = MailContext.convertedSupportHours(start: config.support.hoursStart.text, end: config.support.hoursEnd.text,
                                                                        from: support, dates: dates, on: fields)
                         #expect(MailContext.supportHours(config, dates: dates, on: date) == direct, "\(zone) \(day) \(hour)")
                         answers.insert(direct)

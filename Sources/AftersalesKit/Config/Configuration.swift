@@ -2,205 +2,428 @@ import AftersalesDomain
 import Foundation
 import Yams
 
-/// The effective configuration: `aftersales.yml`, then `AFTERSALES_*` environment variables
-/// over it, then built-in defaults. Every key is listed in ``Configuration/keys``.
-public struct Configuration: Sendable, Equatable {
-    /// Effective values by dotted key (`smtp.url`), after the file and the environment.
-    public private(set) var values: [String: String]
-    /// Where each value came from: `default`, the file's path, or the environment variable.
-    public private(set) var sources: [String: String]
+/// The effective configuration, decoded once into typed values: the built-in defaults (the initial
+/// values below), then `aftersales.yml`, then `AFTERSALES_*` environment variables over it (the key in
+/// upper case, dots as underscores: `smtp.url` → `AFTERSALES_SMTP_URL`).
+public struct Configuration: Sendable, Equatable, Codable {
+    public var company = Company()
+    public var supervisor = Supervisor()
+    public var departmentHead = DepartmentHead()
+    public var support = Support()
+    public var businessHours = BusinessHours()
+    public var holidays = Holidays()
+    public var marketing = Marketing()
+    public var customs = Customs()
+    public var rules = Rules()
+    public var templates = Templates()
+    public var documents = Documents()
+    public var transport = Transport()
+    public var smtp = SMTP()
+    public var send = Send()
+    var offerSection = OfferSection()
+
+    /// The offer terms the templates quote (`offers.*`).
+    public var offers: OfferTerms {
+        get { offerSection.terms }
+        set { offerSection.terms = newValue }
+    }
+
     /// The SMTP password, from `AFTERSALES_SMTP_PASSWORD` or `smtp.password_file`; never stored or printed.
-    public let smtpPassword: String?
+    public var smtpPassword: String?
+    /// Every key with its value as text and where it came from, in the order of the reference.
+    public var entries: [Entry] = []
 
-    /// One configuration key: its dotted name, default and meaning.
-    public struct Key: Sendable, Equatable {
-        public let name: String
-        public let defaultValue: String
-        public let help: String
-        public let kind: Kind
-        public enum Kind: Sendable, Equatable { case text, integer, boolean, email, time, zone, list, path }
-        /// The environment variable that overrides it: `smtp.url` → `AFTERSALES_SMTP_URL`.
-        public var environmentName: String {
-            "AFTERSALES_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    enum CodingKeys: String, CodingKey {
+        case company, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
+             marketing, customs, rules, templates, documents, transport, smtp, send, offerSection = "offers"
+    }
+
+    /// The built-in defaults.
+    public init() {}
+
+    /// One key with its effective value and where that came from, for a listing (the password is never one).
+    public struct Entry: Sendable, Equatable {
+        /// The dotted key, `smtp.url`.
+        public var key: String
+        /// The value as text (a list comma-separated).
+        public var value: String
+        /// `default`, the file's path, or the environment variable.
+        public var source: String
+    }
+
+    /// `company.*`
+    public struct Company: Sendable, Equatable, Codable {
+        /// The company's name: From display name, signatures.
+        public var name = "Example Export Co."
+        /// The From address of every mail.
+        public var email = EmailAddress(unchecked: "aftersales@example.com")
+        /// Domain for Message-IDs (empty: the domain of `email`).
+        public var domain = ""
+        /// The company's web site, shown in footers.
+        public var website = "https://example.com"
+        /// Base https URL of the one-click unsubscribe (marketing mail).
+        public var unsubscribeURL = "https://example.com/unsubscribe"
+
+        enum CodingKeys: String, CodingKey { case name, email, domain, website, unsubscribeURL = "unsubscribe_url" }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.value(.name)
+            email = try c.value(.email)
+            domain = try c.value(.domain)
+            website = try c.value(.website)
+            unsubscribeURL = try c.value(.unsubscribeURL)
         }
     }
 
-    /// Every key the configuration understands.
-    public static let keys: [Key] = [
-        Key(name: "company.name", defaultValue: "Example Export Co.", help: "The company's name: From display name, signatures.", kind: .text),
-        Key(name: "company.email", defaultValue: "aftersales@example.com", help: "The From address of every mail.", kind: .email),
-        Key(name: "company.domain", defaultValue: "", help: "Domain for Message-IDs (default: the domain of company.email).", kind: .text),
-        Key(name: "company.website", defaultValue: "https://example.com", help: "The company's web site, shown in footers.", kind: .text),
-        Key(name: "company.unsubscribe_url", defaultValue: "https://example.com/unsubscribe", help: "Base https URL of the one-click unsubscribe (marketing mail).", kind: .text),
-        Key(name: "supervisor.name", defaultValue: "After-sales supervisor", help: "Who receives complaint escalations.", kind: .text),
-        Key(name: "supervisor.email", defaultValue: "supervisor@example.com", help: "Address of the supervisor (internal mail).", kind: .email),
-        Key(name: "department_head.name", defaultValue: "Head of Customer Service", help: "Name improvement commitments are signed with.", kind: .text),
-        Key(name: "support.hours_start", defaultValue: "09:00", help: "Support opens (in support.time_zone); converted to each buyer's zone in mails.", kind: .time),
-        Key(name: "support.hours_end", defaultValue: "18:00", help: "Support closes (in support.time_zone).", kind: .time),
-        Key(name: "support.time_zone", defaultValue: "Asia/Shanghai", help: "The support team's IANA time zone.", kind: .zone),
-        Key(name: "business_hours.start", defaultValue: "09:00", help: "Start of the send window in the recipient's time zone.", kind: .time),
-        Key(name: "business_hours.end", defaultValue: "18:00", help: "End of the send window in the recipient's time zone.", kind: .time),
-        Key(name: "holidays.extra", defaultValue: "", help: "Extra non-working dates (YYYY-MM-DD, comma-separated in the environment).", kind: .list),
-        Key(name: "marketing.cap_count", defaultValue: "2", help: "At most this many marketing mails per customer ...", kind: .integer),
-        Key(name: "marketing.cap_days", defaultValue: "7", help: "... in this many days; the excess is postponed.", kind: .integer),
-        Key(name: "customs.days_before_eta", defaultValue: "3", help: "Customs notes go this many days before the ETA (or on arrival at customs, if earlier).", kind: .integer),
-        Key(name: "rules.file", defaultValue: "", help: "Optional YAML file that changes timings, disables or adds rules.", kind: .path),
-        Key(name: "templates.dir", defaultValue: "", help: "Optional directory whose templates override the built-in ones.", kind: .path),
-        Key(name: "documents.dir", defaultValue: "", help: "Files to attach: <dir>/<order id>/<document name>.pdf for shipping mail, <dir>/<SKU>/installation guide.pdf for technical products.", kind: .path),
-        Key(name: "transport.kind", defaultValue: "file", help: "How mail leaves: smtp, or file (.eml files in transport.dir).", kind: .text),
-        Key(name: "transport.dir", defaultValue: "outbox-files", help: "Directory the file transport writes .eml files into.", kind: .path),
-        Key(name: "smtp.url", defaultValue: "smtp://127.0.0.1:25", help: "SMTP server: smtp://host:port or smtps://host:port.", kind: .text),
-        Key(name: "smtp.tls", defaultValue: "starttls", help: "starttls (required), tls (implicit), or none (loopback test servers only).", kind: .text),
-        Key(name: "smtp.user", defaultValue: "", help: "SMTP AUTH user name (the password comes from AFTERSALES_SMTP_PASSWORD or smtp.password_file).", kind: .text),
-        Key(name: "smtp.password_file", defaultValue: "", help: "File holding the SMTP password (first line).", kind: .path),
-        Key(name: "smtp.oauth_token_file", defaultValue: "", help: "File holding an XOAUTH2 bearer token, used instead of a password.", kind: .path),
-        Key(name: "smtp.ca_file", defaultValue: "", help: "CA bundle to verify the server's certificate.", kind: .path),
-        Key(name: "smtp.connect_timeout", defaultValue: "10", help: "Seconds to wait for a connection.", kind: .integer),
-        Key(name: "smtp.timeout", defaultValue: "60", help: "Seconds one message may take.", kind: .integer),
-        Key(name: "smtp.connections", defaultValue: "1", help: "Parallel SMTP connections.", kind: .integer),
-        Key(name: "send.per_minute", defaultValue: "0", help: "At most this many messages a minute (0: no limit).", kind: .integer),
-        Key(name: "send.batch", defaultValue: "50", help: "Mails rendered and claimed per transaction while sending (1: each alone). A killed run leaves at most about twice this many mails in doubt.", kind: .integer),
-        Key(name: "send.per_run", defaultValue: "0", help: "At most this many messages a run (0: no limit).", kind: .integer),
-    ]
+    /// `supervisor.*`: who receives complaint escalations.
+    public struct Supervisor: Sendable, Equatable, Codable {
+        public var name = "After-sales supervisor"
+        /// Address of the supervisor (internal mail).
+        public var email = EmailAddress(unchecked: "supervisor@example.com")
 
-    /// Loads the configuration. `path` is the file to read (`nil`: none); a named file that
-    /// does not exist is an error. `environment` supplies `AFTERSALES_*` overrides.
-    public static func load(path: String?, environment: [String: String]) throws(AftersalesError) -> Configuration {
-        var values: [String: String] = [:]
-        var sources: [String: String] = [:]
-        for key in keys {
-            values[key.name] = key.defaultValue
-            sources[key.name] = "default"
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.value(.name)
+            email = try c.value(.email)
         }
-        if let path {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw .configuration("config \"\(path)\": cannot be read (\(Self.reason(error))); fix the path or pass --config")
-            }
-            let flat = try flatten(yaml: text, path: path)
-            for (name, value) in flat {
-                if name == "smtp.password" {
-                    throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
-                }
-                guard values[name] != nil else {
-                    throw .configuration("config \"\(path)\": unknown key \"\(name)\"; see the configuration reference in README.md")
-                }
-                values[name] = value
-                sources[name] = path
-            }
-        }
-        for key in keys {
-            if let value = environment[key.environmentName] {
-                values[key.name] = value
-                sources[key.name] = key.environmentName
-            }
-        }
-        for key in keys { try check(key, values[key.name] ?? "", source: sources[key.name] ?? "default") }
-        var password = environment["AFTERSALES_SMTP_PASSWORD"]
-        if password == nil, let file = values["smtp.password_file"], !file.isEmpty {
-            do {
-                password = try String(contentsOfFile: file, encoding: .utf8)
-                    .split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            } catch {
-                throw .configuration("smtp.password_file \"\(file)\": cannot be read (\(Self.reason(error)))")
-            }
-        }
-        return Configuration(values: values, sources: sources, smtpPassword: password)
     }
 
-    /// The built-in defaults only.
-    public static var defaults: Configuration {
-        // Defaults always validate.
-        (try? load(path: nil, environment: [:])) ?? Configuration(values: [:], sources: [:], smtpPassword: nil)
+    /// `department_head.*`
+    public struct DepartmentHead: Sendable, Equatable, Codable {
+        /// Name improvement commitments are signed with.
+        public var name = "Head of Customer Service"
     }
 
-    public subscript(_ name: String) -> String { values[name] ?? "" }
+    /// `support.*`: support hours in the support team's zone, converted to each buyer's zone in mails.
+    public struct Support: Sendable, Equatable, Codable {
+        public var hoursStart = TimeOfDay(minutes: 9 * 60)
+        public var hoursEnd = TimeOfDay(minutes: 18 * 60)
+        /// The support team's IANA time zone.
+        public var timeZone = TimeZoneID(unchecked: "Asia/Shanghai")
 
-    /// An integer key (validated at load time).
-    public func integer(_ name: String) -> Int { Int(self[name]) ?? 0 }
+        enum CodingKeys: String, CodingKey { case hoursStart = "hours_start", hoursEnd = "hours_end", timeZone = "time_zone" }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            hoursStart = try c.value(.hoursStart)
+            hoursEnd = try c.value(.hoursEnd)
+            timeZone = try c.value(.timeZone)
+        }
+    }
 
-    /// A list key (comma-separated).
-    public func list(_ name: String) -> [String] {
-        self[name].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// `business_hours.*`: the send window in the recipient's time zone.
+    public struct BusinessHours: Sendable, Equatable, Codable {
+        public var start = TimeOfDay(minutes: 9 * 60)
+        public var end = TimeOfDay(minutes: 18 * 60)
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            start = try c.value(.start)
+            end = try c.value(.end)
+        }
+    }
+
+    /// `holidays.*`
+    public struct Holidays: Sendable, Equatable, Codable {
+        /// Extra non-working dates, `YYYY-MM-DD` (comma-separated in the environment).
+        public var extra: [String] = []
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            extra = try c.decode([String].self, forKey: .extra).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for day in extra where day.count != 10 || (try? Timestamp.parse(day, field: "holidays.extra")) == nil {
+                throw DecodingError.dataCorruptedError(forKey: .extra, in: c, debugDescription: "dates like 2026-12-24, comma-separated")
+            }
+        }
+    }
+
+    /// `marketing.*`: at most `capCount` marketing mails per customer in `capDays` days; the excess is postponed.
+    public struct Marketing: Sendable, Equatable, Codable {
+        public var capCount = 2
+        public var capDays = 7
+        enum CodingKeys: String, CodingKey { case capCount = "cap_count", capDays = "cap_days" }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            capCount = try c.whole(.capCount)
+            capDays = try c.whole(.capDays)
+        }
+    }
+
+    /// `customs.*`
+    public struct Customs: Sendable, Equatable, Codable {
+        /// Customs notes go this many days before the ETA (or on arrival at customs, if earlier).
+        public var daysBeforeETA = 3
+        enum CodingKeys: String, CodingKey { case daysBeforeETA = "days_before_eta" }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            daysBeforeETA = try decoder.container(keyedBy: CodingKeys.self).whole(.daysBeforeETA)
+        }
+    }
+
+    /// `rules.*`
+    public struct Rules: Sendable, Equatable, Codable {
+        /// Optional YAML file that changes timings, disables or adds rules (empty: none).
+        public var file = ""
+    }
+
+    /// `templates.*`
+    public struct Templates: Sendable, Equatable, Codable {
+        /// Optional directory whose templates override the built-in ones (empty: none).
+        public var dir = ""
+    }
+
+    /// `documents.*`
+    public struct Documents: Sendable, Equatable, Codable {
+        /// Files to attach (empty: none): `<dir>/<order id>/<document name>.pdf` for shipping mail,
+        /// `<dir>/<SKU>/installation guide.pdf` for technical products.
+        public var dir = ""
+    }
+
+    /// `transport.*`: how mail leaves.
+    public struct Transport: Sendable, Equatable, Codable {
+        public var kind = TransportKind.file
+        /// Directory the file transport writes .eml files into.
+        public var dir = "outbox-files"
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.value(.kind)
+            dir = try c.value(.dir)
+        }
+    }
+
+    /// How mail leaves: by SMTP, or as .eml files in `transport.dir`.
+    public enum TransportKind: String, Sendable, Equatable, Codable, CaseIterable, ConfigurationValue {
+        case smtp, file
+    }
+
+    /// `smtp.*`
+    public struct SMTP: Sendable, Equatable, Codable {
+        /// `smtp://host:port` or `smtps://host:port`.
+        public var url = "smtp://127.0.0.1:25"
+        /// starttls (required), tls (implicit), or none (loopback test servers only).
+        public var tls = CurlSMTPTransport.Security.starttls
+        /// SMTP AUTH user name (empty: none).
+        public var user = ""
+        /// File holding the SMTP password (first line; empty: none).
+        public var passwordFile = ""
+        /// File holding an XOAUTH2 bearer token, used instead of a password (empty: none).
+        public var oauthTokenFile = ""
+        /// CA bundle to verify the server's certificate (empty: the system's).
+        public var caFile = ""
+        /// Seconds to wait for a connection.
+        public var connectTimeout = 10
+        /// Seconds one message may take.
+        public var timeout = 60
+        /// Parallel SMTP connections, 1 to 64.
+        public var connections = 1
+
+        enum CodingKeys: String, CodingKey {
+            case url, tls, user, passwordFile = "password_file", oauthTokenFile = "oauth_token_file", caFile = "ca_file",
+                 connectTimeout = "connect_timeout", timeout, connections
+        }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            url = try c.value(.url)
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw DecodingError.dataCorruptedError(forKey: .url, in: c, debugDescription: "smtp://host:port or smtps://host:port")
+            }
+            tls = try c.value(.tls)
+            user = try c.value(.user)
+            passwordFile = try c.value(.passwordFile)
+            oauthTokenFile = try c.value(.oauthTokenFile)
+            caFile = try c.value(.caFile)
+            connectTimeout = try c.whole(.connectTimeout)
+            timeout = try c.whole(.timeout)
+            connections = try c.whole(.connections, in: 1...64, "1 to 64 connections")
+        }
+    }
+
+    /// `send.*`
+    public struct Send: Sendable, Equatable, Codable {
+        /// At most this many messages a minute (0: no limit).
+        public var perMinute = 0
+        /// Mails rendered and claimed per transaction while sending, 1 to 1000 (1: each alone). A killed
+        /// run leaves at most about twice this many mails in doubt.
+        public var batch = 50
+        /// At most this many messages a run (0: no limit).
+        public var perRun = 0
+
+        enum CodingKeys: String, CodingKey { case perMinute = "per_minute", batch, perRun = "per_run" }
+        public init() {}
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            perMinute = try c.whole(.perMinute)
+            batch = try c.whole(.batch, in: 1...1000, "1 to 1000 mails")
+            perRun = try c.whole(.perRun)
+        }
+    }
+
+    /// `offers.*`, decoded into ``OfferTerms``.
+    struct OfferSection: Sendable, Equatable, Codable {
+        var terms = OfferTerms()
+
+        enum CodingKeys: String, CodingKey {
+            case logisticsCouponAmount = "logistics_coupon_amount", logisticsCouponMonths = "logistics_coupon_months",
+                 surveyCouponPercent = "survey_coupon_percent", tradeInPercent = "trade_in_percent",
+                 reviewCouponPercent = "review_coupon_percent", reviewCouponDays = "review_coupon_days", returnsDays = "returns_days"
+        }
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let percent = 0...100
+            terms = OfferTerms(logisticsCouponAmount: try c.whole(.logisticsCouponAmount),
+                               logisticsCouponMonths: try c.whole(.logisticsCouponMonths),
+                               surveyCouponPercent: try c.whole(.surveyCouponPercent, in: percent, "0 to 100 percent"),
+                               tradeInPercent: try c.whole(.tradeInPercent, in: percent, "0 to 100 percent"),
+                               reviewCouponPercent: try c.whole(.reviewCouponPercent, in: percent, "0 to 100 percent"),
+                               reviewCouponDays: try c.whole(.reviewCouponDays),
+                               returnsDays: try c.whole(.returnsDays))
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(terms.logisticsCouponAmount, forKey: .logisticsCouponAmount)
+            try c.encode(terms.logisticsCouponMonths, forKey: .logisticsCouponMonths)
+            try c.encode(terms.surveyCouponPercent, forKey: .surveyCouponPercent)
+            try c.encode(terms.tradeInPercent, forKey: .tradeInPercent)
+            try c.encode(terms.reviewCouponPercent, forKey: .reviewCouponPercent)
+            try c.encode(terms.reviewCouponDays, forKey: .reviewCouponDays)
+            try c.encode(terms.returnsDays, forKey: .returnsDays)
+        }
     }
 
     /// The domain used in Message-IDs.
     public var messageDomain: String {
-        let explicit = self["company.domain"]
-        if !explicit.isEmpty { return explicit }
-        return String(self["company.email"].split(separator: "@").last ?? "localhost")
+        if !company.domain.isEmpty { return company.domain }
+        return String(company.email.value.split(separator: "@").last ?? "localhost")
     }
+
+    /// The built-in defaults with `default` as every key's source.
+    public static var defaults: Configuration {
+        // Defaults always decode.
+        (try? load(path: nil, environment: [:])) ?? Configuration()
+    }
+
+    /// The environment variable that overrides `key`: `smtp.url` → `AFTERSALES_SMTP_URL`.
+    public static func environmentName(_ key: String) -> String {
+        "AFTERSALES_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// Minutes after midnight of `HH:MM`, or nil.
+    public static func minutes(_ text: String) -> Int? { TimeOfDay(text)?.minutes }
 
     static func reason(_ error: any Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
+}
 
-    private static func check(_ key: Key, _ value: String, source: String) throws(AftersalesError) {
-        func bad(_ expected: String) -> AftersalesError {
-            .configuration("\(key.name) \"\(value)\" (from \(source)): expected \(expected)")
-        }
-        switch key.kind {
-        case .text, .path, .list: break
-        case .integer:
-            guard let n = Int(value), n >= 0 else { throw bad("a whole number, 0 or more") }
-        case .boolean:
-            guard ["true", "false", "yes", "no"].contains(value.lowercased()) else { throw bad("true or false") }
-        case .email:
-            do { _ = try EmailAddress(value, field: key.name) } catch { throw bad("an email address") }
-        case .time:
-            guard Self.minutes(value) != nil else { throw bad("a time of day like 09:00") }
-        case .zone:
-            do { _ = try TimeZoneID(value, field: key.name) } catch { throw bad("an IANA time zone like Asia/Shanghai") }
-        }
-        switch key.name {
-        case "transport.kind": guard ["smtp", "file"].contains(value) else { throw bad("smtp or file") }
-        case "smtp.tls": guard ["starttls", "tls", "none"].contains(value) else { throw bad("starttls, tls or none") }
-        case "smtp.url":
-            guard value.hasPrefix("smtp://") || value.hasPrefix("smtps://") else { throw bad("smtp://host:port or smtps://host:port") }
-        case "send.batch": guard (1...1000).contains(Int(value) ?? 0) else { throw bad("1 to 1000 mails") }
-        case "smtp.connections": guard (1...64).contains(Int(value) ?? 0) else { throw bad("1 to 64 connections") }
-        case "holidays.extra":
-            for day in value.split(separator: ",") {
-                let text = day.trimmingCharacters(in: .whitespaces)
-                guard text.count == 10, (try? Timestamp.parse(text, field: key.name)) != nil else { throw bad("dates like 2026-12-24, comma-separated") }
-            }
-        default: break
-        }
+extension Configuration: CustomReflectable {
+    /// Every section but the password, so that a printed or dumped configuration never shows it.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "company": company, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
+            "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
+            "templates": templates, "documents": documents, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
+            "smtpPassword": smtpPassword == nil ? "none" : "(set)",
+        ])
     }
+}
 
-    /// Minutes after midnight of `HH:MM`, or nil.
-    public static func minutes(_ text: String) -> Int? {
+/// A time of day, `HH:MM` from 00:00 to 24:00.
+public struct TimeOfDay: Sendable, Hashable, Codable, CustomStringConvertible, ConfigurationValue {
+    /// Minutes after midnight.
+    public var minutes: Int
+
+    public init(minutes: Int) { self.minutes = minutes }
+
+    /// `HH:MM`, or nil.
+    public init?(_ text: String) {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0...59).contains(m),
               h * 60 + m <= 24 * 60 else { return nil }
-        return h * 60 + m
+        minutes = h * 60 + m
     }
 
-    /// Flattens a YAML mapping into dotted keys; sequences become comma-separated lists.
-    private static func flatten(yaml text: String, path: String) throws(AftersalesError) -> [String: String] {
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw .configuration("config \"\(path)\": not valid YAML (\(String(describing: error).split(whereSeparator: \.isNewline).first ?? "")); fix the file")
+    /// `HH:MM`.
+    public var text: String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+    public var description: String { text }
+
+    init(configuration text: String) throws(ConfigurationProblem) {
+        guard let value = TimeOfDay(text) else { throw ConfigurationProblem(expected: "a time of day like 09:00") }
+        self = value
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let value = TimeOfDay(try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a time of day like 09:00")
         }
-        guard let node else { return [:] }
-        guard case .mapping = node else { throw .configuration("config \"\(path)\": expected a mapping of keys at the top level") }
-        var out: [String: String] = [:]
-        func walk(_ node: Node, _ prefix: String) throws(AftersalesError) {
-            switch node {
-            case .mapping(let mapping):
-                for (key, value) in mapping {
-                    let name = key.string ?? ""
-                    try walk(value, prefix.isEmpty ? name : prefix + "." + name)
-                }
-            case .sequence(let sequence):
-                out[prefix] = sequence.compactMap(\.string).joined(separator: ",")
-            case .scalar(let scalar):
-                out[prefix] = scalar.string
-            case .alias:
-                throw .configuration("config \"\(path)\": \(prefix): YAML aliases are not supported")
-            }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}
+
+/// What a configuration value should have been.
+struct ConfigurationProblem: Error {
+    var expected: String
+}
+
+/// A value of one configuration key, read from its text (the YAML scalar or the environment variable).
+protocol ConfigurationValue {
+    init(configuration text: String) throws(ConfigurationProblem)
+}
+
+extension String: ConfigurationValue {
+    init(configuration text: String) { self = text }
+}
+
+extension EmailAddress: ConfigurationValue {
+    init(configuration text: String) throws(ConfigurationProblem) {
+        do { try self.init(text) } catch { throw ConfigurationProblem(expected: "an email address") }
+    }
+}
+
+extension TimeZoneID: ConfigurationValue {
+    init(configuration text: String) throws(ConfigurationProblem) {
+        do { try self.init(text) } catch { throw ConfigurationProblem(expected: "an IANA time zone like Asia/Shanghai") }
+    }
+}
+
+extension CurlSMTPTransport.Security: Codable, CaseIterable, ConfigurationValue {
+    public static let allCases: [Self] = [.starttls, .tls, .none]
+}
+
+extension ConfigurationValue where Self: RawRepresentable<String> & CaseIterable {
+    init(configuration text: String) throws(ConfigurationProblem) {
+        guard let value = Self(rawValue: text) else {
+            let names = Self.allCases.map(\.rawValue)
+            throw ConfigurationProblem(expected: names.dropLast().joined(separator: ", ") + " or " + (names.last ?? ""))
         }
-        try walk(node, "")
-        return out
+        self = value
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The value of `key`, read from its text.
+    func value<T: ConfigurationValue>(_ key: Key) throws -> T {
+        do { return try T(configuration: try decode(String.self, forKey: key)) } catch let problem as ConfigurationProblem {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: problem.expected)
+        }
+    }
+
+    /// A whole number written in decimal digits (not YAML's `0x10`, `010` or `1_000`), within `range`.
+    func whole(_ key: Key, in range: ClosedRange<Int> = 0...Int.max, _ expected: String = "a whole number, 0 or more") throws -> Int {
+        guard let n = Int(try decode(String.self, forKey: key)), range.contains(n) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: expected)
+        }
+        return n
     }
 }

@@ -104,27 +104,27 @@ final class RunLock {
 extension Workspace {
     /// The transport named by `--transport` or `transport.kind`.
     public func transport(kind: String? = nil) throws(AftersalesError) -> any MailTransport {
-        let chosen = kind ?? configuration["transport.kind"]
+        let chosen = kind ?? configuration.transport.kind.rawValue
         switch chosen {
         case "file":
-            return FileTransport(directory: configuration["transport.dir"])
+            return FileTransport(directory: configuration.transport.dir)
         case "smtp":
-            let security = CurlSMTPTransport.Security(rawValue: configuration["smtp.tls"]) ?? .starttls
-            var url = configuration["smtp.url"]
+            let security = configuration.smtp.tls
+            var url = configuration.smtp.url
             if security == .tls, url.hasPrefix("smtp://") { url = "smtps://" + url.dropFirst("smtp://".count) }
-            let user = configuration["smtp.user"]
+            let user = configuration.smtp.user
             var token: String?
-            let tokenFile = configuration["smtp.oauth_token_file"]
+            let tokenFile = configuration.smtp.oauthTokenFile
             if !tokenFile.isEmpty {
                 guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
                     throw .configuration("smtp.oauth_token_file \"\(tokenFile)\": cannot be read")
                 }
                 token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            let ca = configuration["smtp.ca_file"]
+            let ca = configuration.smtp.caFile
             return CurlSMTPTransport(url: url, security: security, user: user.isEmpty ? nil : user, password: configuration.smtpPassword,
                                      bearerToken: token, caFile: ca.isEmpty ? nil : ca,
-                                     connectTimeout: configuration.integer("smtp.connect_timeout"), timeout: configuration.integer("smtp.timeout"))
+                                     connectTimeout: configuration.smtp.connectTimeout, timeout: configuration.smtp.timeout)
         default:
             throw .invalid(InvalidInput(field: "transport", value: chosen, problem: "expected smtp or file"))
         }
@@ -143,7 +143,7 @@ extension Workspace {
         var summary = RunSummary()
         summary.recovered = try store.recoverAbandonedClaims(now: now)
         summary.planned = try plan().changes.planned
-        let perRun = configuration.integer("send.per_run")
+        let perRun = configuration.send.perRun
         let due = try store.dueMail(now: now, limit: perRun > 0 ? perRun : nil)
         return try deliver(due, summary: summary, transport: transport, generators: generators, notDue: false)
     }
@@ -194,15 +194,15 @@ extension Workspace {
             try workspace.renderer(generators: generators, locales: locales, templates: templates)
         }
         let suppressed = try store.suppressions()
-        let batchSize = max(1, configuration.integer("send.batch"))
+        let batchSize = max(1, configuration.send.batch)
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let connections = max(1, min(configuration.integer("smtp.connections"), keys.count))
-        let line = SendLine(connections: connections, perMinute: configuration.integer("send.per_minute"), wakeAt: batchSize, clock: sendClock)
+        let connections = max(1, min(configuration.smtp.connections, keys.count))
+        let line = SendLine(connections: connections, perMinute: configuration.send.perMinute, wakeAt: batchSize, clock: sendClock)
         // The first batch is read and rendered while the connections and the checkpointer are set up.
         let preparer = Ahead<PreparedBatch>(capacity: 2)
         let workers = Self.renderWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, connections: connections)
         let preparing = startPreparing(keys, batchSize: batchSize, workers: workers, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
-        let from = configuration["company.email"]
+        let from = configuration.company.email.value
         line.startConnections(connections, transport: transport) { mail, session in Self.attempt(mail, session: session, from: from, suppressed: suppressed) }
         // The archived messages make the write-ahead log grow by megabytes. It is copied into the
         // database by a connection of its own after every claim, while the connections talk SMTP,

@@ -34,13 +34,14 @@ extension Workspace {
         guard let builtIn = settings.templatesPath else {
             throw .configuration("the built-in templates were not found; set AFTERSALES_TEMPLATES to the templates/ directory")
         }
-        let override = configuration["templates.dir"]
+        let override = configuration.templates.dir
         return try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, locales: locales, templates: templates)
     }
 
     /// The renderer, with every template or only those of `templates` in `locales`.
     public func renderer(generators: MessageGenerators = .standard, locales: Set<String>? = nil, templates: Set<String>? = nil) throws(AftersalesError) -> MailRenderer {
-        MailRenderer(templates: try templateStore(locales: locales, templates: templates), configuration: configuration, generators: generators)
+        MailRenderer(templates: try templateStore(locales: locales, templates: templates), configuration: configuration, rules: try rules(),
+                     generators: generators)
     }
 
     /// The exact message that would be sent for the outbox entry `key`, dated now.
@@ -58,11 +59,11 @@ extension Workspace {
         guard let builtIn = settings.templatesPath else {
             throw .configuration("the built-in templates were not found; set AFTERSALES_TEMPLATES to the templates/ directory")
         }
-        let override = configuration["templates.dir"]
+        let override = configuration.templates.dir
         let templates = try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, strict: false)
-        let rulesPath = configuration["rules.file"]
-        return check(renderer: MailRenderer(templates: templates, configuration: configuration),
-                     rules: try RulesFile.load(path: rulesPath.isEmpty ? nil : rulesPath))
+        let rulesPath = configuration.rules.file
+        let rules = try RulesFile.load(path: rulesPath.isEmpty ? nil : rulesPath)
+        return check(renderer: MailRenderer(templates: templates, configuration: configuration, rules: rules), rules: rules)
     }
 
     static func check(renderer: MailRenderer, rules: RuleSet) -> TemplateCheckReport {

@@ -75,14 +75,14 @@ public struct PlanReport: Sendable, Hashable, Codable {
 extension Workspace {
     /// The effective rules: defaults with `rules.file` applied.
     public func rules() throws(AftersalesError) -> RuleSet {
-        let path = configuration["rules.file"]
+        let path = configuration.rules.file
         return try RulesFile.load(path: path.isEmpty ? nil : path)
     }
 
     /// The effective rules without opening the database.
     public static func rules(_ settings: Settings) throws(AftersalesError) -> RuleSet {
         let configuration = try Configuration.load(path: settings.configPath, environment: settings.environment)
-        let path = configuration["rules.file"]
+        let path = configuration.rules.file
         return try RulesFile.load(path: path.isEmpty ? nil : path)
     }
 
@@ -97,13 +97,13 @@ extension Workspace {
     /// The planning settings from configuration.
     public var planningSettings: PlanningSettings {
         PlanningSettings(
-            calendar: MarketCalendar(opens: Configuration.minutes(configuration["business_hours.start"]) ?? 540,
-                                     closes: Configuration.minutes(configuration["business_hours.end"]) ?? 1080,
-                                     extraHolidays: Set(configuration.list("holidays.extra"))),
-            supervisorEmail: configuration["supervisor.email"],
-            customsDaysBeforeETA: configuration.integer("customs.days_before_eta"),
-            marketingCap: configuration.integer("marketing.cap_count"),
-            marketingCapDays: configuration.integer("marketing.cap_days"))
+            calendar: MarketCalendar(opens: configuration.businessHours.start.minutes,
+                                     closes: configuration.businessHours.end.minutes,
+                                     extraHolidays: Set(configuration.holidays.extra)),
+            supervisorEmail: configuration.supervisor.email.value,
+            customsDaysBeforeETA: configuration.customs.daysBeforeETA,
+            marketingCap: configuration.marketing.capCount,
+            marketingCapDays: configuration.marketing.capDays)
     }
 
     /// Updates the outbox from what was recorded since the last plan (and customers whose

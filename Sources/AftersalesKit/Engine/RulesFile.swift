@@ -7,7 +7,8 @@ import Yams
 /// same parts, and replaces the seasons. Every mistake names the file, the rule, the key and the value.
 public enum RulesFile {
     static let ruleKeys: Set<String> = ["description", "stream", "trigger", "offset", "deadline", "every", "cap", "conditions",
-                                        "cancel_on", "window", "audience", "approval", "template", "stale_after", "enabled"]
+                                        "cancel_on", "window", "audience", "approval", "template", "stale_after", "enabled",
+                                        "attachments", "bilingual"]
 
     /// The default rules with the file at `path` applied (`nil`: the defaults).
     public static func load(path: String?) throws(AftersalesError) -> RuleSet {
@@ -47,9 +48,13 @@ public enum RulesFile {
                         guard let trigger = values["trigger"]?.string else {
                             throw bad("rule \(id): a new rule needs a trigger (\(Trigger.allCases.map(\.rawValue).joined(separator: ", ")))")
                         }
-                        guard values["template"] != nil else { throw bad("rule \(id): a new rule needs a template (an existing rule's id)") }
+                        guard let template = values["template"]?.string else { throw bad("rule \(id): a new rule needs a template (an existing rule's id)") }
                         let parsed = try parse(Trigger.self, trigger, rule: id, key: "trigger", path: path)
-                        let fresh = Rule(id: id, description: "Added by \(path).", stream: .transactional, trigger: parsed)
+                        // The documents and the bilingual reply go with the template: those of the built-in
+                        // rule that uses it, unless the file sets them.
+                        let model = RuleSet.defaults.rules.first { $0.template == template }
+                        let fresh = Rule(id: id, description: "Added by \(path).", stream: .transactional, trigger: parsed,
+                                         attachments: model?.attachments ?? [], bilingual: model?.bilingual ?? false)
                         set.rules.append(try update(fresh, with: values, path: path))
                     }
                 }
@@ -115,6 +120,8 @@ public enum RulesFile {
         if let v = text("template") { r.template = v }
         if let v = try duration("stale_after") { r.staleAfter = v }
         if let v = try flag("enabled") { r.enabled = v }
+        if let v = try list("attachments", Attachment.self) { r.attachments = v }
+        if let v = try flag("bilingual") { r.bilingual = v }
         return r
     }
 }

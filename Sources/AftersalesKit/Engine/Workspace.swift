@@ -23,7 +23,7 @@ public struct Settings: Sendable {
 
     /// Resolves the global options: an explicit value, else its `AFTERSALES_*` variable, else the default.
     /// `clock` is asked only when neither `--now` nor `AFTERSALES_NOW` is given.
-    public static func resolve(db: String?, config: String?, now: String?, environment: [String: String],
+    public static func resolve(db: String?, config: String?, now: Date?, environment: [String: String],
                                executable: String? = nil, clock: () -> Date) throws(AftersalesError) -> Settings {
         let path = db ?? environment["AFTERSALES_DB"] ?? "./aftersales.db"
         guard !path.isEmpty else { throw .invalid(InvalidInput(field: "db", value: path, problem: "expected a file path")) }
@@ -31,7 +31,9 @@ public struct Settings: Sendable {
         if configPath?.isEmpty == true { configPath = nil }
         if configPath == nil, FileManager.default.fileExists(atPath: "./aftersales.yml") { configPath = "./aftersales.yml" }
         let instant: Date
-        if let text = now ?? environment["AFTERSALES_NOW"], !text.isEmpty {
+        if let now {
+            instant = now
+        } else if let text = environment["AFTERSALES_NOW"], !text.isEmpty {
             instant = try AftersalesError.checked { () throws(InvalidInput) in try Timestamp.parse(text, field: "now") }
         } else {
             instant = clock()
@@ -41,10 +43,7 @@ public struct Settings: Sendable {
     }
 
     /// `--at` when given, else now.
-    public func instant(_ text: String?, field: String = "at") throws(AftersalesError) -> Date {
-        guard let text else { return now }
-        return try AftersalesError.checked { () throws(InvalidInput) in try Timestamp.parse(text, field: field) }
-    }
+    public func instant(_ at: Date?) -> Date { at ?? now }
 }
 
 /// An open store with its configuration: what every command works on.

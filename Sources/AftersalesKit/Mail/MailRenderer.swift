@@ -54,6 +54,8 @@ public struct RenderedMail: Sendable {
 public struct MailRenderer: Sendable {
     public let templates: TemplateStore
     public let configuration: Configuration
+    /// The effective rules: which documents a mail attaches and whether it is bilingual.
+    public let rules: RuleSet
     public let generators: MessageGenerators
 
     /// The domain of Message-IDs and thread ids, in ASCII.
@@ -61,15 +63,14 @@ public struct MailRenderer: Sendable {
     /// The company's `From` header, the same in every mail.
     let fromHeader: String
 
-    public init(templates: TemplateStore, configuration: Configuration, generators: MessageGenerators = .standard) {
+    public init(templates: TemplateStore, configuration: Configuration, rules: RuleSet = .defaults, generators: MessageGenerators = .standard) {
         self.templates = templates
         self.configuration = configuration
+        self.rules = rules
         self.generators = generators
         domain = MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost"
-        fromHeader = MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration["company.name"], address: configuration["company.email"])])
+        fromHeader = MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration.company.name, address: configuration.company.email.value)])
     }
-
-    static let bilingualRules: Set<String> = ["complaint-ack", "complaint-solution", "satisfaction-check"]
 
     /// Every locale a mail to customers with these locales can be written in: their fallback
     /// chains, and English (staff mail, and the English half of a bilingual reply).
@@ -107,7 +108,7 @@ public struct MailRenderer: Sendable {
         do {
             (subject, text, html) = try parts(mail, facts: facts, locale: locale)
             let complaint = facts.orders.flatMap(\.complaints).first { $0.id == mail.context["complaint"] }
-            if complaint?.category == .communication, Self.bilingualRules.contains(mail.rule), !locale.hasPrefix("en"),
+            if complaint?.category == .communication, rules[mail.rule]?.bilingual == true, !locale.hasPrefix("en"),
                templates.locale(for: mail.template, chain: ["en"]) != nil {
                 let english = try parts(mail, facts: facts, locale: "en")
                 subject += " / " + english.subject
@@ -136,15 +137,16 @@ public struct MailRenderer: Sendable {
     /// Files to attach: shipment documents from `documents.dir/<order>/<document>.*` for shipping and
     /// customs mails, and `documents.dir/<sku>/installation guide.*` for technical products' inspection guides.
     func attachmentFiles(_ request: PlannedMail, facts: CustomerFacts) -> [URL] {
-        let dir = configuration["documents.dir"]
+        let dir = configuration.documents.dir
         guard !dir.isEmpty else { return [] }
         var wanted: [(folder: String, name: String)] = []
         let order = facts.orders.first { $0.order.id == request.orderID }
-        if ["tracking", "customs-notes", "customs-held"].contains(request.rule), let order,
+        let attachments = rules[request.rule]?.attachments ?? []
+        if attachments.contains(.shipmentDocuments), let order,
            let shipmentID = request.context["shipment"], let shipment = order.shipment(shipmentID) {
             wanted += shipment.shipment.documents.map { (order.order.id, $0) }
         }
-        if request.rule == "inspection-guide", let order {
+        if attachments.contains(.installationGuide), let order {
             for line in order.order.lines where facts.products[line.sku]?.technical == true {
                 wanted.append((line.sku, "installation guide"))
             }
@@ -182,7 +184,7 @@ public struct MailRenderer: Sendable {
         headers.append("Auto-Submitted: auto-generated")
         if request.stream == .marketing {
             let token = MessageGenerators.idText(customer.id)
-            let https = configuration["company.unsubscribe_url"] + "?c=" + MIME.percent(customer.id)
+            let https = configuration.company.unsubscribeURL + "?c=" + MIME.percent(customer.id)
             headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(MIME.percent(token))>,", "<\(https)>"], separator: " "))
             headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         }

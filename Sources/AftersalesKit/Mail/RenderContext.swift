@@ -399,8 +399,8 @@ extension MailContext {
         let order = orderFacts?.order
         let lines = order?.lines ?? []
         let names = lines.map { facts.products[$0.sku]?.name ?? $0.sku }
-        let website = configuration["company.website"]
-        let companyName = configuration["company.name"], companyEmail = configuration["company.email"]
+        let website = configuration.company.website
+        let companyName = configuration.company.name, companyEmail = configuration.company.email.value
         let orderID = percent(order?.id ?? "")
         let currency = order?.currency ?? "USD"
         let offers = Offers(terms: terms, logisticsCoupon: "\(currency) \(terms.logisticsCouponAmount)", day: mail.due, calendar: dates.calendar)
@@ -413,9 +413,9 @@ extension MailContext {
             order: Order(id: order?.id ?? "", placed: order.map { dates.day($0.placedAt) } ?? "",
                          productList: zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", "),
                          products: zip(lines, names).map { Order.Line(name: $1, sku: $0.sku, quantity: $0.quantity) }),
-            unsubscribeURL: configuration["company.unsubscribe_url"] + "?c=" + percent(customer.id),
+            unsubscribeURL: configuration.company.unsubscribeURL + "?c=" + percent(customer.id),
             isRTL: ["ar", "he", "fa", "ur"].contains(language),
-            departmentHead: configuration["department_head.name"],
+            departmentHead: configuration.departmentHead.name,
             ratingURL: "\(website)/rate?o=\(orderID)", clubURL: "\(website)/vip", warrantyMonths: 12,
             updateNumber: Int(mail.occurrence) ?? 1,
             technical: lines.contains { facts.products[$0.sku]?.technical == true },
@@ -486,9 +486,9 @@ extension MailContext {
     /// the buyer's locale writes times. The same for every mail to a zone and locale on a day, so
     /// each is worked out once.
     static func supportHours(_ configuration: Configuration, dates: MailDates, on date: Date) -> String {
-        let supportZone = TimeZoneID(unchecked: configuration["support.time_zone"]).timeZone
+        let supportZone = configuration.support.timeZone.timeZone
         let day = Calendar.gregorian(in: supportZone).dateComponents([.year, .month, .day], from: date)
-        let start = configuration["support.hours_start"], end = configuration["support.hours_end"]
+        let start = configuration.support.hoursStart.text, end = configuration.support.hoursEnd.text
         let key = "\(start)|\(end)|\(supportZone.identifier)|\(dates.zone.identifier)|\(dates.locale.identifier)|\(day.year ?? 0)-\(day.month ?? 0)-\(day.day ?? 0)"
         return supportHoursMemo.value(key) { convertedSupportHours(start: start, end: end, from: supportZone, dates: dates, on: day) }
     }
