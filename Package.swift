@@ -35,8 +35,6 @@ let package = Package(
                 "AftersalesPlanning",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                // GRDB's SQLite module, for StoredDate's StatementColumnConvertible fast path.
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),

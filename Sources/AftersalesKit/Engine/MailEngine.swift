@@ -1,7 +1,6 @@
 import AftersalesDomain
 import AftersalesPlanning
 import Foundation
-import GRDB
 
 extension Settings {
     /// The built-in templates: `AFTERSALES_TEMPLATES`, else `share/aftersales/templates` next to
@@ -47,7 +46,7 @@ extension Workspace {
     /// The exact message that would be sent for the outbox entry `key`, dated now.
     public func render(key: String, generators: MessageGenerators = .standard) throws(AftersalesError) -> RenderedMail {
         let entry = try store.outboxEntry(key: key)
-        let facts = try store.read { db in try AftersalesStore.customerFacts(db, entry.customerID) }
+        let facts = try store.customerFacts(id: entry.customerID)
         guard let facts else { throw .notFound(entity: "customer", id: entry.customerID) }
         return try renderer(generators: generators).render(entry.mail, facts: facts, now: now)
     }

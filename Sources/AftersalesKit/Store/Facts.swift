@@ -12,6 +12,11 @@ extension AftersalesStore {
         return try customerFacts(db, [customerID], products: &products).first
     }
 
+    /// Everything recorded about one customer (nil when there is no such customer), as rendering takes it.
+    public func customerFacts(id: String) throws(AftersalesError) -> CustomerFacts? {
+        try read { db in try Self.customerFacts(db, id) }
+    }
+
     /// How many customers' facts are read at a time: few queries, and memory that does not grow with the company.
     static let factsBatch = 100
 
