@@ -11,7 +11,11 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case orderPlaced = "order.placed"
     case orderCompleted = "order.completed"
     case orderCancelled = "order.cancelled"
+    /// An import changed an order's customer, lines, currency or placing time.
+    case orderUpdated = "order.updated"
     case shipmentDispatched = "shipment.dispatched"
+    /// An import changed a shipment's carrier, tracking, mode, port or documents.
+    case shipmentUpdated = "shipment.updated"
     case shipmentInTransit = "shipment.in-transit"
     case shipmentDelayed = "shipment.delayed"
     case shipmentAtCustoms = "shipment.at-customs"

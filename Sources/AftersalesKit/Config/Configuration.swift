@@ -17,6 +17,8 @@ public struct Configuration: Sendable, Equatable, Codable {
     public var rules = Rules()
     public var templates = Templates()
     public var documents = Documents()
+    /// `import.*` (Config/ImportConfiguration.swift).
+    public var importing = Import()
     public var transport = Transport()
     public var smtp = SMTP()
     public var send = Send()
@@ -35,7 +37,7 @@ public struct Configuration: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case company, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
-             marketing, customs, rules, templates, documents, transport, smtp, send, offerSection = "offers"
+             marketing, customs, rules, templates, documents, importing = "import", transport, smtp, send, offerSection = "offers"
     }
 
     /// The built-in defaults.
@@ -327,7 +329,7 @@ extension Configuration: CustomReflectable {
         Mirror(self, children: [
             "company": company, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
             "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
-            "templates": templates, "documents": documents, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
+            "templates": templates, "documents": documents, "import": importing, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
             "smtpPassword": smtpPassword == nil ? "none" : "(set)",
         ])
     }

@@ -15,6 +15,7 @@ extension Configuration {
         var sources = Dictionary(uniqueKeysWithValues: defaults.map { ($0.key, "default") })
         // A list given as one comma-separated text is shown as given.
         var written: [String: String] = [:]
+        var mappings: [String: ImportMapping] = [:]
         func isList(_ key: String) -> Bool { values[key]?.sequence != nil }
         func list(_ text: String) -> Node {
             Node(text.split(separator: ",").map { Node($0.trimmingCharacters(in: .whitespaces)) }.filter { $0.string != "" })
@@ -24,7 +25,9 @@ extension Configuration {
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw .configuration("config \"\(path)\": cannot be read (\(Self.reason(error))); fix the path or pass --config")
             }
+            mappings = try Import.mappings(yaml: text, path: path)
             for (key, node) in try leaves(yaml: text, path: path) {
+                if key.hasPrefix(importMappingsKey + ".") { continue }  // decoded whole, just above
                 if key == "smtp.password" {
                     throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
                 }
@@ -65,6 +68,7 @@ extension Configuration {
             throw .configuration("configuration: \(error)")
         }
         configuration.entries = defaults.map { Entry(key: $0.key, value: text($0.key), source: sources[$0.key] ?? "default") }
+        configuration.importing.mappings = mappings
         var password = environment["AFTERSALES_SMTP_PASSWORD"]
         let file = configuration.smtp.passwordFile
         if password == nil, !file.isEmpty {

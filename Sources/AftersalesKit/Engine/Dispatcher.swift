@@ -141,6 +141,13 @@ extension Workspace {
         }
         defer { withExtendedLifetime(lock) {} }
         var summary = RunSummary()
+        // Issue 17: the files waiting in `import.dir` come in first, so that this run plans for them.
+        if !configuration.importing.dir.isEmpty {
+            for result in try Importer(store: store, configuration: configuration, now: now).importFolder(configuration.importing.dir)
+            where result.outcome == .failed {
+                logger.warning("import \(configuration.importing.dir)/\(result.file) failed (see failed/\(result.file).errors.txt): \(result.errors.first ?? "")")
+            }
+        }
         summary.recovered = try store.recoverAbandonedClaims(now: now)
         summary.planned = try plan().changes.planned
         let perRun = configuration.send.perRun
