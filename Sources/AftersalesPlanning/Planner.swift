@@ -99,7 +99,13 @@ public enum Planner {
         var why: () -> String
         var context: [String: String]
         var flagBeforeETA: Date?
+        /// Another template than the rule's for this mail (a transit update once the ETA has passed).
+        var template: String? = nil
     }
+
+    /// The template of a transit update that goes out after the ETA passed without delivery: it says the
+    /// shipment is late and that we are checking with the carrier, instead of quoting the old ETA.
+    public static let lateTransitTemplate = "transit-late"
 
     /// How far back `preview --explain` shows cancelled mail that was never stored.
     public static let cancellationLookback: TimeInterval = 7 * 86_400
@@ -252,12 +258,13 @@ public enum Planner {
         let customer = facts.customer
         var out: [Occurrence] = []
         func add(_ order: Order?, _ subject: String, _ occurrence: String, _ anchor: Date, _ why: @autoclosure @escaping () -> String,
-                 context: @autoclosure () -> [String: String] = [:], cancel: (() -> String)? = nil, flagBeforeETA: Date? = nil) {
+                 context: @autoclosure () -> [String: String] = [:], cancel: (() -> String)? = nil, flagBeforeETA: Date? = nil,
+                 template: String? = nil) {
             guard !history.leavesOut(rule, subject, occurrence, anchor: anchor, cancelled: cancel != nil) else { return }
             var context = context()
             if let order { context["order"] = order.id }
             out.append(Occurrence(rule: rule, orderID: order?.id, subject: subject, occurrence: occurrence, anchor: anchor,
-                                  cancel: cancel, why: why, context: context, flagBeforeETA: flagBeforeETA))
+                                  cancel: cancel, why: why, context: context, flagBeforeETA: flagBeforeETA, template: template))
         }
         let allProducts = facts.products
         // Only the rules triggered by an order's facts walk the orders, and only the shipment rules their shipments.
@@ -283,9 +290,12 @@ public enum Planner {
                     for k in 1...max(cap, 1) {
                         let due = s.dispatchedAt.addingTimeInterval(Double(k * every))
                         if due > bound { break }
+                        // After the ETA, not delivered (else it is cancelled): the late wording, not the old ETA.
+                        let late = due > tracked.currentETA && rule.template == "transit-update"
                         add(order, s.id, String(k), due.addingTimeInterval(-Double(rule.offset)),
-                            "update \(k) of at most \(cap), every \(DurationText.format(every)) after dispatch at \(Timestamp.utc(s.dispatchedAt)) while not delivered",
-                            context: shipmentContext, cancel: cancel)
+                            "update \(k) of at most \(cap), every \(DurationText.format(every)) after dispatch at \(Timestamp.utc(s.dispatchedAt)) while not delivered"
+                                + (late ? "; after the ETA \(Timestamp.utc(tracked.currentETA)): says the shipment is late" : ""),
+                            context: shipmentContext, cancel: cancel, template: late ? Self.lateTransitTemplate : nil)
                     }
                 case .shipmentDelayed:
                     var previousETA = s.eta
@@ -312,6 +322,9 @@ public enum Planner {
                             context: shipmentContext.merging(["held-at": Timestamp.utc(event.at)]) { $1 },
                             cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
                     }
+                case .shipmentOverdue:
+                    add(order, s.id, "1", tracked.currentETA, "ETA \(Timestamp.utc(tracked.currentETA)) passed without delivery",
+                        context: shipmentContext, cancel: cancelReason(rule, order: orderFacts, shipment: tracked, complaint: nil))
                 case .shipmentDelivered:
                     if let delivered = tracked.delivered {
                         add(order, s.id, "1", delivered.at, "shipment \(s.id) delivered at \(Timestamp.utc(delivered.at))", context: shipmentContext,
@@ -524,7 +537,7 @@ public enum Planner {
             customerID: customer.id, orderID: o.orderID, subject: o.subject, occurrence: o.occurrence, triggeredAt: o.anchor,
             nominalDue: nominal, due: due, deadline: rule.deadline.map { o.anchor.addingTimeInterval(Double($0)) },
             staleAt: rule.staleAfter.map { due.addingTimeInterval(Double($0)) }, to: to, cc: cc, locale: locale,
-            timeZone: zone.identifier, template: rule.template, needsApproval: rule.approval, disposition: disposition,
+            timeZone: zone.identifier, template: o.template ?? rule.template, needsApproval: rule.approval, disposition: disposition,
             reasons: reasons, flags: flags, context: o.context)
     }
 

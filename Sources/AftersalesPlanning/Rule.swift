@@ -37,6 +37,8 @@ public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
     case customsApproach = "customs.approach"
     case shipmentHeld = "shipment.held"
     case shipmentDelivered = "shipment.delivered"
+    /// Computed: the shipment's (updated) ETA has passed and it is not delivered.
+    case shipmentOverdue = "shipment.overdue"
     case orderCompleted = "order.completed"
     case complaintOpened = "complaint.opened"
     case complaintSolutionOffered = "complaint.solution-offered"
@@ -55,7 +57,7 @@ public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
     /// Triggered by one shipment's facts.
     public var isShipmentTrigger: Bool {
         switch self {
-        case .shipmentDispatched, .shipmentInTransit, .shipmentDelayed, .customsApproach, .shipmentHeld, .shipmentDelivered: true
+        case .shipmentDispatched, .shipmentInTransit, .shipmentDelayed, .customsApproach, .shipmentHeld, .shipmentDelivered, .shipmentOverdue: true
         default: false
         }
     }
@@ -229,6 +231,9 @@ public struct RuleSet: Sendable, Hashable {
         Rule(id: "delay-notice", description: "Cause, new ETA and remedy, at once when a delay becomes known.",
              stream: .transactional, trigger: .shipmentDelayed, deadline: hour, cancelOn: [.delivered, .orderCancelled],
              window: .immediate, staleAfter: 2 * day),
+        Rule(id: "overdue-shipment", description: "To the account manager, once per shipment, a day after its ETA passed without delivery.",
+             stream: .internal, trigger: .shipmentOverdue, offset: day, cancelOn: [.delivered, .orderCancelled],
+             window: .immediate, audience: .manager, staleAfter: 7 * day),
         Rule(id: "customs-notes", description: "Documents to prepare and the local agent, before the shipment reaches destination customs.",
              stream: .transactional, trigger: .customsApproach, cancelOn: [.cleared, .orderCancelled], staleAfter: 3 * day, attachments: [.shipmentDocuments]),
         Rule(id: "customs-held", description: "Where it is held and what to do, at once when customs holds the shipment.",

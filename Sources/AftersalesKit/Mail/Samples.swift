@@ -78,7 +78,7 @@ public enum Samples {
     /// The instant the sample plan is made at.
     public static let now = at("2026-11-22T13:00:00Z")
 
-    /// One planned mail per rule of the default set, from the sample facts.
+    /// One planned mail per rule (per template of a rule) of the default set, from the sample facts.
     public static func mails(facts: CustomerFacts = facts()) -> [PlannedMail] {
         var settings = PlanningSettings()
         settings.marketingCap = 0
@@ -87,11 +87,12 @@ public enum Samples {
         var seen: Set<String> = []
         var result: [PlannedMail] = []
         // Prefer a mail that would be sent, else any of the rule.
+        // (By template: a rule may use two, like the transit update once the ETA has passed.)
         for mail in plan.mails.sorted(by: { ($0.disposition == .send ? 0 : 1, $0.key) < ($1.disposition == .send ? 0 : 1, $1.key) })
-        where !seen.contains(mail.rule) {
-            seen.insert(mail.rule)
+        where !seen.contains(mail.template) {
+            seen.insert(mail.template)
             result.append(mail)
         }
-        return result.sorted { $0.rule < $1.rule }
+        return result.sorted { ($0.rule, $0.template) < ($1.rule, $1.template) }
     }
 }

@@ -106,7 +106,8 @@ struct MailTests {
         let report = Workspace.check(renderer: try sampleRenderer(), rules: .defaults)
         #expect(report.problems == [], "\(report.problems.joined(separator: "\n"))")
         for locale in ["en", "es", "fr", "pt", "de", "ru", "ar", "zh-Hans"] { #expect(report.locales.contains(locale), "\(locale)") }
-        #expect(report.rendered == report.locales.count * RuleSet.defaults.rules.count)
+        // (+ 1: the transit update's late wording, `transit-late`)
+        #expect(report.rendered == report.locales.count * (RuleSet.defaults.rules.count + 1))
     }
 
     @Test("locales compile side by side, yet a broken template is reported as a serial load would: the first in locale and name order")
@@ -354,7 +355,7 @@ struct MailTests {
             let facts = Samples.facts(locale: locale)
             for mail in Samples.mails(facts: facts) {
                 let rendered = try renderer.render(mail, facts: facts, now: Samples.now)
-                let path = out.appendingPathComponent("\(locale)-\(mail.rule).eml").path
+                let path = out.appendingPathComponent("\(locale)-\(mail.template).eml").path
                 try rendered.bytes.write(to: URL(fileURLWithPath: path))
                 var item: [String: Any] = ["path": path, "subject": rendered.subject, "parts": ["text/plain", "text/html"],
                                            "marketing": mail.stream == .marketing]
@@ -370,7 +371,7 @@ struct MailTests {
                 manifest.append(item)
             }
         }
-        #expect(manifest.count == locales.count * RuleSet.defaults.rules.count)
+        #expect(manifest.count == locales.count * (RuleSet.defaults.rules.count + 1), "every rule, and the late transit update")
         let manifestPath = out.appendingPathComponent("manifest.json")
         try JSONSerialization.data(withJSONObject: manifest).write(to: manifestPath)
         let result = try runPython(CLI.packageRoot.appendingPathComponent("Tests/tools/check_mail.py").path, manifestPath.path)
