@@ -210,6 +210,25 @@ struct ImportTests {
         }
     }
 
+    @Test("Windows-1252 with --encoding: é and ñ come through; read as UTF-8 the same bytes are refused at their offset")
+    func windows1252() throws {
+        let store = try AftersalesStore(writer: DatabaseQueue())
+        var data = Data("id,name,email,locale,timezone,country\nC1,".utf8)
+        let offset = data.count
+        data.append(contentsOf: [0x4A, 0x6F, 0x73, 0xE9, 0x20, 0x4E, 0xFA, 0xF1, 0x65, 0x7A])  // "José Núñez"
+        data.append(contentsOf: Data(",jose@example.es,es,Europe/Madrid,ES\r\n".utf8))
+        let path = try bytes("cp1252.csv", data)
+        let summary = try importer(store).importFile(path, ImportOptions(kind: .customers, encoding: .windows1252))
+        #expect(summary.new == 1, "\(summary.errors)")
+        #expect(try store.customer(id: "C1").name == "José Núñez")
+        do {
+            _ = try importer(store).importFile(path, ImportOptions(kind: .customers))
+            Issue.record("UTF-8 was expected to refuse the file")
+        } catch {
+            #expect(error.description.contains("byte offset \(offset + 3)") && error.description.contains("--encoding"), "\(error)")
+        }
+    }
+
     @Test("the kind from a file's name in folder mode")
     func kindFromName() {
         let mappings = ["erp-orders": ImportMapping(kind: .orders)]

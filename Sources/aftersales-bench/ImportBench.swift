@@ -1,0 +1,83 @@
+import AftersalesDomain
+import AftersalesKit
+import Foundation
+
+/// Issue 17's figure: importing order lines from CSV against the sqlite3 shell's `.import` of the same
+/// file into a plain table, the re-import with nothing to change, and the peak memory against a small file.
+extension Bench {
+    /// Order lines of the large file: 1,000 per unit of scale (`BENCH_SCALE=1000` is the issue's 1,000,000).
+    var importLines: Int { max(10_000, Int(scale * 1000)) }
+    /// The small file the peak memory is compared with.
+    static let importSmallLines = 10_000
+
+    func importFigures() throws -> [Row] {
+        let dir = "\(work)/import"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let customers = 1000, products = 100
+        var text = "id,name,email,locale,timezone,country\n"
+        for c in 0..<customers { text += "C\(c),Buyer \(c),buyer\(c)@example.com,en,America/New_York,US\n" }
+        try text.write(toFile: "\(dir)/customers.csv", atomically: true, encoding: .utf8)
+        text = "sku,name,cycle_days\n"
+        for p in 0..<products { text += "P\(p),Product \(p),90\n" }
+        try text.write(toFile: "\(dir)/products.csv", atomically: true, encoding: .utf8)
+        let large = try ordersFile("\(dir)/orders-large.csv", lines: importLines, customers: customers, products: products)
+        let small = try ordersFile("\(dir)/orders-small.csv", lines: Self.importSmallLines, customers: customers, products: products)
+
+        // A database with the customers and products, copied for each timed import.
+        let base = "\(dir)/base.db"
+        for kind in ["customers", "products"] { _ = try timed(["import", kind, "\(dir)/\(kind).csv", "--db", base, "--now", Self.now]) }
+        var importTimes: [Double] = [], reimportTimes: [Double] = [], sqliteTimes: [Double] = [], largeKB: [Double] = [], smallKB: [Double] = []
+        let runs = importLines > 200_000 ? 1 : self.runs
+        for run in 0..<runs {
+            let db = try copyDatabase(base, to: "\(dir)/import-\(run).db")
+            defer { removeDatabase(db) }
+            let first = try timed(["import", "orders", large, "--db", db, "--now", Self.now])
+            importTimes.append(first.seconds)
+            largeKB.append(Double(first.kb))
+            reimportTimes.append(try timed(["import", "orders", large, "--db", db, "--now", Self.now]).seconds)
+            let smallDB = try copyDatabase(base, to: "\(dir)/small-\(run).db")
+            defer { removeDatabase(smallDB) }
+            smallKB.append(Double(try timed(["import", "orders", small, "--db", smallDB, "--now", Self.now]).kb))
+            sqliteTimes.append(try sqliteImport(large, run: run, dir: dir))
+        }
+        let importSeconds = median(importTimes), reimportSeconds = median(reimportTimes), sqliteSeconds = median(sqliteTimes)
+        let memory = median(largeKB) / max(median(smallKB), 1)
+        let ratio = importSeconds / sqliteSeconds, reRatio = reimportSeconds / sqliteSeconds
+        log("import: \(importLines) lines in \(fmt(importSeconds)) s, re-import \(fmt(reimportSeconds)) s, sqlite3 .import \(fmt(sqliteSeconds)) s")
+        return [
+            Row(figure: "6a. import \(importLines) order lines from CSV", measured: "\(fmt(importSeconds)) s, \(Int(Double(importLines) / importSeconds)) lines/s, \(Int(median(largeKB)) / 1024) MB",
+                reference: "sqlite3 .import \(fmt(sqliteSeconds)) s; \(Int(median(smallKB)) / 1024) MB at \(Self.importSmallLines) lines",
+                ratio: "\(fmt(ratio)); mem \(fmt(memory))", target: "<= 3; mem flat (<= 1.5)", verdict: ratio <= 3 && memory <= 1.5 ? "PASS" : "MISS"),
+            Row(figure: "6b. re-import, nothing to change", measured: "\(fmt(reimportSeconds)) s", reference: "sqlite3 .import \(fmt(sqliteSeconds)) s",
+                ratio: fmt(reRatio), target: "<= 1.5", verdict: reRatio <= 1.5 ? "PASS" : "MISS"),
+        ]
+    }
+
+    /// `lines` order lines, three to an order, streamed to `path`.
+    func ordersFile(_ path: String, lines: Int, customers: Int, products: Int) throws -> String {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var chunk = "id,customer,sku,quantity,unit_price,currency,placed_at\n"
+        for line in 0..<lines {
+            let order = line / 3
+            chunk += "SO-\(order),C\(order % customers),P\((line * 7) % products),\(1 + line % 9),\(1000 + line % 5000),USD,2026-11-0\(1 + order % 9)T10:00:00Z\n"
+            if chunk.utf8.count > 1 << 16 {
+                try handle.write(contentsOf: Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        try handle.write(contentsOf: Data(chunk.utf8))
+        return path
+    }
+
+    /// Seconds for the sqlite3 shell to `.import` the CSV file into a new plain table.
+    func sqliteImport(_ csv: String, run: Int, dir: String) throws -> Double {
+        let db = "\(dir)/reference-\(run).db"
+        try? FileManager.default.removeItem(atPath: db)
+        let start = ContinuousClock.now
+        _ = try shell("/usr/bin/sqlite3", [db, ".mode csv", ".import \(csv) order_lines"])
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
