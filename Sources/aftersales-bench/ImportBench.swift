@@ -55,7 +55,7 @@ extension Bench {
 
     /// `lines` order lines, three to an order, streamed to `path`.
     func ordersFile(_ path: String, lines: Int, customers: Int, products: Int) throws -> String {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var chunk = "id,customer,sku,quantity,unit_price,currency,placed_at\n"

@@ -81,7 +81,7 @@ struct ImportRun {
     private var order: (id: String, rows: [ImportRow])?
     /// Hashes of the orders already seen, to refuse an order whose lines are not together (flat: 8 bytes an order).
     private var seenOrders = Set<UInt64>()
-    private var zones: [String: TimeZone] = [:]
+    private let zones = ZoneCache()
 
     init(store: AftersalesStore, kind: ImportKind, now: Date, names: [String: String]) {
         self.store = store
@@ -109,20 +109,21 @@ struct ImportRun {
             order = (id, [row])
             return
         }
-        record([row], into: &summary, rejects: rejects) { run throws in try run.single(row) }
+        record([row], into: &summary, rejects: rejects) { run in try run.single(row) }
     }
 
     /// Records the order gathered so far.
     mutating func finish(into summary: inout ImportSummary, rejects: RejectsWriter?) {
         guard let current = order else { return }
         order = nil
-        record(current.rows, into: &summary, rejects: rejects) { run throws in try run.order(current.rows) }
+        record(current.rows, into: &summary, rejects: rejects) { run in try run.order(current.rows) }
     }
 
     private mutating func record(_ rows: [ImportRow], into summary: inout ImportSummary, rejects: RejectsWriter?,
-                                 _ body: (inout ImportRun) throws -> ImportOutcome) {
+                                 _ body: @escaping (ImportRun) throws -> ImportOutcome) {
+        let run = self
         do {
-            switch try body(&self) {
+            switch try store.row({ try body(run) }) {
             case .new: summary.new += 1
             case .updated: summary.updated += 1
             case .unchanged: summary.unchanged += 1
@@ -144,7 +145,7 @@ struct ImportRun {
 
     // MARK: Rows to facts
 
-    private mutating func single(_ row: ImportRow) throws -> ImportOutcome {
+    private func single(_ row: ImportRow) throws -> ImportOutcome {
         switch kind {
         case .customers:
             let id = try required(row, "id")
@@ -201,7 +202,7 @@ struct ImportRun {
         }
     }
 
-    private mutating func order(_ rows: [ImportRow]) throws -> ImportOutcome {
+    private func order(_ rows: [ImportRow]) throws -> ImportOutcome {
         let first = rows[0]
         let id = try required(first, "id")
         let customer = try required(first, "customer")
@@ -274,17 +275,19 @@ struct ImportRun {
     }
 
     /// A time: ISO 8601, or `YYYY-MM-DD HH:MM[:SS]` (also with `/`) in the customer's time zone.
-    private mutating func time(_ row: ImportRow, _ column: String, customer: String? = nil, order: String? = nil,
+    private func time(_ row: ImportRow, _ column: String, customer: String? = nil, order: String? = nil,
                                shipment: String? = nil) throws -> Date? {
         guard let text = row[column] else { return nil }
         if let date = try? Timestamp.parse(text, field: column) { return date }
         if text.split(separator: " ").count == 3, let date = Self.localTime(text, TimeZone(secondsFromGMT: 0)!) { return date }
         let key = customer.map { "c:" + $0 } ?? order.map { "o:" + $0 } ?? shipment.map { "s:" + $0 } ?? ""
-        var zone = zones[key]
-        if zone == nil {
+        let zone: TimeZone?
+        if let cached = zones.zones[key] {
+            zone = cached
+        } else {
             zone = try store.timeZone(customerID: customer, orderID: order, shipmentID: shipment)
-            if zones.count > 10_000 { zones.removeAll() }
-            zones[key] = zone
+            if zones.zones.count > 10_000 { zones.zones.removeAll() }
+            zones.zones[key] = .some(zone)
         }
         guard let zone, let date = Self.localTime(text, zone) else {
             throw RowProblem(error(row, column, zone == nil && Self.localTime(text, TimeZone(secondsFromGMT: 0)!) != nil
@@ -365,6 +368,11 @@ struct ImportRun {
         default: field.replacingOccurrences(of: "-", with: "_")
         }
     }
+}
+
+/// The time zones of the customers whose local times a file gives (a file's rows share them), bounded.
+final class ZoneCache: @unchecked Sendable {
+    var zones: [String: TimeZone?] = [:]
 }
 
 /// A refused row, with its line and column (never leaves the importer).

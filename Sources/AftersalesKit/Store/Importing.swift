@@ -87,6 +87,23 @@ extension AftersalesStore {
         }
     }
 
+    /// Runs `body`, whose store calls all belong to one row, in a savepoint of the import's transaction:
+    /// a row refused halfway (an order placed, then its completion refused) leaves nothing behind.
+    /// Only inside ``importing(commit:_:)``.
+    func row<T>(_ body: @escaping () throws -> T) throws -> T {
+        let thrown = ImportTransactionBox<any Error>()
+        do {
+            return try write { _ in
+                do { return try body() } catch {
+                    thrown.value = error
+                    throw error
+                }
+            }
+        } catch {
+            throw thrown.value ?? error
+        }
+    }
+
     public func upsertCustomer(id: String, _ changes: CustomerChanges, now: Date) throws(AftersalesError) -> ImportOutcome {
         guard let existing = try read({ db in try Customer.fetchOne(db, key: id) }) else {
             _ = try addCustomer(id: id, changes, now: now)
@@ -145,7 +162,11 @@ extension AftersalesStore {
                     throw .conflict("order \"\(id)\" was completed at \(Timestamp.utc(done)); the file says \(Timestamp.utc(completed))")
                 }
             } else {
-                _ = try completeOrder(id: id, at: completed, now: now)
+                do { _ = try completeOrder(id: id, at: completed, now: now) } catch {
+                    // The refusal is about the completion time, not the placing time.
+                    if case .invalid(var input) = error, input.field == "at" { input.field = "completed-at"; throw .invalid(input) }
+                    throw error
+                }
                 if outcome == .unchanged { outcome = .updated }
             }
         }

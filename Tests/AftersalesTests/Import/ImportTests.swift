@@ -132,6 +132,12 @@ struct ImportTests {
         let rejects = try String(contentsOf: scratch.url.appendingPathComponent("rejects.csv"), encoding: .utf8)
         #expect(rejects.split(separator: "\n").count == 4 && rejects.contains("GHOST") && rejects.hasPrefix("line,errors,id,customer"))
 
+        // A row refused halfway (placed, then its completion refused) leaves nothing of it.
+        let halfway = try importer(store).importFile(try file("orders4.csv", "id,customer,sku,quantity,placed_at,completed_at\nSO-7,C1,P1,1,2026-11-10T00:00:00Z,2026-11-01T00:00:00Z\n"),
+                                                     ImportOptions(kind: .orders, skipInvalid: true))
+        #expect(halfway.invalid == 1 && halfway.errors.first?.column == "completed_at", "\(halfway.errors)")
+        #expect(try !store.orders().contains { $0.id == "SO-7" })
+
         let dry = try importer(store).importFile(try file("orders3.csv", "id,customer,sku,quantity\nSO-9,C1,P1,1\n"), ImportOptions(kind: .orders, dryRun: true))
         #expect(dry.new == 1 && !dry.written && dry.dryRun)
         #expect(try !store.orders().contains { $0.id == "SO-9" })
@@ -186,7 +192,7 @@ struct ImportTests {
     @Test("mappings rename columns and translate values; GB18030 is read through iconv")
     func mappingAndEncoding() throws {
         let store = try seededStore(now: now)
-        try importer(store).importFile(try file("s.csv", "order,id,carrier,tracking,eta,dispatched_at\nO1,S1,COSCO,CSLU1,2026-12-10,2026-11-05T08:00:00Z\n"), ImportOptions(kind: .shipments))
+        _ = try importer(store).importFile(try file("s.csv", "order,id,carrier,tracking,eta,dispatched_at\nO1,S1,COSCO,CSLU1,2026-12-10,2026-11-05T08:00:00Z\n"), ImportOptions(kind: .shipments))
         let mapping = ImportMapping(kind: .events, columns: ["tracking": "提单号", "kind": "状态", "at": "时间", "signed_by": "签收人"],
                                     values: ["kind": ["已签收": "delivered"]], encoding: .gb18030)
         let text = "提单号,状态,时间,签收人\nCSLU1,已签收,2026-11-20 14:30,王磊\n"
