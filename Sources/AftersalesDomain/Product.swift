@@ -26,12 +26,22 @@ public struct Product: Sendable, Hashable, Codable, Identifiable {
     public var successorSKU: String?
     public var successorOffer: String?
     public var succeededAt: Date?
+    /// The name in other languages, by locale tag (`es`, `zh-Hans`): mail in that language uses it.
+    public var localizedNames: [String: String]?
 
     public var id: String { sku }
 
+    /// The name for mail in `locale`: its own tag's, else its language's, else ``name``.
+    public func name(in locale: String) -> String {
+        guard let names = localizedNames, !names.isEmpty else { return name }
+        if let exact = names[locale] { return exact }
+        let language = String(locale.split(separator: "-").first ?? "")
+        return names[language] ?? name
+    }
+
     public init(sku: String, name: String, technical: Bool = false, maintenance: MaintenancePlan? = nil,
                 cycleDays: Int? = nil, manualURL: String? = nil, videoURL: String? = nil, partsURL: String? = nil,
-                successorSKU: String? = nil, successorOffer: String? = nil, succeededAt: Date? = nil) {
+                successorSKU: String? = nil, successorOffer: String? = nil, succeededAt: Date? = nil, localizedNames: [String: String]? = nil) {
         self.sku = sku
         self.name = name
         self.technical = technical
@@ -43,11 +53,12 @@ public struct Product: Sendable, Hashable, Codable, Identifiable {
         self.successorSKU = successorSKU
         self.successorOffer = successorOffer
         self.succeededAt = succeededAt
+        self.localizedNames = localizedNames
     }
 
     /// The stored and encoded names of the fields (the store's `Columns` are made from them).
     public enum CodingKeys: String, CodingKey {
-        case sku, name, technical, maintenance, cycleDays, manualURL, videoURL, partsURL, successorSKU, successorOffer, succeededAt
+        case sku, name, technical, maintenance, cycleDays, manualURL, videoURL, partsURL, successorSKU, successorOffer, succeededAt, localizedNames
     }
 }
 
@@ -61,9 +72,12 @@ public struct ProductChanges: Sendable, Equatable {
     public var manualURL: String?
     public var videoURL: String?
     public var partsURL: String?
+    /// Names in other languages by locale tag, merged into the stored ones (`import products` reads `name.LOCALE` columns).
+    public var localizedNames: [String: String]?
 
     public init(name: String? = nil, technical: Bool? = nil, maintenanceDays: Int? = nil, maintenanceText: String? = nil,
-                cycleDays: Int? = nil, manualURL: String? = nil, videoURL: String? = nil, partsURL: String? = nil) {
+                cycleDays: Int? = nil, manualURL: String? = nil, videoURL: String? = nil, partsURL: String? = nil,
+                localizedNames: [String: String]? = nil) {
         self.name = name
         self.technical = technical
         self.maintenanceDays = maintenanceDays
@@ -72,6 +86,7 @@ public struct ProductChanges: Sendable, Equatable {
         self.manualURL = manualURL
         self.videoURL = videoURL
         self.partsURL = partsURL
+        self.localizedNames = localizedNames
     }
 
     public func makeProduct(sku: String) throws(InvalidInput) -> Product {
@@ -106,6 +121,14 @@ public struct ProductChanges: Sendable, Equatable {
         if let manualURL { p.manualURL = try Text.url(manualURL, field: "manual-url") }
         if let videoURL { p.videoURL = try Text.url(videoURL, field: "video-url") }
         if let partsURL { p.partsURL = try Text.url(partsURL, field: "parts-url") }
+        if let localizedNames, !localizedNames.isEmpty {
+            var names = p.localizedNames ?? [:]
+            for (tag, name) in localizedNames {
+                let locale = try LocaleTag(tag, field: "name.\(tag)")
+                names[locale.value] = try Text.line(name, field: "name.\(tag)")
+            }
+            p.localizedNames = names
+        }
         return p
     }
 }

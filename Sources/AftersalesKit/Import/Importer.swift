@@ -157,7 +157,8 @@ struct ImportRun {
             let sku = try required(row, "sku")
             let changes = ProductChanges(name: row["name"], technical: try bool(row, "technical"), maintenanceDays: try whole(row, "maintenance_days"),
                                          maintenanceText: row["maintenance_text"], cycleDays: try whole(row, "cycle_days"),
-                                         manualURL: row["manual_url"], videoURL: row["video_url"], partsURL: row["parts_url"])
+                                         manualURL: row["manual_url"], videoURL: row["video_url"], partsURL: row["parts_url"],
+                                         localizedNames: Self.localizedNames(row))
             return try checked(row) { () throws in try store.upsertProduct(sku: sku, changes, now: now) }
         case .shipments:
             let id = try required(row, "id")
@@ -226,6 +227,13 @@ struct ImportRun {
     }
 
     // MARK: Cells
+
+    /// The `name.LOCALE` cells of a product row, by locale tag (nil when there are none).
+    static func localizedNames(_ row: ImportRow) -> [String: String]? {
+        var names: [String: String] = [:]
+        for (column, value) in row.cells where column.hasPrefix("name.") { names[String(column.dropFirst(5))] = value }
+        return names.isEmpty ? nil : names
+    }
 
     static func list(_ text: String) -> [String] {
         text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -365,7 +373,7 @@ struct ImportRun {
         case ("event", _): "kind"
         case ("line", _): "sku"
         case ("document", _): "documents"
-        default: field.replacingOccurrences(of: "-", with: "_")
+        default: field.hasPrefix("name.") ? field : field.replacingOccurrences(of: "-", with: "_")
         }
     }
 }

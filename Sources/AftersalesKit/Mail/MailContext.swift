@@ -398,7 +398,7 @@ extension MailContext {
         let orderFacts = mail.orderID.flatMap { id in facts.orders.first { $0.order.id == id } } ?? facts.orders.last
         let order = orderFacts?.order
         let lines = order?.lines ?? []
-        let names = lines.map { facts.products[$0.sku]?.name ?? $0.sku }
+        let names = lines.map { facts.products[$0.sku]?.name(in: locale) ?? $0.sku }
         let website = configuration.company.website
         let companyName = configuration.company.name, companyEmail = configuration.company.email.value
         let orderID = percent(order?.id ?? "")
@@ -428,13 +428,13 @@ extension MailContext {
         // The main product of the mail: the one named by the plan, else the order's first.
         let sku = mail.context["sku"] ?? lines.first?.sku ?? ""
         if let product = facts.products[sku] ?? facts.products.values.first {
-            c.product = Product(name: product.name, sku: product.sku, maintenanceText: product.maintenance?.text ?? "",
+            c.product = Product(name: product.name(in: locale), sku: product.sku, maintenanceText: product.maintenance?.text ?? "",
                                 partsURL: product.partsURL ?? "", manualURL: product.manualURL ?? "", videoURL: product.videoURL ?? "",
                                 maintenanceDays: product.maintenance?.intervalDays ?? 0, hasParts: product.partsURL != nil,
                                 hasManual: product.manualURL != nil, hasVideo: product.videoURL != nil)
             c.successor = product.successorSKU.map { successor in
                 // Without an offer of its own, the upgrade notice quotes the trade-in terms.
-                Successor(name: facts.products[successor]?.name ?? successor,
+                Successor(name: facts.products[successor]?.name(in: locale) ?? successor,
                           offer: product.successorOffer ?? Labels.tradeIn(terms.tradeInPercent, language), hasOffer: true)
             } ?? Successor(name: "", offer: "", hasOffer: false)
         }

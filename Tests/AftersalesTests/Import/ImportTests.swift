@@ -179,6 +179,15 @@ struct ImportTests {
         let products = try file("products.ndjson", #"{"sku": "P9", "name": "Valve 9", "technical": true, "cycle_days": 120}"#)
         #expect(try importer(store).importFile(products, ImportOptions(kind: .products)).new == 1)
         #expect(try store.product(sku: "P9").cycleDays == 120 && (try store.product(sku: "P9")).technical)
+        // `name.LOCALE` columns: the names mail in that language uses.
+        let localized = try file("localized.csv", "sku,name,name.es,name.zh-Hans\nP9,Valve 9,Válvula 9,阀门 9\n")
+        #expect(try importer(store).importFile(localized, ImportOptions(kind: .products)).updated == 1)
+        #expect(try importer(store).importFile(localized, ImportOptions(kind: .products)).unchanged == 1)
+        let p9 = try store.product(sku: "P9")
+        #expect(p9.name(in: "es-MX") == "Válvula 9" && p9.name(in: "zh-Hans") == "阀门 9" && p9.name(in: "de") == "Valve 9")
+        let badLocale = try file("bad-locale.csv", "sku,name.xx\nP9,Zzz\n")
+        let refusedLocale = try importer(store).importFile(badLocale, ImportOptions(kind: .products))
+        #expect(refusedLocale.errors.first?.column == "name.xx", "\(refusedLocale.errors)")
         let complaints = try file("complaints.ndjson", #"{"id": "K1", "order": "O1", "category": "damage", "text": "外壳破裂", "opened_at": "2026-11-20T10:00:00Z"}"#)
         #expect(try importer(store).importFile(complaints, ImportOptions(kind: .complaints)).new == 1)
         #expect(try importer(store).importFile(complaints, ImportOptions(kind: .complaints)).unchanged == 1)
@@ -233,6 +242,17 @@ struct ImportTests {
         } catch {
             #expect(error.description.contains("byte offset \(offset + 3)") && error.description.contains("--encoding"), "\(error)")
         }
+    }
+
+    @Test("mail in the buyer's language names the product by its localized name; staff mail and other languages by its name")
+    func localizedNameInMail() throws {
+        var facts = Samples.facts(locale: "es-MX")
+        facts.products["VALVE-50"]?.localizedNames = ["es": "Válvula de compuerta DN50"]
+        let mail = try #require(Samples.mails(facts: facts).first { $0.rule == "tracking" && $0.orderID == "SO-1" })
+        let spanish = try sampleRenderer().parts(mail, facts: facts, locale: "es")
+        #expect(spanish.text.contains("Válvula de compuerta DN50") && !spanish.text.contains("Brass gate valve"))
+        let english = try sampleRenderer().parts(mail, facts: facts, locale: "en")
+        #expect(english.text.contains("Brass gate valve DN50"))
     }
 
     @Test("the kind from a file's name in folder mode")
