@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", exact: "2.5.2"),
     ],
     targets: [
         // The domain model: plain Sendable values. Imports nothing of ours.
@@ -40,6 +41,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // SHA-256 of every archived message.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // CSV writer of `aftersales report --csv`.
+                .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
         // The thin command-line front end.
