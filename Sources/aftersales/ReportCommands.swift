@@ -56,12 +56,7 @@ struct ReportCommand: ParsableCommand {
             throw AftersalesError.invalid(InvalidInput(field: "from", value: Timestamp.utc(start), problem: "is not before the end of the period \(Timestamp.utc(end))"))
         }
         let report = try Report.compute(ReportQuery(from: start, to: end, now: ws.now, by: by), store: ws.store)
-        var notes: [String] = []
-        if let csv { notes += try report.writeCSV(directory: csv).map { "wrote \($0)" } }
-        if let html {
-            try report.writeHTML(path: html)
-            notes.append("wrote \(html)")
-        }
+        let notes = try report.writeFiles(csvDirectory: csv, htmlPath: html).map { "wrote \($0)" }
         print(global.json ? report.json : ([TextReport.report(report)] + notes).joined(separator: "\n"))
     }
 }

@@ -47,6 +47,28 @@ extension Report {
         return written
     }
 
+    /// Writes the CSV files into `csvDirectory` and the page to `htmlPath` (either may be nil), after
+    /// checking that both places can take them, so that a refused destination writes nothing.
+    /// Returns the paths written.
+    public func writeFiles(csvDirectory: String?, htmlPath: String?) throws(AftersalesError) -> [String] {
+        func parentExists(_ path: String, field: String) throws(AftersalesError) {
+            let parent = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard parent.isEmpty || (FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
+                throw .invalid(InvalidInput(field: field, value: path, problem: "its directory \"\(parent)\" does not exist"))
+            }
+        }
+        if let csvDirectory { try parentExists(csvDirectory, field: "csv") }
+        if let htmlPath { try parentExists(htmlPath, field: "html") }
+        var written: [String] = []
+        if let csvDirectory { written = try writeCSV(directory: csvDirectory) }
+        if let htmlPath {
+            try writeHTML(path: htmlPath)
+            written.append(htmlPath)
+        }
+        return written
+    }
+
     /// Writes ``html`` to `path`, whole or not at all.
     public func writeHTML(path: String) throws(AftersalesError) {
         do { try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {

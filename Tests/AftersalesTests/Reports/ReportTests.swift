@@ -352,7 +352,7 @@ struct ReportTests {
         #expect(text.contains("SLA: mail sent within its deadline"))
     }
 
-    @Test("CSV: one file per section, UTF-8 with a BOM, quoted where needed, a group column with --by")
+    @Test("CSV: one file per section, UTF-8 with a BOM and CRLF, a group column with --by")
     func csv() throws {
         let files = try report(by: .market).csvFiles
         #expect(files.map(\.name) == ["sla.csv", "nps.csv", "repurchase.csv", "complaints.csv", "deliverability.csv", "shipments.csv"])
@@ -439,11 +439,13 @@ struct ReportTests {
             (["report", "--by", "year"], "by"),
             (["report", "--from", "2026-13-01"], "from"),
             (["report", "--csv", "missing/dir"], "csv"),
+            (["report", "--csv", "out2", "--html", "missing/report.html"], "html"),
         ] {
             let refused = try cli.run(arguments)
             #expect(refused.code == 64, "\(arguments): \(refused.stderr)")
             #expect(refused.stderr.contains(message) && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
         }
         #expect(cli.databaseBytes() == before, "the report only reads")
+        #expect(!FileManager.default.fileExists(atPath: cli.directory.appendingPathComponent("out2").path), "a refused --html writes no CSV either")
     }
 }
