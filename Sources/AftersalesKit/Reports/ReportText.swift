@@ -98,6 +98,9 @@ extension TextReport {
         for group in report.groups {
             text += "\n\n== \(report.by?.rawValue ?? "group") \(group.group) ==\n\n" + sections(group.sections, heading: "[\(group.group)] ")
         }
-        return text
+        // (A table's empty last cells leave the padding of the cells before them.)
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in String(line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)]) }
+            .joined(separator: "\n")
     }
 }

@@ -350,6 +350,7 @@ struct ReportTests {
         #expect(text.hasPrefix("Report 2026-11-01 to 2026-12-01 (exclusive)"))
         #expect(text.contains("tracking                 120               3      2    66.7     60              180          tracking/S2/1"), "\(text)")
         #expect(text.contains("SLA: mail sent within its deadline"))
+        #expect(!text.split(separator: "\n").contains { $0.hasSuffix(" ") }, "no trailing spaces")
     }
 
     @Test("CSV: one file per section, UTF-8 with a BOM and CRLF, a group column with --by")
