@@ -41,7 +41,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // SHA-256 of every archived message.
                 .product(name: "Crypto", package: "swift-crypto"),
-                // Streaming CSV reader of `aftersales import`.
+                // Streaming CSV reader of `aftersales import`, writer of `aftersales report --csv`.
                 .product(name: "CSV", package: "CSV.swift"),
             ]
         ),

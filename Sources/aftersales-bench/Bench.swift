@@ -19,9 +19,9 @@ struct Bench: ParsableCommand {
     @Option(help: "An SMTP server already listening (smtp://127.0.0.1:PORT), used instead of smtp-sink.") var smtpURL: String?
     @Option(help: "The reference C sender (Benchmarks/curl_send.c, compiled).") var curlSend: String?
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
-    @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp, import); all when absent.") var only: String?
+    @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp, import, report); all when absent.") var only: String?
 
-    static let figures = ["plan", "idle", "day", "render", "smtp", "import"]
+    static let figures = ["plan", "idle", "day", "render", "smtp", "import", "report"]
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs: \(runs) is not a number of runs; expected 1 or more") }
@@ -63,12 +63,13 @@ struct Bench: ParsableCommand {
             log("\(name): \(counts.orders) orders, \(counts.customers) customers, \(rowsCount) planned mails; full plan \(fmt(plan.seconds)) s")
             return (path, counts.orders, plan.kb, rowsCount)
         }
-        if wants("plan") || wants("idle") || wants("day") {
+        if wants("plan") || wants("idle") || wants("day") || wants("report") {
             let large = try company(scale, "large")
             let small = try company(smallScale, "small")
             if wants("idle") { rows.append(try idleFigure(large: large, small: small)) }
             if wants("day") { rows.append(try normalDayFigure(large: large, now: nowDate)) }
             if wants("plan") { rows.append(try fullPlanFigure(large: large, small: small)) }
+            if wants("report") { rows.append(try reportFigure(large: large, small: small)) }
         }
         if wants("render") {
             let rate = try renderRate()
