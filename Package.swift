@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
     ],
     targets: [
         // The domain model: plain Sendable values. Imports nothing of ours.
@@ -40,6 +41,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // SHA-256 of every archived message.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // `aftersales serve`: the buyer's answers over HTTP.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The thin command-line front end.

@@ -25,6 +25,9 @@ extension Configuration {
                 throw .configuration("config \"\(path)\": cannot be read (\(Self.reason(error))); fix the path or pass --config")
             }
             for (key, node) in try leaves(yaml: text, path: path) {
+                if key == "links.secret" {
+                    throw .configuration("config \"\(path)\": links.secret must not be in the file; set AFTERSALES_LINK_SECRET or links.secret_file")
+                }
                 if key == "smtp.password" {
                     throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
                 }
@@ -76,6 +79,7 @@ extension Configuration {
             }
         }
         configuration.smtpPassword = password
+        try configuration.links.loadSecrets(environment: environment)
         return configuration
     }
 
