@@ -95,9 +95,12 @@ def main():
         target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         tools.send("Page.enable", session=session)
+        # A phone's screen (390 x 844 CSS pixels, as an iPhone 14): the pages must be usable there.
+        tools.send("Emulation.setDeviceMetricsOverride",
+                   {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}, session=session)
         tools.send("Page.navigate", {"url": url}, session=session)
         tools.wait_event("Page.loadEventFired", session)
-        shot = tools.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
+        shot = tools.send("Page.captureScreenshot", {"format": "png"}, session=session)
         with open(screenshot, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
         for selector in selectors:

@@ -104,7 +104,8 @@ public struct LinkServer: Sendable {
             router.get(path) { request, context in
                 let token = context.parameters.get("token") ?? ""
                 let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { _, last in last }
-                return Self.page(service.handle(purpose, token: token, post: false, query: query, form: [:], languages: Self.languages(request)))
+                let languages = Self.languages(request)
+                return Self.page(await Self.offload { service.handle(purpose, token: token, post: false, query: query, form: [:], languages: languages) })
             }
             router.post(path) { request, context in
                 let token = context.parameters.get("token") ?? ""
@@ -119,11 +120,20 @@ public struct LinkServer: Sendable {
                         form = [LinkService.unreadable: ["\(error)"]]
                     }
                 }
-                return Self.page(service.handle(purpose, token: token, post: true, query: [:], form: form, languages: Self.languages(request)))
+                let languages = Self.languages(request), fields = form
+                return Self.page(await Self.offload { service.handle(purpose, token: token, post: true, query: [:], form: fields, languages: languages) })
             }
             for method in Self.refused { router.on(path, method: method) { _, _ in Self.notAllowed("GET, POST") } }
         }
         return router
+    }
+
+    /// Runs the store's blocking work (SQLite) on a GCD thread, so that the few threads of Swift's
+    /// concurrency pool stay free for the connections while a request waits for the database.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+        }
     }
 
     static let refused: [HTTPRequest.Method] = [.put, .delete, .patch, .options, .trace, .connect]

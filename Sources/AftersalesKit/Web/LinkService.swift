@@ -60,9 +60,10 @@ public struct LinkService: Sendable {
             switch (purpose, post) {
             case (.unsubscribe, false): return page(.unsubscribe, target)
             case (.unsubscribe, true):
-                let before = target.customer.unsubscribedAt
-                _ = try store.unsubscribe(customerID: target.customer.id, at: now, now: now)
-                return done("unsubscribe", already: before != nil, target)
+                // Already unsubscribed (as read a moment ago): nothing to write. The store's own check covers a race.
+                let already = target.customer.unsubscribedAt != nil
+                if !already { _ = try store.unsubscribe(customerID: target.customer.id, at: now, now: now) }
+                return done("unsubscribe", already: already, target)
             case (.survey, false): return try surveyPage(target, query: query)
             case (.survey, true): return try recordSurvey(target, form: form, now: now)
             case (.rating, false): return try ratingPage(target, query: query)
