@@ -84,6 +84,17 @@ struct MailLinksTests {
         on.environment["AFTERSALES_LINK_SECRET"] = "check-link-secret-0123456789"
         let checked = try on.run(["templates", "check"])
         #expect(checked.code == 0 && !checked.stdout.contains("links off"), "\(checked.stdout)")
+        // `run`'s summary says so too.
+        let run = try cli.run(["run"])
+        #expect(run.code == 0 && run.stdout.contains("; links off: set links.base_url"), "\(run.stdout)")
+        #expect(!(try on.run(["run"])).stdout.contains("links off"))
+        // A page override that names a missing variable is a problem of the check, like a mail's.
+        let override = cli.directory.appendingPathComponent("override/en")
+        try FileManager.default.createDirectory(at: override, withIntermediateDirectories: true)
+        try "{{> page-head}}<p>{{nickname}}</p>{{> page-foot}}".write(to: override.appendingPathComponent("page-done.mustache"), atomically: true, encoding: .utf8)
+        on.environment["AFTERSALES_TEMPLATES_DIR"] = cli.directory.appendingPathComponent("override").path
+        let broken = try on.run(["templates", "check"])
+        #expect(broken.code == 1 && broken.stdout.contains("template en/page-done: variable \"nickname\" is missing from the data"), "\(broken.stdout)")
     }
 
     /// A whole survey message with its links, byte for byte (a fixed secret makes the tokens stable).
