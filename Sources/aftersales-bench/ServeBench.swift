@@ -17,7 +17,7 @@ extension Bench {
         let secret = "bench-link-secret-0123456789abcdef"
         let environment = ["AFTERSALES_LINK_SECRET": secret, "AFTERSALES_LINKS_BASE_URL": "https://after.example.com"]
         let ws = try Workspace.open(Settings(databasePath: path, configPath: nil, now: nowDate, environment: environment), access: .readWrite)
-        _ = try SyntheticCompany(scale: 2, now: nowDate).generate(into: ws.store)
+        _ = try SyntheticCompany(scale: smallScale, now: nowDate).generate(into: ws.store)
         _ = try ws.plan()
         try ws.store.checkpoint()
         // One token per customer (of one of its mails): the first POST of each writes, later ones find it done.
@@ -33,7 +33,7 @@ extension Bench {
         let script = "\(work)/serve-unsubscribe.lua"
         try """
         local tokens = {}
-        for line in io.lines("\(FileManager.default.currentDirectoryPath)/\(tokenFile)") do tokens[#tokens + 1] = line end
+        for line in io.lines("\(URL(fileURLWithPath: tokenFile).standardizedFileURL.path)") do tokens[#tokens + 1] = line end
         local i = math.random(#tokens)
         request = function()
           i = i % #tokens + 1
@@ -62,7 +62,8 @@ extension Bench {
         func measure(_ extra: [String], _ url: String) throws -> (rps: Double, p99: Double) {
             let wrkProcess = Process()
             wrkProcess.executableURL = URL(fileURLWithPath: wrk)
-            wrkProcess.arguments = ["-t2", "-c50", "-d5s", "--latency"] + extra + [url]
+            // As long as the render figure's time and a half, at least a second (5 s by default).
+            wrkProcess.arguments = ["-t2", "-c50", "-d\(max(1, Int(renderSeconds * 2.5)))s", "--latency"] + extra + [url]
             let pipe = Pipe()
             wrkProcess.standardOutput = pipe
             try wrkProcess.run()

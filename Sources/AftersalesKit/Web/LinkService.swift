@@ -49,9 +49,16 @@ public struct LinkService: Sendable {
                        languages: [String]) -> Reply {
         let now = clock()
         let target: Target
-        switch resolve(text, purpose: purpose, now: now) {
-        case .success(let found): target = found
-        case .failure(let refusal): return invalid(expired: refusal == .expired, languages: languages)
+        do {
+            switch try resolve(text, purpose: purpose, now: now) {
+            case .success(let found): target = found
+            case .failure(let refusal): return invalid(expired: refusal == .expired, languages: languages)
+            }
+        } catch {
+            // The database, not the link, failed: say so, and let the buyer try again.
+            var context = base(nil)
+            context.detail = "the answer could not be recorded now; please try again in a moment"
+            return render(.error, status: 503, chain: languages + ["en"], context)
         }
         if post, let problem = form[Self.unreadable]?.first {
             return failure(InvalidInput(field: "form", value: String(problem.prefix(80)), problem: "could not be read").description, target)
@@ -84,11 +91,16 @@ public struct LinkService: Sendable {
 
     // MARK: The token's target
 
-    func resolve(_ text: String, purpose: LinkPurpose, now: Date) -> Result<Target, LinkToken.Refusal> {
+    /// The checked target of a token, or why the link is refused; a database failure is thrown.
+    func resolve(_ text: String, purpose: LinkPurpose, now: Date) throws(AftersalesError) -> Result<Target, LinkToken.Refusal> {
         let token: LinkToken
         do { token = try keys.verify(text, purpose: purpose, now: now) } catch { return .failure(error) }
-        guard let entry = try? store.outbox(keys: [token.mailKey]).first, entry.mail.customerID == token.customerID,
-              let customer = try? store.customer(id: token.customerID) else { return .failure(.badSignature) }
+        // A mail no longer in the outbox, or of another customer, is no link of ours.
+        guard let entry = try store.outbox(keys: [token.mailKey]).first, entry.mail.customerID == token.customerID else {
+            return .failure(.badSignature)
+        }
+        let customer: Customer
+        do { customer = try store.customer(id: token.customerID) } catch .notFound { return .failure(.badSignature) }
         let fits = switch purpose {
         case .unsubscribe, .preferences: true
         case .survey: entry.mail.template == "survey" && entry.mail.orderID != nil
