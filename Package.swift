@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", exact: "2.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
     ],
     targets: [
         // The domain model: plain Sendable values. Imports nothing of ours.
@@ -43,6 +44,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Streaming CSV reader of `aftersales import`, writer of `aftersales report --csv`.
                 .product(name: "CSV", package: "CSV.swift"),
+                // `aftersales serve`: the buyer's answers over HTTP.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // The thin command-line front end.

@@ -274,7 +274,8 @@ public enum Planner {
             let orderFacts = facts.orders[index]
             let order = orderFacts.order
             let orderProducts = kinds[index]
-            guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule) else { continue }
+            guard conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) || isComplaintOrFeedbackRule(rule)
+                    || rule.trigger == .surveyAnswered else { continue }
             for tracked in orderFacts.shipments where rule.trigger.isShipmentTrigger {
                 let s = tracked.shipment
                 let shipmentContext = ["shipment": s.id]
@@ -354,8 +355,17 @@ public enum Planner {
                     }
                 }
             case .surveyAnswered:
-                if let survey = orderFacts.survey, conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) {
-                    add(order, order.id, "1", survey.answeredAt, "survey answered with \(survey.score) at \(Timestamp.utc(survey.answeredAt))")
+                if let survey = orderFacts.survey {
+                    let why = "survey answered with \(survey.score) at \(Timestamp.utc(survey.answeredAt))"
+                    if conditionsHold(rule.conditions, order: orderFacts, products: orderProducts, complaint: nil) {
+                        add(order, order.id, "1", survey.answeredAt, why)
+                    } else if rule.conditions.contains(where: { [.promoter, .passive, .detractor].contains($0) }),
+                              history.stored.contains("\(rule.id)/\(order.id)/1") {
+                        // The buyer answered again and moved to another segment: this segment's mail goes.
+                        add(order, order.id, "1", survey.answeredAt, why, cancel: {
+                            "survey answer changed to \(survey.score) (\(survey.segment.rawValue)) at \(Timestamp.utc(survey.answeredAt))"
+                        })
+                    }
                 }
             case .reviewLeft:
                 for review in orderFacts.reviews where rule.conditions.allSatisfy({ c in

@@ -48,6 +48,7 @@ extension TemplatesCommand {
             let report = try Workspace.checkTemplates(settings)
             if global.json { print(JSONOutput.string(report)) } else {
                 for problem in report.problems { print(problem) }
+                if let off = report.linksOff { print("\(off) (mail carries no signed links; the survey asks for a reply)") }
                 print("Checked \(report.rendered) renderings in \(report.locales.count) locales (\(report.locales.joined(separator: ", "))): \(report.problems.count) problem(s).")
             }
             if !report.problems.isEmpty { throw ExitCode.failure }

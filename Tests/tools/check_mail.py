@@ -48,8 +48,12 @@ for item in manifest:
     if item.get("to_name") is not None and (len(to) != 1 or to[0].display_name != item["to_name"]):
         bad(f"To decodes to {[a.display_name for a in to]!r}, expected {item['to_name']!r}")
     if item.get("marketing"):
-        if "List-Unsubscribe" not in msg or msg["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click":
-            bad("marketing mail without List-Unsubscribe / List-Unsubscribe-Post")
+        # RFC 8058: one-click POST only with an https URI; without one (links off) a mailto alone, no Post header.
+        unsubscribe = str(msg.get("List-Unsubscribe", ""))
+        if "<mailto:" not in unsubscribe:
+            bad("marketing mail without a mailto List-Unsubscribe")
+        if ("<https://" in unsubscribe) != (msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"):
+            bad("List-Unsubscribe-Post goes with an https List-Unsubscribe, and only with one")
     types = [p.get_content_type() for p in msg.walk()]
     for expected in item.get("parts", []):
         if expected not in types:

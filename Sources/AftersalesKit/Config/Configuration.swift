@@ -7,6 +7,7 @@ import Yams
 /// upper case, dots as underscores: `smtp.url` → `AFTERSALES_SMTP_URL`).
 public struct Configuration: Sendable, Equatable, Codable {
     public var company = Company()
+    public var links = Links()
     public var supervisor = Supervisor()
     public var departmentHead = DepartmentHead()
     public var support = Support()
@@ -36,7 +37,7 @@ public struct Configuration: Sendable, Equatable, Codable {
     public var entries: [Entry] = []
 
     enum CodingKeys: String, CodingKey {
-        case company, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
+        case company, links, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
              marketing, customs, rules, templates, documents, importing = "import", transport, smtp, send, offerSection = "offers"
     }
 
@@ -63,10 +64,8 @@ public struct Configuration: Sendable, Equatable, Codable {
         public var domain = ""
         /// The company's web site, shown in footers.
         public var website = "https://example.com"
-        /// Base https URL of the one-click unsubscribe (marketing mail).
-        public var unsubscribeURL = "https://example.com/unsubscribe"
 
-        enum CodingKeys: String, CodingKey { case name, email, domain, website, unsubscribeURL = "unsubscribe_url" }
+        enum CodingKeys: String, CodingKey { case name, email, domain, website }
         public init() {}
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -74,7 +73,6 @@ public struct Configuration: Sendable, Equatable, Codable {
             email = try c.value(.email)
             domain = try c.value(.domain)
             website = try c.value(.website)
-            unsubscribeURL = try c.value(.unsubscribeURL)
         }
     }
 
@@ -327,7 +325,7 @@ extension Configuration: CustomReflectable {
     /// Every section but the password, so that a printed or dumped configuration never shows it.
     public var customMirror: Mirror {
         Mirror(self, children: [
-            "company": company, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
+            "company": company, "links": links, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
             "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
             "templates": templates, "documents": documents, "import": importing, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
             "smtpPassword": smtpPassword == nil ? "none" : "(set)",

@@ -28,6 +28,9 @@ extension Configuration {
             mappings = try Import.mappings(yaml: text, path: path)
             for (key, node) in try leaves(yaml: text, path: path) {
                 if key.hasPrefix(importMappingsKey + ".") { continue }  // decoded whole, just above
+                if key == "links.secret" {
+                    throw .configuration("config \"\(path)\": links.secret must not be in the file; set AFTERSALES_LINK_SECRET or links.secret_file")
+                }
                 if key == "smtp.password" {
                     throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
                 }
@@ -80,6 +83,7 @@ extension Configuration {
             }
         }
         configuration.smtpPassword = password
+        try configuration.links.loadSecrets(environment: environment)
         return configuration
     }
 

@@ -34,6 +34,8 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     /// With `--dry-run`: what would go.
     public var wouldSend: [MailView] = []
     public var dryRun = false
+    /// Why the mail carries no signed links (`links.*` not set); nil when it does.
+    public var linksOff: String?
 
     public init() {}
 
@@ -148,6 +150,7 @@ extension Workspace {
                 logger.warning("import \(configuration.importing.dir)/\(result.file) failed (see failed/\(result.file).errors.txt): \(result.errors.first ?? "")")
             }
         }
+        summary.linksOff = configuration.links.offReason
         summary.recovered = try store.recoverAbandonedClaims(now: now)
         summary.planned = try plan().changes.planned
         let perRun = configuration.send.perRun

@@ -25,6 +25,8 @@ public struct TemplateCheckReport: Sendable, Codable {
     public var locales: [String]
     public var rendered: Int
     public var problems: [String]
+    /// Nil when mail carries signed links; else why they are off (`links off: set links.base_url`).
+    public var linksOff: String?
 }
 
 extension Workspace {
@@ -62,7 +64,9 @@ extension Workspace {
         let templates = try TemplateStore(builtIn: builtIn, override: override.isEmpty ? nil : override, strict: false)
         let rulesPath = configuration.rules.file
         let rules = try RulesFile.load(path: rulesPath.isEmpty ? nil : rulesPath)
-        return check(renderer: MailRenderer(templates: templates, configuration: configuration, rules: rules), rules: rules)
+        var report = check(renderer: MailRenderer(templates: templates, configuration: configuration, rules: rules), rules: rules)
+        report.linksOff = configuration.links.offReason
+        return report
     }
 
     static func check(renderer: MailRenderer, rules: RuleSet) -> TemplateCheckReport {
@@ -88,6 +92,8 @@ extension Workspace {
                 // Already reported as not compiling.
                 if names.contains(where: { templates.broken["\(locale)/\($0)"] != nil }) { continue }
                 do {
+                    // With the links off and on (sample links), whatever the configuration says.
+                    _ = try renderer.parts(mail, facts: facts, locale: locale, links: MailLinks.sample(mail))
                     let parts = try renderer.parts(mail, facts: facts, locale: locale)
                     rendered += 1
                     if parts.subject.isEmpty { problems.append("template \(locale)/\(rule.template).subject: renders empty") }
@@ -97,6 +103,7 @@ extension Workspace {
                 }
             }
         }
+        problems += PageRenderer(templates: templates).check(locales: templates.locales)
         return TemplateCheckReport(locales: templates.locales, rendered: rendered, problems: problems)
     }
 }

@@ -293,7 +293,10 @@ public struct MailContext: MustacheParent, Sendable {
     public var hasManager: Bool
     public var supportHours: String
     public var order: Order
+    /// The one-click unsubscribe link when links are on, else a `mailto:` asking to unsubscribe.
     public var unsubscribeURL: String
+    /// `links.*`: the signed links of the mail (``MailLinks``).
+    public var links: MailLinks = .off
     public var isRTL: Bool
     public var departmentHead: String
     public var ratingURL, clubURL: String
@@ -325,6 +328,7 @@ public struct MailContext: MustacheParent, Sendable {
         case "support": ["hours": supportHours]
         case "order": order
         case "unsubscribe_url": unsubscribeURL
+        case "links": links
         case "is_rtl": isRTL
         case "department_head": ["name": departmentHead]
         case "rating_url": ratingURL
@@ -389,7 +393,8 @@ struct MailDates: Sendable {
 
 extension MailContext {
     /// The data of `mail` from the customer's facts, for templates of `locale`.
-    static func build(_ mail: PlannedMail, facts: CustomerFacts, configuration: Configuration, locale: String) -> MailContext {
+    static func build(_ mail: PlannedMail, facts: CustomerFacts, configuration: Configuration, locale: String,
+                      links: MailLinks = .off, mailtoUnsubscribe: String = "") -> MailContext {
         let customer = facts.customer
         let zone = customer.timeZone.timeZone
         let dates = MailDates.of(buyer: customer.locale, template: locale, zone: zone)
@@ -413,13 +418,13 @@ extension MailContext {
             order: Order(id: order?.id ?? "", placed: order.map { dates.day($0.placedAt) } ?? "",
                          productList: zip(lines, names).map { "\($0.quantity) × \($1)" }.joined(separator: ", "),
                          products: zip(lines, names).map { Order.Line(name: $1, sku: $0.sku, quantity: $0.quantity) }),
-            unsubscribeURL: configuration.company.unsubscribeURL + "?c=" + percent(customer.id),
+            unsubscribeURL: links.unsubscribe.isEmpty ? mailtoUnsubscribe : links.unsubscribe, links: links,
             isRTL: ["ar", "he", "fa", "ur"].contains(language),
             departmentHead: configuration.departmentHead.name,
-            ratingURL: "\(website)/rate?o=\(orderID)", clubURL: "\(website)/vip", warrantyMonths: 12,
+            ratingURL: links.rating.isEmpty ? "\(website)/rate?o=\(orderID)" : links.rating, clubURL: "\(website)/vip", warrantyMonths: 12,
             updateNumber: Int(mail.occurrence) ?? 1,
             technical: lines.contains { facts.products[$0.sku]?.technical == true },
-            survey: Survey(url: "\(website)/survey?o=\(orderFacts?.survey.map { percent($0.orderID) } ?? orderID)",
+            survey: Survey(url: links.survey.isEmpty ? "\(website)/survey?o=\(orderFacts?.survey.map { percent($0.orderID) } ?? orderID)" : links.survey,
                            coupon: "\(terms.surveyCouponPercent)%", reason: orderFacts?.survey?.reason ?? "",
                            score: orderFacts?.survey?.score ?? 0, hasReason: orderFacts?.survey?.reason != nil),
             review: Review(coupon: "\(terms.reviewCouponPercent)%", text: orderFacts?.reviews.last?.text ?? "",

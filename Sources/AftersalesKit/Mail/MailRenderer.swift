@@ -62,6 +62,8 @@ public struct MailRenderer: Sendable {
     let domain: String
     /// The company's `From` header, the same in every mail.
     let fromHeader: String
+    /// The keys that sign the links in mail; nil when links are off (no `links.base_url` or no secret).
+    let linkKeys: LinkKeys?
 
     public init(templates: TemplateStore, configuration: Configuration, rules: RuleSet = .defaults, generators: MessageGenerators = .standard) {
         self.templates = templates
@@ -70,6 +72,7 @@ public struct MailRenderer: Sendable {
         self.generators = generators
         domain = MIME.asciiAddress("x@" + configuration.messageDomain).split(separator: "@").last.map(String.init) ?? "localhost"
         fromHeader = MIME.addressHeader(name: "From", [MIME.mailbox(name: configuration.company.name, address: configuration.company.email.value)])
+        linkKeys = configuration.links.keys
     }
 
     /// Every locale a mail to customers with these locales can be written in: their fallback
@@ -84,14 +87,20 @@ public struct MailRenderer: Sendable {
         return templates.locale(for: mail.template, chain: chain)
     }
 
-    /// The data `mail`'s templates of `locale` see.
-    public func context(_ mail: PlannedMail, facts: CustomerFacts, locale: String) -> MailContext {
-        MailContext.build(mail, facts: facts, configuration: configuration, locale: locale)
+    /// The data `mail`'s templates of `locale` see, with its signed links (off by default).
+    public func context(_ mail: PlannedMail, facts: CustomerFacts, locale: String, links: MailLinks = .off) -> MailContext {
+        MailContext.build(mail, facts: facts, configuration: configuration, locale: locale, links: links,
+                          mailtoUnsubscribe: mailtoUnsubscribe(customerID: facts.customer.id))
+    }
+
+    /// The `mailto:` of List-Unsubscribe, and of the unsubscribe link when links are off.
+    func mailtoUnsubscribe(customerID: String) -> String {
+        "mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(MIME.percent(MessageGenerators.idText(customerID)))"
     }
 
     /// Renders the subject, text and HTML of a mail in a locale.
-    public func parts(_ mail: PlannedMail, facts: CustomerFacts, locale: String) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
-        let context = context(mail, facts: facts, locale: locale)
+    public func parts(_ mail: PlannedMail, facts: CustomerFacts, locale: String, links: MailLinks = .off) throws(TemplateStore.Problem) -> (subject: String, text: String, html: String) {
+        let context = context(mail, facts: facts, locale: locale, links: links)
         let subject = MIME.singleLine(try templates.render("\(mail.template).subject", locale: locale, context: context))
         let text = try templates.render("\(mail.template).text", locale: locale, context: context)
         let html = try templates.render("\(mail.template).html", locale: locale, context: context)
@@ -105,12 +114,14 @@ public struct MailRenderer: Sendable {
             throw .configuration("no template \"\(mail.template)\" for locale \(customer.locale.value) or its fallbacks; add templates/<locale>/\(mail.template).{subject,text,html}.mustache")
         }
         var (subject, text, html): (String, String, String)
+        // The tokens are signed once per mail, whatever the templates look up.
+        let links = links(mail, now: now)
         do {
-            (subject, text, html) = try parts(mail, facts: facts, locale: locale)
+            (subject, text, html) = try parts(mail, facts: facts, locale: locale, links: links)
             let complaint = facts.orders.flatMap(\.complaints).first { $0.id == mail.context["complaint"] }
             if complaint?.category == .communication, rules[mail.rule]?.bilingual == true, !locale.hasPrefix("en"),
                templates.locale(for: mail.template, chain: ["en"]) != nil {
-                let english = try parts(mail, facts: facts, locale: "en")
+                let english = try parts(mail, facts: facts, locale: "en", links: links)
                 subject += " / " + english.subject
                 text += "\n\n----------------------------------------\nEnglish\n----------------------------------------\n\n" + english.text
                 html = "<table role=\"presentation\" width=\"100%\"><tr><td valign=\"top\" width=\"50%\" dir=\"\(Self.direction(locale))\">\(html)</td>"
@@ -121,7 +132,7 @@ public struct MailRenderer: Sendable {
         }
         let attachments = attachmentFiles(mail, facts: facts)
         let bytes = compose(mail, customer: customer, locale: locale, subject: subject, text: text, html: html,
-                            attachments: attachments, now: now)
+                            attachments: attachments, now: now, links: links)
         return RenderedMail(key: mail.key, locale: locale, subject: subject, text: text, html: html,
                             messageID: messageID(mail.key), recipients: mail.to + mail.cc,
                             attachments: attachments.map(\.lastPathComponent), bytes: bytes)
@@ -164,7 +175,7 @@ public struct MailRenderer: Sendable {
     }
 
     func compose(_ request: PlannedMail, customer: Customer, locale: String, subject: String, text: String, html: String,
-                 attachments: [URL], now: Date) -> Data {
+                 attachments: [URL], now: Date, links: MailLinks = .off) -> Data {
         let crlf = "\r\n"
         var headers: [String] = []
         headers.append(fromHeader)
@@ -183,10 +194,14 @@ public struct MailRenderer: Sendable {
         headers.append("MIME-Version: 1.0")
         headers.append("Auto-Submitted: auto-generated")
         if request.stream == .marketing {
-            let token = MessageGenerators.idText(customer.id)
-            let https = configuration.company.unsubscribeURL + "?c=" + MIME.percent(customer.id)
-            headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<mailto:unsubscribe@\(domain)?subject=unsubscribe%20\(MIME.percent(token))>,", "<\(https)>"], separator: " "))
-            headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+            // RFC 8058: the one-click https link first, with List-Unsubscribe-Post; without links only the mailto.
+            let mailto = "<" + mailtoUnsubscribe(customerID: customer.id) + ">"
+            if links.unsubscribe.isEmpty {
+                headers.append(MIME.fold(name: "List-Unsubscribe", words: [mailto], separator: " "))
+            } else {
+                headers.append(MIME.fold(name: "List-Unsubscribe", words: ["<\(links.unsubscribe)>,", mailto], separator: " "))
+                headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+            }
         }
         headers.append("Content-Language: " + locale)
         let alternative = generators.boundary(request.key, 1)

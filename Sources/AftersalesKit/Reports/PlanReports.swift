@@ -98,6 +98,7 @@ extension TextReport {
         if s.recovered > 0 { line += ", recovered from a stopped run \(s.recovered) (in doubt)" }
         if s.skipped > 0 { line += ", skipped (taken by another process) \(s.skipped)" }
         if s.waitingForRetry > 0 { line += "; \(s.waitingForRetry) waiting for a retry" }
+        if let off = s.linksOff { line += "; \(off)" }
         if let stop = s.stoppedBy { line += "\nstopped: \(stop); the remaining mail is untouched and goes on the next run" }
         return line
     }

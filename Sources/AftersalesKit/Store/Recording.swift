@@ -271,11 +271,7 @@ extension AftersalesStore {
     // MARK: Feedback
 
     public func recordSurvey(_ answer: SurveyAnswer, now: Date) throws(AftersalesError) -> SurveyAnswer {
-        try Self.notFuture(answer.answeredAt, now)
-        try AftersalesError.checked { () throws(InvalidInput) in
-            _ = try SurveyAnswer.score(answer.score)
-            _ = try Text.optional(answer.reason, field: "reason", limit: 5000)
-        }
+        try Self.check(answer, now: now)
         return try write { db in
             let order = try Self.order(db, answer.orderID)
             if try SurveyAnswer.fetchOne(db, key: answer.orderID) != nil {

@@ -47,7 +47,7 @@ struct ConfigurationTests {
     func keys() throws {
         let defaults = Configuration.defaults
         #expect(defaults.entries.map(\.key) == [
-            "company.name", "company.email", "company.domain", "company.website", "company.unsubscribe_url",
+            "company.name", "company.email", "company.domain", "company.website", "links.base_url", "links.secret_file", "links.valid_days",
             "supervisor.name", "supervisor.email", "department_head.name",
             "support.hours_start", "support.hours_end", "support.time_zone", "business_hours.start", "business_hours.end",
             "holidays.extra", "marketing.cap_count", "marketing.cap_days", "customs.days_before_eta",
@@ -70,7 +70,7 @@ struct ConfigurationTests {
         #expect(defaults.messageDomain == "example.com" && defaults.smtpPassword == nil)
         #expect(Configuration.environmentName("offers.trade_in_percent") == "AFTERSALES_OFFERS_TRADE_IN_PERCENT")
         // Every key is overridden by its variable.
-        for entry in defaults.entries where !["smtp.password_file"].contains(entry.key) {
+        for entry in defaults.entries where !["smtp.password_file", "links.secret_file"].contains(entry.key) {
             let name = Configuration.environmentName(entry.key)
             let value = entry.key == "holidays.extra" ? "2026-12-24" : entry.value
             let config = try Configuration.load(path: nil, environment: [name: value])

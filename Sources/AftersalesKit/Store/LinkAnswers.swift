@@ -1,0 +1,69 @@
+import AftersalesDomain
+import Foundation
+import GRDB
+
+/// The buyer's answers through the signed links of `aftersales serve`: the same facts, validation and
+/// event log as the recording commands, made idempotent (a link may be followed twice, a form sent twice).
+extension AftersalesStore {
+    /// Records the buyer's survey answer for an order, or replaces the one recorded: answering again
+    /// updates the answer (there is never a second one) and logs `survey.answered` again, so the
+    /// planner re-plans the segment. `changed` is false when the same answer was already recorded.
+    public func answerSurvey(_ answer: SurveyAnswer, now: Date) throws(AftersalesError) -> (answer: SurveyAnswer, changed: Bool) {
+        try Self.check(answer, now: now)
+        return try write { db in
+            let order = try Self.order(db, answer.orderID)
+            try Self.notBefore(answer.answeredAt, order.placedAt, "the order was placed")
+            if let existing = try SurveyAnswer.fetchOne(db, key: answer.orderID) {
+                var same = answer
+                same.answeredAt = existing.answeredAt
+                if same == existing { return (existing, false) }
+                try answer.update(db)
+            } else {
+                try answer.insert(db)
+            }
+            try Self.log(db, .surveyAnswered, subject: order.id, customerID: order.customerID, orderID: order.id,
+                         at: answer.answeredAt, now: now, payload: answer)
+            return (answer, true)
+        }
+    }
+
+    /// A survey answer's own checks, before the store is asked: not in the future, a score of 0-10, a reason of at most 5,000 characters.
+    static func check(_ answer: SurveyAnswer, now: Date) throws(AftersalesError) {
+        try notFuture(answer.answeredAt, now)
+        try AftersalesError.checked { () throws(InvalidInput) in
+            _ = try SurveyAnswer.score(answer.score)
+            _ = try Text.optional(answer.reason, field: "reason", limit: 5000)
+        }
+    }
+
+    /// Whether a complaint was already rated (then a second rating through a link changes nothing).
+    public func complaintRated(id: String) throws(AftersalesError) -> Bool {
+        try complaint(id: id).ratedAt != nil
+    }
+
+    /// The buyer's language and marketing choice from the preferences page. Consent given here is
+    /// recorded with its time (`consentAt` and the event log, `via` naming the page) as consent evidence.
+    public func setPreferences(customerID: String, locale: String, marketing: Bool, at: Date, now: Date) throws(AftersalesError) -> (customer: Customer, changed: Bool) {
+        try Self.notFuture(at, now)
+        return try write { db in
+            let existing = try Self.customer(db, customerID)
+            let changes = CustomerChanges(locale: locale, consent: marketing)
+            let updated = try AftersalesError.checked { () throws(InvalidInput) in try changes.apply(to: existing, at: at) }
+            guard updated != existing else { return (existing, false) }
+            try updated.update(db)
+            try Self.log(db, .customerUpdated, subject: customerID, customerID: customerID, orderID: nil, at: at, now: now,
+                         payload: PreferencesRecord(locale: updated.locale.value, consent: updated.consent, consentAt: updated.consentAt,
+                                                    unsubscribedAt: updated.unsubscribedAt, via: "preferences page (signed link)"))
+            return (updated, true)
+        }
+    }
+
+    /// What the event log keeps of a change made on the preferences page.
+    struct PreferencesRecord: Encodable {
+        var locale: String
+        var consent: Bool
+        var consentAt: Date?
+        var unsubscribedAt: Date?
+        var via: String
+    }
+}

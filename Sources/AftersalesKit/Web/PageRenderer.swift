@@ -1,0 +1,173 @@
+import AftersalesDomain
+import Crypto
+import Foundation
+import Mustache
+
+/// The pages of `aftersales serve`: `templates/<locale>/page-*.mustache`, rendered strictly from a
+/// typed ``PageContext`` in the buyer's locale (overridable through `templates.dir`, like mail).
+public struct PageRenderer: Sendable {
+    /// The pages there are: `page-<name>`.
+    public enum Page: String, Sendable, CaseIterable {
+        case unsubscribe, survey, rating, receipt, preferences, done, invalid, error
+        var template: String { "page-" + rawValue }
+    }
+
+    let templates: TemplateStore
+
+    /// The locales a page can be written in, with each language's own name (the preferences page's choice).
+    public static let languages: [(tag: String, name: String)] = [
+        ("en", "English"), ("es", "Español"), ("fr", "Français"), ("pt", "Português"), ("de", "Deutsch"),
+        ("ru", "Русский"), ("ar", "العربية"), ("zh-Hans", "简体中文"),
+    ]
+
+    public init(templates: TemplateStore) { self.templates = templates }
+
+    /// The first locale along the chain that has the page.
+    func locale(for page: Page, chain: [String]) -> String {
+        chain.first { templates.texts[$0]?[page.template] != nil } ?? "en"
+    }
+
+    /// The page in the first locale of `chain` that has it, with the CSP hashes of its inline styles.
+    public func render(_ page: Page, chain: [String], context: PageContext) throws(TemplateStore.Problem) -> RenderedPage {
+        let locale = locale(for: page, chain: chain)
+        var context = context
+        context.lang = locale
+        context.isRTL = MailRenderer.direction(locale) == "rtl"
+        let html = try templates.render(page.template, locale: locale, context: context)
+        return RenderedPage(html: html, styleHashes: Self.styleHashes(html))
+    }
+
+    /// `'sha256-…'` of each `<style>` block, for a Content-Security-Policy that allows exactly those.
+    static func styleHashes(_ html: String) -> [String] {
+        var hashes: [String] = []
+        var rest = html[...]
+        while let open = rest.range(of: "<style>"), let close = rest[open.upperBound...].range(of: "</style>") {
+            let css = rest[open.upperBound..<close.lowerBound]
+            hashes.append("'sha256-" + Data(SHA256.hash(data: Array(css.utf8))).base64EncodedString() + "'")
+            rest = rest[close.upperBound...]
+        }
+        return hashes
+    }
+}
+
+/// A rendered page and what its Content-Security-Policy must allow.
+public struct RenderedPage: Sendable {
+    public var html: String
+    public var styleHashes: [String]
+
+    /// The strict policy: nothing but this page's own inline styles, forms posting back here, no framing.
+    public var contentSecurityPolicy: String {
+        "default-src 'none'; style-src \(styleHashes.isEmpty ? "'none'" : styleHashes.joined(separator: " ")); img-src 'none'; "
+            + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    }
+}
+
+/// The data a page's template sees (see `templates/CONTRACT.md`, "Pages").
+public struct PageContext: MustacheParent, Sendable {
+    /// One choice of a list: a score, a rating or a language.
+    public struct Choice: MustacheParent, Sendable {
+        public var value: String
+        public var label: String
+        public var checked: Bool
+        public func child(named name: String) -> Any? {
+            switch name {
+            case "value": value
+            case "label": label
+            case "checked": checked
+            default: nil
+            }
+        }
+    }
+
+    public var lang = "en"
+    public var isRTL = false
+    public var companyName = ""
+    /// The path the page's form posts to (the link itself: the POST carries the token).
+    public var action = ""
+    public var orderID = ""
+    public var complaintID = ""
+    public var shipmentID = ""
+    /// Survey: the eleven scores, what pleased most and the intent, as the link or the last answer chose them.
+    public var scores: [Choice] = []
+    public var likedLogistics = false, likedSupport = false, likedQuality = false
+    public var intentYes = false, intentNo = false, intentUnsure = false
+    public var reason = ""
+    /// Rating: 1 to 5.
+    public var ratings: [Choice] = []
+    /// Preferences: the languages and whether marketing mail is on.
+    public var languages: [Choice] = []
+    public var marketing = false
+    /// Done: what was recorded, and whether it had been already.
+    public var done = ""
+    public var already = false
+    /// Invalid: whether the link expired (else it is unknown or changed).
+    public var expired = false
+    /// Error: what was wrong with the answer (one line naming the field and value).
+    public var detail = ""
+
+    public init() {}
+
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "lang": lang
+        case "dir": isRTL ? "rtl" : "ltr"
+        case "is_rtl": isRTL
+        case "company": ["name": companyName]
+        case "action": action
+        case "order_id": orderID
+        case "complaint_id": complaintID
+        case "shipment_id": shipmentID
+        case "scores": scores
+        case "liked_logistics": likedLogistics
+        case "liked_support": likedSupport
+        case "liked_quality": likedQuality
+        case "intent_yes": intentYes
+        case "intent_no": intentNo
+        case "intent_unsure": intentUnsure
+        case "reason": reason
+        case "ratings": ratings
+        case "languages": languages
+        case "marketing": marketing
+        case "done_unsubscribe": done == "unsubscribe"
+        case "done_survey": done == "survey"
+        case "done_rating": done == "rating"
+        case "done_receipt": done == "receipt"
+        case "done_preferences": done == "preferences"
+        case "already": already
+        case "expired": expired
+        case "detail": detail
+        default: nil
+        }
+    }
+}
+
+extension PageRenderer {
+    /// Every page in every locale rendered with sample data, for `templates check`: each problem.
+    func check(locales: [String]) -> [String] {
+        var context = PageContext()
+        context.companyName = "Example Export Co."
+        context.action = "/s/SAMPLE"
+        context.orderID = "SO-1"
+        context.complaintID = "K-1"
+        context.shipmentID = "SH-1"
+        context.scores = (0...10).map { PageContext.Choice(value: String($0), label: String($0), checked: $0 == 7) }
+        context.ratings = (1...5).map { PageContext.Choice(value: String($0), label: String($0), checked: $0 == 4) }
+        context.languages = Self.languages.map { PageContext.Choice(value: $0.tag, label: $0.name, checked: $0.tag == "en") }
+        context.detail = "score \"11\": expected a whole number from 0 to 10"
+        var problems: [String] = []
+        for locale in locales {
+            for page in Page.allCases {
+                guard templates.texts[locale]?[page.template] != nil else {
+                    // A locale of its own (an override's) falls back to English; the built-in ones have every page.
+                    guard Self.languages.contains(where: { $0.tag == locale }) else { continue }
+                    problems.append("template \(locale)/\(page.template): missing (the page of `aftersales serve`)")
+                    continue
+                }
+                var sample = context
+                sample.done = "survey"
+                do { _ = try render(page, chain: [locale], context: sample) } catch { problems.append(error.description) }
+            }
+        }
+        return problems
+    }
+}
