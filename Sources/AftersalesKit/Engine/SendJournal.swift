@@ -30,18 +30,11 @@ final class SendJournal: @unchecked Sendable {
     private let fd: Int32
     let path: String
 
-    private struct Line: Codable {
-        /// Header: the boot the journal was written in and the run.
-        var boot: String?
-        var run: String?
-        /// A mail whose SMTP transaction begins.
-        var s: String?
-        /// A mail put back untried.
-        var b: String?
-        /// A mail's answer: key and outcome.
-        var k: String?
-        var o: DeliveryOutcome?
-    }
+    // One line per record, fields separated by tabs (tabs and line breaks inside a field become spaces):
+    //   H boot run | S key (begins) | B key (put back untried) | A key reply [address why]... (accepted)
+    //   T key reply (transient) | P key reply [address why]... (permanent) | U key reason (unknown)
+    // Written by hand, not with JSONEncoder: encoding a line took 25 µs against 9 µs for its write(2)
+    // (2 cores, loaded; 54 µs a mail with JSONEncoder, 18 µs so), on the connection's thread, per mail.
 
     /// Starts the journal of `runID` (replacing the last one); nil when it cannot be written, so
     /// that recovery then treats every claim of the run as in doubt, as without a journal.
@@ -50,45 +43,67 @@ final class SendJournal: @unchecked Sendable {
         fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0o600)
         guard fd >= 0 else { return nil }
         self.path = path
-        append(Line(boot: boot, run: runID))
+        append(["H", boot, runID])
     }
 
     deinit { _ = close(fd) }
 
     /// Before the first SMTP command of a mail.
-    func started(_ key: String) { append(Line(s: key)) }
+    func started(_ key: String) { append(["S", key]) }
 
     /// After the mail's attempt: its outcome, or nil when it was put back untried.
     func finished(_ key: String, _ outcome: DeliveryOutcome?) {
-        append(outcome.map { Line(k: key, o: $0) } ?? Line(b: key))
+        func pairs(_ refused: [String: String]) -> [String] { refused.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] } }
+        switch outcome {
+        case nil: append(["B", key])
+        case .accepted(let reply, let refused)?: append(["A", key, reply] + pairs(refused))
+        case .transient(let reply)?: append(["T", key, reply])
+        case .permanent(let reply, let refused)?: append(["P", key, reply] + pairs(refused))
+        case .unknown(let reason)?: append(["U", key, reason])
+        }
     }
 
     /// The run ended with every claim recorded: nothing is left to recover.
     func remove() { unlink(path) }
 
-    private func append(_ line: Line) {
-        // One encoder per line: lines come from every connection's thread.
-        guard var data = try? JSONEncoder().encode(line) else { return }
-        data.append(UInt8(ascii: "\n"))
-        data.withUnsafeBytes { raw in _ = write(fd, raw.baseAddress, raw.count) }
+    private func append(_ fields: [String]) {
+        var line = fields.map { field in
+            field.contains(where: { $0 == "\t" || $0.isNewline }) ? String(field.map { $0 == "\t" || $0.isNewline ? " " : $0 }) : field
+        }.joined(separator: "\t")
+        line.append("\n")
+        line.withUTF8 { raw in _ = write(fd, raw.baseAddress, raw.count) }
     }
 
     /// The journal at `path`, when it was written since this boot and names a run; nil otherwise
     /// (none, unreadable, or from before a reboot, whose unsynced lines may be lost).
     static func read(path: String) -> ClaimJournal? {
         guard let data = FileManager.default.contents(atPath: path), let boot = bootID() else { return nil }
-        let decoder = JSONDecoder()
         var journal: ClaimJournal?
-        for raw in data.split(separator: UInt8(ascii: "\n")) {
-            // A line cut short by the kill is the last one, and says nothing.
-            guard let line = try? decoder.decode(Line.self, from: raw) else { continue }
-            if let run = line.run {
-                guard line.boot == boot else { return nil }
-                journal = ClaimJournal(runID: run)
+        // A line cut short by the kill has no line break: it is the last one, and says nothing.
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        lines.removeLast()
+        for raw in lines {
+            let fields = String(decoding: raw, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 2 else { continue }
+            let key = fields[1]
+            func refused() -> [String: String] {
+                var map: [String: String] = [:]
+                var rest = fields.dropFirst(3)
+                while rest.count >= 2 { map[rest.removeFirst()] = rest.removeFirst() }
+                return map
             }
-            if let key = line.s { journal?.started.insert(key) }
-            if let key = line.b { journal?.returned.insert(key) }
-            if let key = line.k, let outcome = line.o { journal?.outcomes[key] = outcome }
+            switch (fields[0], fields.count) {
+            case ("H", 3):
+                guard fields[1] == boot else { return nil }
+                journal = ClaimJournal(runID: fields[2])
+            case ("S", _): journal?.started.insert(key)
+            case ("B", _): journal?.returned.insert(key)
+            case ("A", 3...): journal?.outcomes[key] = .accepted(reply: fields[2], refused: refused())
+            case ("T", 3): journal?.outcomes[key] = .transient(reply: fields[2])
+            case ("P", 3...): journal?.outcomes[key] = .permanent(reply: fields[2], refused: refused())
+            case ("U", 3): journal?.outcomes[key] = .unknown(reason: fields[2])
+            default: continue
+            }
         }
         return journal
     }

@@ -68,10 +68,34 @@ struct InDoubtTests {
     func journalOfAnotherBoot() throws {
         let tw = try TestWorkspace()
         let path = tw.path + ".inflight"
-        try Data("{\"boot\":\"another-boot\",\"run\":\"run-dead\"}\n{\"s\":\"k\"}\n".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("H\tanother-boot\trun-dead\nS\tk\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(SendJournal.read(path: path) == nil)
         #expect(SendJournal(path: path, runID: "run-now") != nil)
         #expect(SendJournal.read(path: path)?.runID == "run-now")
+    }
+
+    @Test("the journal reads back every outcome as written; a line cut short by the kill says nothing")
+    func journalRoundTrip() throws {
+        let tw = try TestWorkspace()
+        let path = tw.path + ".inflight"
+        let journal = try #require(SendJournal(path: path, runID: "run-1"))
+        let outcomes: [String: DeliveryOutcome] = [
+            "a/1/1": .accepted(reply: "250 ok", refused: ["cc@example.com": "550 no\tsuch user"]),
+            "b/1/1": .transient(reply: "451 later"), "c/1/1": .permanent(reply: "554 no", refused: [:]), "d/1/1": .unknown(reason: "no reply"),
+        ]
+        for (key, outcome) in outcomes { journal.started(key); journal.finished(key, outcome) }
+        journal.started("e/1/1")
+        journal.finished("e/1/1", nil)
+        journal.started("f/1/1")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("A\tf/1/1\t250 o".utf8))
+        try handle.close()
+        let read = try #require(SendJournal.read(path: path))
+        var expected = outcomes
+        expected["a/1/1"] = .accepted(reply: "250 ok", refused: ["cc@example.com": "550 no such user"])
+        #expect(read.runID == "run-1" && read.outcomes == expected)
+        #expect(read.started == Set(outcomes.keys).union(["e/1/1", "f/1/1"]) && read.returned == ["e/1/1"])
     }
 
     @Test("transactional in-doubt mail is resent once, with the same Message-ID, at the first run send.in_doubt_after after its claim; the history names the policy")

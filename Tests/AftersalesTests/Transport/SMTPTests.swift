@@ -322,6 +322,8 @@ struct SMTPTests {
         let server = try TestSMTPServer(["real", "DIR"])
         defer { server.stop() }
         cli = cli.smtp(server)
+        // Planned first, so that the kills fall while mail is sent.
+        #expect(try cli.run(["plan"]).code == 0)
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<12 {
