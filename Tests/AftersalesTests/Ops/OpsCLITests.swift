@@ -128,6 +128,29 @@ struct OpsCLITests {
         #expect(bad.stdout.contains("FAIL smtp: ") && bad.stdout.contains("fix: check smtp.url"), "\(bad.stdout)")
     }
 
+    @Test("plan shows progress on stderr when stderr is a terminal, nothing when it is not")
+    func progress() throws {
+        let cli = try CLI()
+        try cli.seed()
+        try cli.dispatch(2)
+        let quiet = try cli.run(["plan"])
+        #expect(quiet.code == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        try cli.run(["customer", "update", "C1", "--name", "Lucía H."])
+        // script(1) gives the command a terminal.
+        let command = "AFTERSALES_DB='\(cli.databasePath)' AFTERSALES_NOW=2026-11-23T10:00:00Z '\(CLI.binary.path)' plan"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("planning customers: 1/1 (100%)"), "\(text)")
+    }
+
     @Test("shell completions come from argument-parser")
     func completions() throws {
         let cli = try CLI()
