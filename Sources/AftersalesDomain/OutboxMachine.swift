@@ -75,8 +75,9 @@ public enum OutboxMachine {
         case outcome(DeliveryOutcome)
         /// A claimed mail goes back untried (the run stopped first), to the status it was claimed from.
         case release(to: OutboxStatus)
-        /// The process that claimed the mail stopped before recording the outcome.
-        case abandoned
+        /// The process that claimed the mail stopped before recording the outcome; `policy` says what
+        /// the stream's in-doubt policy will do with it (for the history).
+        case abandoned(policy: String?)
         /// The process that claimed the mail stopped, and its journal shows that no SMTP transaction
         /// of the mail began: it goes back untried, to the status it was claimed from.
         case unstarted(to: OutboxStatus)
@@ -179,8 +180,9 @@ public enum OutboxMachine {
             let allowed: Set<OutboxStatus> = Event.claim(runID: "", sha256: "", messageID: "").allowedFrom
             guard allowed.contains(back) else { throw Refusal(key: state.key, status: back, event: "release to", allowed: allowed) }
             return to(back, [.claimedBy(nil)], "released: the run stopped before trying it")
-        case .abandoned:
-            let reason = "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve \(state.key) --sent` or `--resend`"
+        case .abandoned(let policy):
+            let reason = "in doubt: the sending process stopped before recording the outcome; " + (policy.map { $0 + "; or " } ?? "")
+                + "settle with `aftersales outbox resolve \(state.key) --sent` or `--resend`"
             return to(.inDoubt, [.reason(reason), .claimedBy(nil)], reason)
         case .unstarted(let back):
             let allowed: Set<OutboxStatus> = Event.claim(runID: "", sha256: "", messageID: "").allowedFrom

@@ -156,7 +156,8 @@ extension Workspace {
 
     /// Settles what a stopped process left claimed, by its journal (holding the run lock).
     func recover(into summary: inout RunSummary) throws(AftersalesError) {
-        let recovery = try store.recoverAbandonedClaims(journal: SendJournal.read(path: journalPath), now: now)
+        let recovery = try store.recoverAbandonedClaims(journal: SendJournal.read(path: journalPath), policies: configuration.send.inDoubt,
+                                                        after: configuration.send.inDoubtAfter, now: now)
         summary.recovered += recovery.inDoubt
         summary.returnedUnstarted += recovery.returned
         summary.recordedFromJournal += recovery.recorded

@@ -144,7 +144,9 @@ extension AftersalesStore {
     /// status it was claimed from, an answer the journal holds is recorded; the rest (and every claim
     /// without a journal) may have reached the server, so it is in doubt.
     /// Called by a run that holds the run lock, so no live process owns these claims.
-    public func recoverAbandonedClaims(journal: ClaimJournal? = nil, now: Date) throws(AftersalesError) -> Recovery {
+    /// `policies` and `after` (`send.in_doubt.*`) are named in the history of the mail left in doubt.
+    public func recoverAbandonedClaims(journal: ClaimJournal? = nil, policies: [MailStream: InDoubtPolicy] = [:], after: Int = 0,
+                                       now: Date) throws(AftersalesError) -> Recovery {
         try write { db in
             var recovery = Recovery()
             let claimers = Dictionary(try Row.fetchAll(db, sql: "SELECT key, claimedBy FROM outbox WHERE status = 'sending'")
@@ -157,13 +159,13 @@ extension AftersalesStore {
                     if let outcome = journal.outcomes[entry.key] {
                         event = .journaled(outcome)
                     } else if journal.started.contains(entry.key), !journal.returned.contains(entry.key) {
-                        event = .abandoned
+                        event = .abandoned(policy: Self.policyNote(entry.mail.stream, policies, after: after))
                     } else {
                         // Claimed from retry (its next attempt time stays) or from planned.
                         event = .unstarted(to: entry.nextAttemptAt == nil ? .planned : .retry)
                     }
                 } else {
-                    event = .abandoned
+                    event = .abandoned(policy: Self.policyNote(entry.mail.stream, policies, after: after))
                 }
                 guard let transition = try Self.apply(db, state, event, now: now) else { continue }
                 switch event {
@@ -173,6 +175,15 @@ extension AftersalesStore {
                 }
             }
             return recovery
+        }
+    }
+
+    /// What the stream's in-doubt policy will do, for the history of a mail left in doubt (nil: none configured).
+    static func policyNote(_ stream: MailStream, _ policies: [MailStream: InDoubtPolicy], after: Int) -> String? {
+        switch policies[stream] {
+        case .resend?: return "send.in_doubt.\(stream.rawValue) = resend: sent again once, \(DurationText.format(after)) after its claim"
+        case .hold?: return "send.in_doubt.\(stream.rawValue) = hold: it waits for a person"
+        case nil: return nil
         }
     }
 

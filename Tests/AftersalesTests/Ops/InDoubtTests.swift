@@ -135,6 +135,8 @@ struct InDoubtTests {
         let later = try open(tw, "2026-11-04T14:01:00Z", environment: hold)
         #expect(try later.run(transport: FileTransport(directory: out.url.path)).resentByPolicy == 0)
         #expect(try later.store.outbox(keys: keys).allSatisfy { $0.status == .inDoubt })
+        let reasons = try history(later, keys[0])
+        #expect(reasons.contains { $0.contains("send.in_doubt.transactional = hold: it waits for a person") }, "the history names the policy: \(reasons)")
         #expect(try later.resolveInDoubt(.resolveSent, customerID: "C1", before: t("2026-11-03T14:00:00Z")).isEmpty, "none went in doubt before")
         #expect(throws: AftersalesError.self) { try later.resolveInDoubt(.resolveSent, customerID: "NOPE", before: nil) }
         let settled = try later.resolveInDoubt(.resolveSent, customerID: "C1", before: nil)

@@ -73,6 +73,28 @@ struct OpsTests {
         withExtendedLifetime(tw) {}
     }
 
+    @Test("an erased address stays suppressed as a hash until it is given new consent; open business is named")
+    func erasedAddressNeedsNewConsent() throws {
+        let store = try seededStore()
+        let now = t("2026-11-23T10:00:00Z")
+        #expect(throws: AftersalesError.conflict("customer \"C1\" has open business: order O1; complete, cancel or resolve it first, or pass --force to erase anyway")) {
+            try store.eraseCustomer(id: "C1", force: false, now: now)
+        }
+        let erasure = try store.eraseCustomer(id: "C1", force: true, now: now)
+        #expect(erasure.forcedOver == ["order O1"] && erasure.addressesHashed == 1)
+        let customer = try store.customer(id: "C1")
+        #expect(customer.name == "(erased)" && customer.email.value.hasSuffix("@erased.invalid") && !customer.consent)
+        let hash = PersonalData.hash("Lucia@Ferrenorte.mx")
+        #expect(try store.suppressions()[hash] != nil && store.suppressions()["lucia@ferrenorte.mx"] == nil)
+        #expect(AftersalesStore.suppression(of: "LUCIA@ferrenorte.mx", in: try store.suppressions())?.hasPrefix("erased (customer C1)") == true)
+        let later = now.addingTimeInterval(3600)
+        _ = try store.addCustomer(id: "C2", CustomerChanges(name: "L", email: "lucia@ferrenorte.mx", locale: "es", timeZone: "America/Mexico_City",
+                                                            country: "MX"), now: later)
+        #expect(try store.suppressions()[hash] != nil, "re-added without consent: still suppressed")
+        _ = try store.updateCustomer(id: "C2", CustomerChanges(consent: true), now: later.addingTimeInterval(60))
+        #expect(try store.suppressions()[hash] == nil, "new consent lifts it")
+    }
+
     @Test("metrics: Prometheus text by stream, the oldest due mail, the last success kept from the previous file; written atomically")
     func metrics() throws {
         var summary = RunSummary()
