@@ -42,7 +42,7 @@ public enum Doctor {
         public func loaded() throws(Problem) -> Configuration {
             switch configuration {
             case .success(let configuration): return configuration
-            case .failure: throw Problem(skipped: true, detail: "skipped: the configuration does not load", fix: nil)
+            case .failure: throw Problem(skipped: true, detail: "the configuration does not load", fix: nil)
             }
         }
     }
@@ -111,7 +111,7 @@ public enum Doctor {
     static let smtpCheck = DoctorCheck("smtp") { context throws(Problem) in
         let configuration = try context.loaded()
         guard configuration.transport.kind == .smtp else {
-            throw Problem(skipped: true, detail: "skipped: transport.kind is \(configuration.transport.kind.rawValue)", fix: nil)
+            throw Problem(skipped: true, detail: "transport.kind is \(configuration.transport.kind.rawValue)", fix: nil)
         }
         let transport: any MailTransport
         do throws(AftersalesError) {
