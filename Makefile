@@ -56,6 +56,15 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/share/aftersales
 	rm -rf $(DESTDIR)$(PREFIX)/share/aftersales/templates
 	cp -R templates $(DESTDIR)$(PREFIX)/share/aftersales/templates
+	# The man page from argument-parser's manual plugin and the completions argument-parser generates.
+	# (a debug build: the page is the same, and the static release binary is left as it is; works offline).
+	$(SWIFT) package plugin generate-manual --configuration debug
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 .build/plugins/GenerateManual/outputs/aftersales/aftersales.1 $(DESTDIR)$(PREFIX)/share/man/man1/aftersales.1
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(DESTDIR)$(PREFIX)/bin/aftersales --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/aftersales
+	$(DESTDIR)$(PREFIX)/bin/aftersales --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_aftersales
+	$(DESTDIR)$(PREFIX)/bin/aftersales --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/aftersales.fish
 
 clean:
 	rm -rf .build demo

@@ -12,6 +12,14 @@ public enum DeliveryOutcome: Sendable, Hashable, Codable {
     case unknown(reason: String)
 }
 
+/// What happens to a stream's in-doubt mail (`send.in_doubt.<stream>`).
+public enum InDoubtPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// It waits for a person (`aftersales outbox resolve`).
+    case hold
+    /// It is sent again once, with the same Message-ID, `send.in_doubt_after` after it was claimed.
+    case resend
+}
+
 /// The outbox state machine: every change of a mail's status, worked out without the database.
 ///
 /// ``transition(_:from:now:)`` takes a mail's ``State`` and an ``Event`` and returns the
@@ -24,6 +32,9 @@ public enum OutboxMachine {
     public static func retryDelay(attempt: Int) -> TimeInterval {
         min(300 * pow(3, Double(max(attempt - 1, 0))), 6 * 3600)
     }
+
+    /// How the history of a resend by the in-doubt policy begins (a mail is resent so at most once).
+    public static let policyResendPrefix = "in-doubt policy"
 
     /// The status a new mail is stored with: held when a person must approve it first.
     public static func firstStatus(needsApproval: Bool) -> OutboxStatus {
@@ -64,8 +75,18 @@ public enum OutboxMachine {
         case outcome(DeliveryOutcome)
         /// A claimed mail goes back untried (the run stopped first), to the status it was claimed from.
         case release(to: OutboxStatus)
-        /// The process that claimed the mail stopped before recording the outcome.
-        case abandoned
+        /// The process that claimed the mail stopped before recording the outcome; `policy` says what
+        /// the stream's in-doubt policy will do with it (for the history).
+        case abandoned(policy: String?)
+        /// The process that claimed the mail stopped, and its journal shows that no SMTP transaction
+        /// of the mail began: it goes back untried, to the status it was claimed from.
+        case unstarted(to: OutboxStatus)
+        /// The process that claimed the mail stopped after its journal recorded the server's answer:
+        /// the outcome is recorded as if the run had committed it.
+        case journaled(DeliveryOutcome)
+        /// The in-doubt policy of the mail's stream (`send.in_doubt.<stream>: resend`) sends it again,
+        /// once, with the same Message-ID; `setting` names the policy for the history.
+        case resendByPolicy(setting: String)
         /// Planning (or the sender, for stale mail) cancels a pending mail, with why.
         case cancel(reason: String)
         /// An ops action.
@@ -77,7 +98,8 @@ public enum OutboxMachine {
             case .claim: return "claim"
             case .outcome: return "record an outcome"
             case .release: return "release"
-            case .abandoned: return "recover"
+            case .abandoned, .unstarted, .journaled: return "recover"
+            case .resendByPolicy: return "resend by policy"
             case .cancel: return "cancel by planning"
             case .ops(let action): return action.rawValue
             }
@@ -87,7 +109,8 @@ public enum OutboxMachine {
         public var allowedFrom: Set<OutboxStatus> {
             switch self {
             case .claim: return [.planned, .retry]
-            case .outcome, .release, .abandoned: return [.sending]
+            case .outcome, .release, .abandoned, .unstarted, .journaled: return [.sending]
+            case .resendByPolicy: return [.inDoubt]
             case .cancel: return Set(OutboxStatus.allCases.filter(\.isPending))
             case .ops(.approve): return [.held]
             case .ops(.cancel): return [.planned, .held, .retry, .failed]
@@ -157,9 +180,21 @@ public enum OutboxMachine {
             let allowed: Set<OutboxStatus> = Event.claim(runID: "", sha256: "", messageID: "").allowedFrom
             guard allowed.contains(back) else { throw Refusal(key: state.key, status: back, event: "release to", allowed: allowed) }
             return to(back, [.claimedBy(nil)], "released: the run stopped before trying it")
-        case .abandoned:
-            let reason = "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve \(state.key) --sent` or `--resend`"
+        case .abandoned(let policy):
+            let reason = "in doubt: the sending process stopped before recording the outcome; " + (policy.map { $0 + "; or " } ?? "")
+                + "settle with `aftersales outbox resolve \(state.key) --sent` or `--resend`"
             return to(.inDoubt, [.reason(reason), .claimedBy(nil)], reason)
+        case .unstarted(let back):
+            let allowed: Set<OutboxStatus> = Event.claim(runID: "", sha256: "", messageID: "").allowedFrom
+            guard allowed.contains(back) else { throw Refusal(key: state.key, status: back, event: "recover to", allowed: allowed) }
+            return to(back, [.claimedBy(nil)], "recovered: the run stopped before this mail's SMTP transaction began (its journal); back to \(back.rawValue)")
+        case .journaled(let outcome):
+            var transition = recorded(outcome, state: state, now: now)
+            transition.history = "recovered from the stopped run's journal: " + transition.history
+            return transition
+        case .resendByPolicy(let setting):
+            let reason = "\(Self.policyResendPrefix) \(setting): sent again once, with the same Message-ID"
+            return to(.planned, [.reason(reason), .nextAttemptAt(nil), .due(min(state.due, now))], reason)
         case .cancel(let reason):
             return to(.cancelled, [.reason(reason)], reason)
         case .ops(let action):

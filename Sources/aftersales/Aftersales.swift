@@ -19,6 +19,7 @@ struct Aftersales: ParsableCommand {
             ComplaintCommand.self, SurveyCommand.self, ReviewCommand.self, StatusCommand.self,
             PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self, RenderCommand.self, TemplatesCommand.self,
             RunCommand.self, SendCommand.self, ServeCommand.self, ImportCommand.self, ReportCommand.self,
+            BackupCommand.self, DoctorCommand.self,
         ]
     )
 

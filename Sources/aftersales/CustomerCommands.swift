@@ -7,7 +7,7 @@ struct CustomerCommand: ParsableCommand {
         commandName: "customer",
         abstract: "Record and look up buyers.",
         discussion: "Example: aftersales customer add --id C-MX-001 --name 'Lucía Hernández' --email lucia@ferremex.mx --locale es-MX --timezone America/Mexico_City --country MX",
-        subcommands: [Add.self, Update.self, Show.self, List.self, Unsubscribe.self]
+        subcommands: [Add.self, Update.self, Show.self, List.self, Unsubscribe.self, Export.self, Erase.self]
     )
 }
 

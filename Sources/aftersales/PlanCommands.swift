@@ -12,7 +12,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let report = try global.workspace(.readWrite).plan()
+        let report = try global.workspace(.readWrite).plan(progress: TerminalProgress.standardError(label: "planning customers"))
         global.emit(report, TextReport.plan(report))
     }
 }

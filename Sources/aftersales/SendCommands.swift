@@ -31,10 +31,13 @@ struct RunCommand: ParsableCommand {
     )
     @OptionGroup var global: GlobalOptions
     @OptionGroup var transport: TransportOption
+    @Option(help: ArgumentHelp("Write the run's counters here in Prometheus' text format (node_exporter's textfile collector).", valueName: "file"))
+    var metrics: String?
 
     func run() throws {
         let ws = try global.workspace(.readWrite)
-        try finish(try ws.run(transport: try transport.make(ws)), global)
+        guard let metrics else { return try finish(try ws.run(transport: try transport.make(ws)), global) }
+        try withMetrics(ws, global, file: metrics) { try ws.run(transport: try transport.make(ws)) }
     }
 }
 
@@ -103,14 +106,39 @@ extension OutboxCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "resolve",
-            abstract: "Settle an in-doubt mail: it was sent (--sent), or send it again with the same Message-ID (--resend).",
-            discussion: "Example: aftersales outbox resolve tracking/SH-1/1 --sent"
+            abstract: "Settle in-doubt mail: it was sent (--sent), or send it again with the same Message-ID (--resend).",
+            discussion: """
+            Examples:
+              aftersales outbox resolve tracking/SH-1/1 --sent
+              aftersales outbox resolve --all-in-doubt --customer C-MX-001 --before 2026-12-01T08:00:00Z --resend
+            """
         )
-        @OptionGroup var options: OutboxActionOptions
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The mail's key (or --all-in-doubt).") var key: String?
+        @Flag(help: "Every in-doubt mail (narrowed by --customer and --before).") var allInDoubt = false
+        @Option(help: "With --all-in-doubt: only this customer's mail.") var customer: String?
+        @Option(help: ArgumentHelp("With --all-in-doubt: only mail that went in doubt before this instant, ISO 8601.", valueName: "time"))
+        var before: Before?
         @Flag(help: "How it is settled.") var outcome: Outcome
 
         enum Outcome: String, EnumerableFlag { case sent, resend }
 
-        func run() throws { try options.apply(outcome == .sent ? .resolveSent : .resendInDoubt) }
+        func validate() throws {
+            if (key == nil) == !allInDoubt { throw ValidationError("key: give one mail's key or --all-in-doubt") }
+            if !allInDoubt, customer != nil || before != nil { throw ValidationError("customer: --customer and --before go with --all-in-doubt") }
+        }
+
+        func run() throws {
+            let action: OutboxMachine.Action = outcome == .sent ? .resolveSent : .resendInDoubt
+            let workspace = try global.workspace(.readWrite)
+            guard allInDoubt else {
+                let entry = try workspace.outboxAction(action, key: key ?? "")
+                global.emit(workspace.view(of: entry), "\(entry.key): \(entry.status.rawValue)" + (entry.reason.map { " (\($0))" } ?? ""))
+                return
+            }
+            let settled = try workspace.resolveInDoubt(action, customerID: customer, before: before?.date)
+            let lines = settled.map { "\($0.key): \($0.status.rawValue)" } + ["\(settled.count) in-doubt mail(s) settled (\(action.rawValue))."]
+            global.emit(settled.map { workspace.view(of: $0) }, lines.joined(separator: "\n"))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import AftersalesDomain
+import AftersalesPlanning
 import Foundation
 import Yams
 
@@ -248,18 +249,51 @@ public struct Configuration: Sendable, Equatable, Codable {
         /// At most this many messages a minute (0: no limit).
         public var perMinute = 0
         /// Mails rendered and claimed per transaction while sending, 1 to 1000 (1: each alone). A killed
-        /// run leaves at most about twice this many mails in doubt.
+        /// run's claims are settled by its journal (``SendJournal``): only mail in flight is left in doubt.
         public var batch = 50
         /// At most this many messages a run (0: no limit).
         public var perRun = 0
+        /// What happens to each stream's in-doubt mail (`send.in_doubt.<stream>`): resent once for
+        /// transactional and internal mail, held for a person for marketing.
+        public var inDoubt: [MailStream: InDoubtPolicy] = [.transactional: .resend, .marketing: .hold, .internal: .resend]
+        /// How long after its claim an in-doubt mail is resent by a `resend` policy, in seconds (`send.in_doubt_after`, 15m).
+        public var inDoubtAfter = 900
 
-        enum CodingKeys: String, CodingKey { case perMinute = "per_minute", batch, perRun = "per_run" }
+        /// The policy of `stream`'s in-doubt mail.
+        public func inDoubtPolicy(_ stream: MailStream) -> InDoubtPolicy { inDoubt[stream] ?? .hold }
+
+        // The per-stream keys are flat in the section (`in_doubt.transactional`), as the loader nests two levels.
+        enum CodingKeys: String, CodingKey {
+            case perMinute = "per_minute", batch, perRun = "per_run", inDoubtAfter = "in_doubt_after"
+            case transactional = "in_doubt.transactional", marketing = "in_doubt.marketing", `internal` = "in_doubt.internal"
+            static func policy(_ stream: MailStream) -> CodingKeys {
+                switch stream {
+                case .transactional: return .transactional
+                case .marketing: return .marketing
+                case .internal: return .internal
+                }
+            }
+        }
         public init() {}
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             perMinute = try c.whole(.perMinute)
             batch = try c.whole(.batch, in: 1...1000, "1 to 1000 mails")
             perRun = try c.whole(.perRun)
+            for stream in MailStream.allCases { inDoubt[stream] = try c.value(CodingKeys.policy(stream)) }
+            let after = try c.decode(String.self, forKey: .inDoubtAfter)
+            guard let seconds = try? DurationText.parse(after, field: "send.in_doubt_after"), seconds >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .inDoubtAfter, in: c, debugDescription: "a duration like 15m, 1h or 0s")
+            }
+            inDoubtAfter = seconds
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(perMinute, forKey: .perMinute)
+            try c.encode(batch, forKey: .batch)
+            try c.encode(perRun, forKey: .perRun)
+            try c.encode(DurationText.format(inDoubtAfter), forKey: .inDoubtAfter)
+            for stream in MailStream.allCases { try c.encode(inDoubtPolicy(stream).rawValue, forKey: CodingKeys.policy(stream)) }
         }
     }
 
@@ -396,6 +430,8 @@ extension TimeZoneID: ConfigurationValue {
         do { try self.init(text) } catch { throw ConfigurationProblem(expected: "an IANA time zone like Asia/Shanghai") }
     }
 }
+
+extension InDoubtPolicy: ConfigurationValue {}
 
 extension CurlSMTPTransport.Security: Codable, CaseIterable, ConfigurationValue {
     public static let allCases: [Self] = [.starttls, .tls, .none]

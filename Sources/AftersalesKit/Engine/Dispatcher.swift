@@ -25,6 +25,19 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     public var skipped = 0
     /// Mail left in `sending` by a dead process, now in doubt.
     public var recovered = 0
+    /// Mail left in `sending` by a dead process that no connection had begun (its journal), back to planned.
+    public var returnedUnstarted = 0
+    /// Mail left in `sending` by a dead process whose answer was in its journal, now recorded.
+    public var recordedFromJournal = 0
+    /// In-doubt mail planned again by its stream's `resend` policy (same Message-ID, once).
+    public var resentByPolicy = 0
+    /// What the run did by stream (`transactional`, `marketing`, `internal`), for `run --metrics`.
+    public var streams: [String: StreamCounts] = [:]
+
+    /// One stream's counts of a run.
+    public struct StreamCounts: Sendable, Encodable, Hashable {
+        public var planned = 0, sent = 0, retried = 0, failed = 0, inDoubt = 0
+    }
     /// Mail in `retry` after the run (any run's).
     public var waitingForRetry = 0
     /// Set when the run stopped at once (connection refused, TLS or AUTH failure, 421 at greeting).
@@ -40,15 +53,17 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     public init() {}
 
     /// Counts the statuses that recorded outcomes led to.
-    mutating func count(_ recorded: [OutboxStatus]) {
-        for status in recorded {
+    mutating func count(_ recorded: [OutboxStatus], streams: [MailStream]) {
+        for (status, stream) in zip(recorded, streams) {
+            var counts = self.streams[stream.rawValue] ?? StreamCounts()
             switch status {
-            case .sent: sent += 1
-            case .retry: retried += 1
-            case .failed: failed += 1
-            case .inDoubt: inDoubt += 1
+            case .sent: sent += 1; counts.sent += 1
+            case .retry: retried += 1; counts.retried += 1
+            case .failed: failed += 1; counts.failed += 1
+            case .inDoubt: inDoubt += 1; counts.inDoubt += 1
             default: break
             }
+            self.streams[stream.rawValue] = counts
         }
     }
 
@@ -106,6 +121,11 @@ final class RunLock {
 extension Workspace {
     /// The transport named by `--transport` or `transport.kind`.
     public func transport(kind: String? = nil) throws(AftersalesError) -> any MailTransport {
+        try Self.transport(kind: kind, configuration: configuration)
+    }
+
+    /// The transport named by `kind` or `transport.kind` of `configuration` (no database needed: `doctor` probes it).
+    public static func transport(kind: String?, configuration: Configuration) throws(AftersalesError) -> any MailTransport {
         let chosen = kind ?? configuration.transport.kind.rawValue
         switch chosen {
         case "file":
@@ -133,6 +153,17 @@ extension Workspace {
     }
 
     var lockPath: String { settings.databasePath + ".lock" }
+    /// The send journal (``SendJournal``) beside the database.
+    var journalPath: String { settings.databasePath + ".inflight" }
+
+    /// Settles what a stopped process left claimed, by its journal (holding the run lock).
+    func recover(into summary: inout RunSummary) throws(AftersalesError) {
+        let recovery = try store.recoverAbandonedClaims(journal: SendJournal.read(path: journalPath), policies: configuration.send.inDoubt,
+                                                        after: configuration.send.inDoubtAfter, now: now)
+        summary.recovered += recovery.inDoubt
+        summary.returnedUnstarted += recovery.returned
+        summary.recordedFromJournal += recovery.recorded
+    }
 
     /// What cron calls: plans, then sends everything due. Overlapping runs are safe: the second leaves.
     public func run(transport: any MailTransport, generators: MessageGenerators = .standard) throws(AftersalesError) -> RunSummary {
@@ -151,8 +182,11 @@ extension Workspace {
             }
         }
         summary.linksOff = configuration.links.offReason
-        summary.recovered = try store.recoverAbandonedClaims(now: now)
-        summary.planned = try plan().changes.planned
+        try recover(into: &summary)
+        summary.resentByPolicy = try store.resendInDoubt(policies: configuration.send.inDoubt, after: configuration.send.inDoubtAfter, now: now).count
+        let changes = try plan().changes
+        summary.planned = changes.planned
+        for (stream, planned) in changes.plannedByStream { summary.streams[stream, default: RunSummary.StreamCounts()].planned = planned }
         let perRun = configuration.send.perRun
         let due = try store.dueMail(now: now, limit: perRun > 0 ? perRun : nil)
         return try deliver(due, summary: summary, transport: transport, generators: generators, notDue: false)
@@ -180,7 +214,9 @@ extension Workspace {
             throw .failure("another run has held the lock \(lockPath) for over a minute; try again when it has finished")
         }
         defer { withExtendedLifetime(lock) {} }
-        return try deliver(mails, summary: RunSummary(), transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
+        var summary = RunSummary()
+        try recover(into: &summary)
+        return try deliver(mails, summary: summary, transport: transport, generators: generators, notDue: !selection.keys.isEmpty)
     }
 
     /// Sends `mails` over `smtp.connections` connections. A preparing thread reads and renders batches
@@ -208,12 +244,14 @@ extension Workspace {
         let runID = "run-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let connections = max(1, min(configuration.smtp.connections, keys.count))
         let line = SendLine(connections: connections, perMinute: configuration.send.perMinute, wakeAt: batchSize, clock: sendClock)
+        // Before the first claim: which claimed mails a connection begins, and the answers it gets.
+        let journal = SendJournal(path: journalPath, runID: runID)
         // The first batch is read and rendered while the connections and the checkpointer are set up.
         let preparer = Ahead<PreparedBatch>(capacity: 2)
         let workers = Self.renderWorkers(cores: ProcessInfo.processInfo.activeProcessorCount, connections: connections)
         let preparing = startPreparing(keys, batchSize: batchSize, workers: workers, preparer: preparer, line: line, renderer: renderer, notDue: notDue)
         let from = configuration.company.email.value
-        line.startConnections(connections, transport: transport) { mail, session in Self.attempt(mail, session: session, from: from, suppressed: suppressed) }
+        line.startConnections(connections, transport: transport, journal: journal) { mail, session in Self.attempt(mail, session: session, from: from, suppressed: suppressed) }
         // The archived messages make the write-ahead log grow by megabytes. It is copied into the
         // database by a connection of its own after every claim, while the connections talk SMTP,
         // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch).
@@ -276,7 +314,7 @@ extension Workspace {
             do throws(AftersalesError) {
                 let (recorded, claimed) = try store.sendStep(pending, runID: runID, now: now)
                 timer.committed()
-                result.count(recorded)
+                result.count(recorded, streams: pending.outcomes.map(\.1.entry.mail.stream))
                 result.cancelled += pending.cancellations.count
                 result.skipped += claimed.filter { $0 == nil }.count
                 line.enqueue(claimed.compactMap { $0 })
@@ -293,6 +331,8 @@ extension Workspace {
         }
         preparer.cancel()
         preparing.wait()
+        // Every claim is recorded or released (a failed step leaves `sending`, settled by the journal next run).
+        if failure == nil { journal?.remove() }
         if let failure { throw failure }
         result.stoppedBy = result.stoppedBy ?? line.stoppedBy
         result.waitingForRetry = try store.outboxCount(status: .retry)
@@ -397,7 +437,7 @@ extension Workspace {
         var refused: [String: String] = [:]
         var accepted: String?
         for recipient in entry.mail.to {
-            if let why = suppressed[recipient.lowercased()] {
+            if let why = AftersalesStore.suppression(of: recipient, in: suppressed) {
                 refused[recipient] = "suppressed: \(why)"
                 continue
             }
@@ -419,7 +459,7 @@ extension Workspace {
             return .outcome(.permanent(reply: refused.values.sorted().joined(separator: "; "), refused: refused))
         }
         for recipient in entry.mail.cc {
-            if let why = suppressed[recipient.lowercased()] { refused[recipient] = "suppressed: \(why)"; continue }
+            if let why = AftersalesStore.suppression(of: recipient, in: suppressed) { refused[recipient] = "suppressed: \(why)"; continue }
             switch session.deliver(from: from, recipient: recipient, message: mail.bytes, key: entry.key) {
             case .accepted: break
             case .permanent(let r, _), .transient(let r): refused[recipient] = r
@@ -430,6 +470,15 @@ extension Workspace {
             }
         }
         return .outcome(.accepted(reply: reply, refused: refused))
+    }
+
+    /// Settles in-doubt mail in bulk: all of it, one customer's, or what went in doubt before `before`.
+    public func resolveInDoubt(_ action: OutboxMachine.Action, customerID: String?, before: Date?) throws(AftersalesError) -> [OutboxEntry] {
+        guard action == .resolveSent || action == .resendInDoubt else {
+            throw .invalid(InvalidInput(field: "action", value: action.rawValue, problem: "expected resolve --sent or resolve --resend"))
+        }
+        if let customerID { _ = try store.customer(id: customerID) }
+        return try store.resolveInDoubt(action, customerID: customerID, before: before, now: now)
     }
 
     /// Applies an ops action to an outbox entry.

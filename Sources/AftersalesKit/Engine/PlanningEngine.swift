@@ -109,7 +109,8 @@ extension Workspace {
     /// Updates the outbox from what was recorded since the last plan (and customers whose
     /// computed dates came due). Cost follows what changed, not the size of the history.
     /// Planning needs no templates: which template locale a mail is written in is decided when it is rendered.
-    public func plan() throws(AftersalesError) -> PlanReport {
+    /// `progress` hears after each batch how many of the customers to plan are done, of how many.
+    public func plan(progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(AftersalesError) -> PlanReport {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
@@ -165,6 +166,7 @@ extension Workspace {
                 }
                 return prepared
             }
+            progress?(min(planned * batch, dirty.count), dirty.count)
         }
         if planned == 0 {
             // Nothing to plan: the events read (naming no customer) are consumed all the same.

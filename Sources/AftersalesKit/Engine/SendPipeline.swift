@@ -153,7 +153,8 @@ final class SendLine: @unchecked Sendable {
     /// Starts one dedicated thread per connection (not concurrentPerform, which stops at the number
     /// of cores: the connections wait on the network, not the CPU). Each opens a session, hands every
     /// mail it takes from the line to `attempt`, and reports what came of it.
-    func startConnections(_ count: Int, transport: any MailTransport,
+    /// The journal (when there is one) hears of each mail before its SMTP transaction begins and of its outcome after.
+    func startConnections(_ count: Int, transport: any MailTransport, journal: SendJournal? = nil,
                           attempt: @escaping @Sendable (ClaimedMail, any TransportSession) -> Workspace.Attempt) {
         for _ in 0..<count {
             Thread { [self] in
@@ -161,10 +162,12 @@ final class SendLine: @unchecked Sendable {
                 let session = transport.openSession()
                 defer { session.close() }
                 while let mail = next() {
+                    let key = mail.entry.key
+                    journal?.started(key)
                     switch attempt(mail, session) {
-                    case .outcome(let outcome): done(outcome, mail)
-                    case .outcomeThenStop(let outcome, let reason): done(outcome, mail); stop(reason)
-                    case .putBack(let reason): putBack(mail); stop(reason)
+                    case .outcome(let outcome): journal?.finished(key, outcome); done(outcome, mail)
+                    case .outcomeThenStop(let outcome, let reason): journal?.finished(key, outcome); done(outcome, mail); stop(reason)
+                    case .putBack(let reason): journal?.finished(key, nil); putBack(mail); stop(reason)
                     }
                 }
             }.start()

@@ -96,6 +96,9 @@ extension TextReport {
         var line = "planned \(s.planned), sent \(s.sent), retried \(s.retried), failed \(s.failed), in-doubt \(s.inDoubt)"
         if s.cancelled > 0 { line += ", cancelled as stale \(s.cancelled)" }
         if s.recovered > 0 { line += ", recovered from a stopped run \(s.recovered) (in doubt)" }
+        if s.returnedUnstarted > 0 { line += ", back to planned (never begun by a stopped run) \(s.returnedUnstarted)" }
+        if s.recordedFromJournal > 0 { line += ", answers recorded from a stopped run's journal \(s.recordedFromJournal)" }
+        if s.resentByPolicy > 0 { line += ", resent by the in-doubt policy \(s.resentByPolicy)" }
         if s.skipped > 0 { line += ", skipped (taken by another process) \(s.skipped)" }
         if s.waitingForRetry > 0 { line += "; \(s.waitingForRetry) waiting for a retry" }
         if let off = s.linksOff { line += "; \(off)" }

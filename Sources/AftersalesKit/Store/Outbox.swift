@@ -122,6 +122,8 @@ public struct PlanChanges: Sendable, Hashable, Codable {
     public var moved = 0
     public var cancelled = 0
     public var unchanged = 0
+    /// Planned (or held) mails by stream.
+    public var plannedByStream: [String: Int] = [:]
     public init() {}
 }
 

@@ -126,6 +126,7 @@ extension AftersalesStore {
                 if db.changesCount > 0 {
                     try history(db, key: entry.mail.key, from: nil, to: entry.status, reason: entry.mail.reasons.first, at: at)
                     if entry.status == .held { changes.held += 1 } else { changes.planned += 1 }
+                    changes.plannedByStream[entry.mail.stream.rawValue, default: 0] += 1
                 }
             case .move(let entry):
                 let mail = entry.mail

@@ -12,6 +12,7 @@ extension AftersalesStore {
         return try write { db in
             guard try Customer.fetchOne(db, key: id) == nil else { throw AftersalesError.duplicate(entity: "customer", id: id) }
             try customer.insert(db)
+            try Self.liftErasure(db, customer, now: now)
             try Self.log(db, .customerAdded, subject: id, customerID: id, orderID: nil, at: now, now: now, payload: customer)
             return customer
         }
@@ -22,6 +23,7 @@ extension AftersalesStore {
             let existing = try Self.customer(db, id)
             let updated = try AftersalesError.checked { () throws(InvalidInput) in try changes.apply(to: existing, at: now) }
             try updated.update(db)
+            try Self.liftErasure(db, updated, now: now)
             try Self.log(db, .customerUpdated, subject: id, customerID: id, orderID: nil, at: now, now: now, payload: updated)
             return updated
         }

@@ -139,15 +139,95 @@ extension AftersalesStore {
         }
     }
 
-    /// Mail left in `sending` by a process that died: the server may have it, so it is in doubt.
+    /// Mail left in `sending` by a process that died. With the journal of the run that claimed it
+    /// (``ClaimJournal``, trusted only from this boot): a mail no connection began goes back to the
+    /// status it was claimed from, an answer the journal holds is recorded; the rest (and every claim
+    /// without a journal) may have reached the server, so it is in doubt.
     /// Called by a run that holds the run lock, so no live process owns these claims.
-    public func recoverAbandonedClaims(now: Date) throws(AftersalesError) -> Int {
+    /// `policies` and `after` (`send.in_doubt.*`) are named in the history of the mail left in doubt.
+    public func recoverAbandonedClaims(journal: ClaimJournal? = nil, policies: [MailStream: InDoubtPolicy] = [:], after: Int = 0,
+                                       now: Date) throws(AftersalesError) -> Recovery {
         try write { db in
-            var recovered = 0
+            var recovery = Recovery()
+            let claimers = Dictionary(try Row.fetchAll(db, sql: "SELECT key, claimedBy FROM outbox WHERE status = 'sending'")
+                .map { ($0["key"] as String, $0["claimedBy"] as String?) }) { first, _ in first }
             for entry in try OutboxEntry.filter(OutboxEntry.Columns.status == OutboxStatus.sending).fetchAll(db) {
-                if try Self.apply(db, entry.state, .abandoned, now: now) != nil { recovered += 1 }
+                var state = entry.state
+                state.status = .sending
+                let event: OutboxMachine.Event
+                if let journal, let run = claimers[entry.key] ?? nil, run == journal.runID {
+                    if let outcome = journal.outcomes[entry.key] {
+                        event = .journaled(outcome)
+                    } else if journal.started.contains(entry.key), !journal.returned.contains(entry.key) {
+                        event = .abandoned(policy: Self.policyNote(entry.mail.stream, policies, after: after))
+                    } else {
+                        // Claimed from retry (its next attempt time stays) or from planned.
+                        event = .unstarted(to: entry.nextAttemptAt == nil ? .planned : .retry)
+                    }
+                } else {
+                    event = .abandoned(policy: Self.policyNote(entry.mail.stream, policies, after: after))
+                }
+                guard let transition = try Self.apply(db, state, event, now: now) else { continue }
+                switch event {
+                case .journaled: recovery.recorded += 1; if transition.to == .inDoubt { recovery.inDoubt += 1 }
+                case .unstarted: recovery.returned += 1
+                default: recovery.inDoubt += 1
+                }
             }
-            return recovered
+            return recovery
+        }
+    }
+
+    /// What the stream's in-doubt policy will do, for the history of a mail left in doubt (nil: none configured).
+    static func policyNote(_ stream: MailStream, _ policies: [MailStream: InDoubtPolicy], after: Int) -> String? {
+        switch policies[stream] {
+        case .resend?: return "send.in_doubt.\(stream.rawValue) = resend: sent again once, \(DurationText.format(after)) after its claim"
+        case .hold?: return "send.in_doubt.\(stream.rawValue) = hold: it waits for a person"
+        case nil: return nil
+        }
+    }
+
+    /// Applies the in-doubt policy: in-doubt mail of a stream whose policy is `resend`, claimed at
+    /// least `after` seconds ago and never resent by the policy before, is planned again now (same
+    /// Message-ID, once). Returns the keys resent.
+    public func resendInDoubt(policies: [MailStream: InDoubtPolicy], after: Int, now: Date) throws(AftersalesError) -> [String] {
+        let streams = MailStream.allCases.filter { policies[$0] == .resend }.map(\.rawValue)
+        guard !streams.isEmpty else { return [] }
+        return try write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.key, o.stream,
+                       (SELECT MAX(h.at) FROM outbox_history h WHERE h.key = o.key AND h.toStatus = 'sending') AS claimedAt,
+                       EXISTS (SELECT 1 FROM outbox_history h WHERE h.key = o.key AND h.reason LIKE ?) AS resent
+                FROM outbox o WHERE o.status = 'in-doubt' AND o.stream \(OutboxJSON.chosen) ORDER BY o.due, o.key
+                """, arguments: [OutboxMachine.policyResendPrefix + " %", OutboxJSON.array(streams)])
+            let cutoff = now.addingTimeInterval(-Double(after))
+            var resent: [String] = []
+            for row in rows {
+                let key: String = row["key"], stream: String = row["stream"], resentBefore: Bool = row["resent"]
+                let claimedAt: Date? = row["claimedAt"]
+                guard !resentBefore, let claimedAt, claimedAt <= cutoff else { continue }
+                let setting = "send.in_doubt.\(stream) = resend (claimed \(Timestamp.utc(claimedAt)), in doubt \(DurationText.format(after)) later)"
+                guard let entry = try OutboxEntry.fetchOne(db, key: key),
+                      let transition = try? OutboxMachine.transition(.resendByPolicy(setting: setting), from: entry.state, now: now),
+                      try Self.apply(db, transition, key: key, now: now) else { continue }
+                resent.append(key)
+            }
+            return resent
+        }
+    }
+
+    /// Settles in-doubt mail in bulk (`outbox resolve --all-in-doubt`): every in-doubt mail, or only
+    /// one customer's, or only what went in doubt before `before`; `action` is resolve --sent or --resend.
+    public func resolveInDoubt(_ action: OutboxMachine.Action, customerID: String?, before: Date?, now: Date) throws(AftersalesError) -> [OutboxEntry] {
+        try write { db in
+            var request = OutboxEntry.filter(OutboxEntry.Columns.status == OutboxStatus.inDoubt)
+            if let customerID { request = request.filter(OutboxEntry.Columns.customerID == customerID) }
+            if let before { request = request.filter(Column("updatedAt") < before) }
+            var settled: [OutboxEntry] = []
+            for entry in try request.order(OutboxEntry.Columns.due, OutboxEntry.Columns.key).fetchAll(db) {
+                settled.append(try Self.apply(db, .ops(action), key: entry.key, now: now))
+            }
+            return settled
         }
     }
 
@@ -166,6 +246,17 @@ extension AftersalesStore {
     public func apply(_ action: OutboxMachine.Action, key: String, now: Date) throws(AftersalesError) -> OutboxEntry {
         try write { db in try Self.apply(db, .ops(action), key: key, now: now) }
     }
+}
+
+/// What recovery did with the mail a stopped process left claimed.
+public struct Recovery: Sendable, Hashable, Encodable {
+    /// Now in doubt: a connection had begun them (or no journal tells).
+    public var inDoubt = 0
+    /// Back to planned or retry: no connection had begun them.
+    public var returned = 0
+    /// Their answer was in the journal and is now recorded.
+    public var recorded = 0
+    public init() {}
 }
 
 extension ClaimedMail {

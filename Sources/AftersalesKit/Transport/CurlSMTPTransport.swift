@@ -126,7 +126,7 @@ public struct CurlSMTPTransport: MailTransport {
         private var configured = false
         private var lastFrom: String?
 
-        private func configure(_ handle: UnsafeMutableRawPointer) {
+        func configure(_ handle: UnsafeMutableRawPointer) {
             let box = Unmanaged.passUnretained(exchange).toOpaque()
             _ = aftersales_curl_setopt_string(handle, CURLOPT_URL, config.url)
             _ = aftersales_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)

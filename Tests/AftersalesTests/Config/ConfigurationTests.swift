@@ -54,6 +54,7 @@ struct ConfigurationTests {
             "rules.file", "templates.dir", "documents.dir", "import.dir", "transport.kind", "transport.dir",
             "smtp.url", "smtp.tls", "smtp.user", "smtp.password_file", "smtp.oauth_token_file", "smtp.ca_file",
             "smtp.connect_timeout", "smtp.timeout", "smtp.connections", "send.per_minute", "send.batch", "send.per_run",
+            "send.in_doubt_after", "send.in_doubt.transactional", "send.in_doubt.marketing", "send.in_doubt.internal",
             "offers.logistics_coupon_amount", "offers.logistics_coupon_months", "offers.survey_coupon_percent",
             "offers.trade_in_percent", "offers.review_coupon_percent", "offers.review_coupon_days", "offers.returns_days",
         ])
@@ -66,6 +67,8 @@ struct ConfigurationTests {
         #expect(defaults.transport.kind == .file && defaults.transport.dir == "outbox-files" && defaults.smtp.url == "smtp://127.0.0.1:25")
         #expect(defaults.smtp.connectTimeout == 10 && defaults.smtp.timeout == 60 && defaults.smtp.connections == 1)
         #expect(defaults.send.perMinute == 0 && defaults.send.batch == 50 && defaults.send.perRun == 0)
+        #expect(defaults.send.inDoubtAfter == 900 && defaults.send.inDoubtPolicy(.transactional) == .resend
+                && defaults.send.inDoubtPolicy(.internal) == .resend && defaults.send.inDoubtPolicy(.marketing) == .hold)
         #expect(defaults.rules.file.isEmpty && defaults.templates.dir.isEmpty && defaults.documents.dir.isEmpty && defaults.holidays.extra.isEmpty)
         #expect(defaults.messageDomain == "example.com" && defaults.smtpPassword == nil)
         #expect(Configuration.environmentName("offers.trade_in_percent") == "AFTERSALES_OFFERS_TRADE_IN_PERCENT")

@@ -23,7 +23,12 @@ struct OutboxMachineTests {
         (.outcome(.unknown(reason: "timeout after DATA")), [.sending: .inDoubt]),
         (.release(to: .planned), [.sending: .planned]),
         (.release(to: .retry), [.sending: .retry]),
-        (.abandoned, [.sending: .inDoubt]),
+        (.abandoned(policy: nil), [.sending: .inDoubt]),
+        (.unstarted(to: .planned), [.sending: .planned]),
+        (.unstarted(to: .retry), [.sending: .retry]),
+        (.journaled(.accepted(reply: "250 ok", refused: [:])), [.sending: .sent]),
+        (.journaled(.unknown(reason: "no answer")), [.sending: .inDoubt]),
+        (.resendByPolicy(setting: "send.in_doubt.transactional = resend"), [.inDoubt: .planned]),
         (.cancel(reason: "shipment S1 delivered"), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled]),
         (.ops(.approve), [.held: .planned]),
         (.ops(.cancel), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled, .failed: .cancelled]),
@@ -94,7 +99,9 @@ struct OutboxMachineTests {
         #expect(unknown.set.contains(.serverReply("no reply")))
         let permanent = try transition(.outcome(.permanent(reply: "554 rejected", refused: [:])), Self.state(.sending))
         #expect(permanent.set.contains(.reason("permanent failure: 554 rejected")) && permanent.suppress.isEmpty)
-        let abandoned = try transition(.abandoned, Self.state(.sending))
+        let held = try transition(.abandoned(policy: "send.in_doubt.marketing = hold: it waits for a person"), Self.state(.sending))
+        #expect(held.history == "in doubt: the sending process stopped before recording the outcome; send.in_doubt.marketing = hold: it waits for a person; or settle with `aftersales outbox resolve tracking/S1/1 --sent` or `--resend`")
+        let abandoned = try transition(.abandoned(policy: nil), Self.state(.sending))
         #expect(abandoned.history == "in doubt: the sending process stopped before recording the outcome; settle with `aftersales outbox resolve tracking/S1/1 --sent` or `--resend`")
         #expect(try transition(.release(to: .retry), Self.state(.sending)).set == [.claimedBy(nil)])
         #expect(try transition(.cancel(reason: "stale"), Self.state(.held)).set == [.reason("stale")])
