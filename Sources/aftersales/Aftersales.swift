@@ -18,7 +18,7 @@ struct Aftersales: ParsableCommand {
             CustomerCommand.self, ProductCommand.self, OrderCommand.self, ShipmentCommand.self,
             ComplaintCommand.self, SurveyCommand.self, ReviewCommand.self, StatusCommand.self,
             PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self, RenderCommand.self, TemplatesCommand.self,
-            RunCommand.self, SendCommand.self,
+            RunCommand.self, SendCommand.self, FetchCommand.self,
         ]
     )
 

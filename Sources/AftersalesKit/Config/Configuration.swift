@@ -20,6 +20,8 @@ public struct Configuration: Sendable, Equatable, Codable {
     public var transport = Transport()
     public var smtp = SMTP()
     public var send = Send()
+    public var imap = IMAP()
+    public var bounce = Bounce()
     var offerSection = OfferSection()
 
     /// The offer terms the templates quote (`offers.*`).
@@ -30,12 +32,14 @@ public struct Configuration: Sendable, Equatable, Codable {
 
     /// The SMTP password, from `AFTERSALES_SMTP_PASSWORD` or `smtp.password_file`; never stored or printed.
     public var smtpPassword: String?
+    /// The IMAP password, from `AFTERSALES_IMAP_PASSWORD` or `imap.password_file`; never stored or printed.
+    public var imapPassword: String?
     /// Every key with its value as text and where it came from, in the order of the reference.
     public var entries: [Entry] = []
 
     enum CodingKeys: String, CodingKey {
         case company, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
-             marketing, customs, rules, templates, documents, transport, smtp, send, offerSection = "offers"
+             marketing, customs, rules, templates, documents, transport, smtp, send, imap, bounce, offerSection = "offers"
     }
 
     /// The built-in defaults.
@@ -327,8 +331,8 @@ extension Configuration: CustomReflectable {
         Mirror(self, children: [
             "company": company, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
             "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
-            "templates": templates, "documents": documents, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
-            "smtpPassword": smtpPassword == nil ? "none" : "(set)",
+            "templates": templates, "documents": documents, "transport": transport, "smtp": smtp, "send": send, "imap": imap, "bounce": bounce, "offers": offers,
+            "smtpPassword": smtpPassword == nil ? "none" : "(set)", "imapPassword": imapPassword == nil ? "none" : "(set)",
         ])
     }
 }

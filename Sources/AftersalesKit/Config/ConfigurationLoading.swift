@@ -25,8 +25,9 @@ extension Configuration {
                 throw .configuration("config \"\(path)\": cannot be read (\(Self.reason(error))); fix the path or pass --config")
             }
             for (key, node) in try leaves(yaml: text, path: path) {
-                if key == "smtp.password" {
-                    throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
+                if key == "smtp.password" || key == "imap.password" {
+                    let section = key.prefix(4)
+                    throw .configuration("config \"\(path)\": \(key) must not be in the file; set AFTERSALES_\(section.uppercased())_PASSWORD or \(section).password_file")
                 }
                 guard values[key] != nil else {
                     throw .configuration("config \"\(path)\": unknown key \"\(key)\"; see the configuration reference in README.md")
@@ -76,6 +77,7 @@ extension Configuration {
             }
         }
         configuration.smtpPassword = password
+        configuration.imapPassword = try imapPassword(configuration.imap.passwordFile, environment)
         return configuration
     }
 

@@ -34,6 +34,8 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     /// With `--dry-run`: what would go.
     public var wouldSend: [MailView] = []
     public var dryRun = false
+    /// The reply mailbox's fetch that came first (when `imap.url` is set).
+    public var fetch: FetchSummary?
 
     public init() {}
 
@@ -53,7 +55,7 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     /// The process status for cron: 0 when all is done, 75 (EX_TEMPFAIL) when mail waits for a retry,
     /// 1 when the run stopped on a failure of the whole run.
     public var exitStatus: Int32 {
-        if stoppedBy != nil { return 1 }
+        if stoppedBy != nil || fetch?.failure != nil { return 1 }
         if waitingForRetry > 0 { return 75 }
         return 0
     }
@@ -142,6 +144,12 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         var summary = RunSummary()
         summary.recovered = try store.recoverAbandonedClaims(now: now)
+        // The reply mailbox first, when `imap.url` is set: bounces suppress and complaints open before planning.
+        if let imap = imapTransport {
+            let session = imap.openSession()
+            defer { session.close() }
+            summary.fetch = try fetch(session: session)
+        }
         summary.planned = try plan().changes.planned
         let perRun = configuration.send.perRun
         let due = try store.dueMail(now: now, limit: perRun > 0 ? perRun : nil)

@@ -113,6 +113,7 @@ enum Schema {
         }
         registerOutbox(&migrator)
         registerOrderLines(&migrator)
+        registerInbound(&migrator)
         return migrator
     }
 }
