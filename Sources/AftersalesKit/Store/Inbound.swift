@@ -1,6 +1,5 @@
 import AftersalesDomain
 import AftersalesPlanning
-import Crypto
 import Foundation
 import GRDB
 
@@ -154,7 +153,7 @@ extension AftersalesStore {
     public func recordInbound(_ source: InboundSource, _ classification: InboundClassification?, bounce policy: Configuration.Bounce,
                               now: Date) throws(AftersalesError) -> InboundOutcome {
         let received = min(source.receivedAt ?? now, now)
-        let sha = source.bytes.map { SHA256.hash(data: $0).map { String(format: "%02x", $0) }.joined() }
+        let sha = source.bytes.map(Workspace.evidenceHash)
         return try write { db in
             var outcome = InboundOutcome(uid: source.uid, kind: classification?.kind, disposition: .unmatched, messageID: classification?.messageID,
                                          from: classification?.from, subject: classification?.subject, effects: [], sha256: sha)

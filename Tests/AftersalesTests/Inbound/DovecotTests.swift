@@ -12,6 +12,7 @@ final class TestDovecot {
     let cert: String
     var maildir: URL { directory.appendingPathComponent("home/buyer/Maildir") }
     private var seeded = 0
+    private let master = Process()
 
     static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot") }
 
@@ -70,7 +71,14 @@ final class TestDovecot {
         // The mail user (Dovecot refuses uid 0) owns the Maildir; the folder itself must be readable for it.
         try run("/bin/chmod", ["-R", "a+rX", d])
         try run("/bin/chown", ["-R", "mail:mail", d + "/home"])
-        try run("/usr/sbin/dovecot", ["-c", d + "/dovecot.conf"])
+        // In the foreground, so that this process owns it. Through python3, which clears the signal mask
+        // and dispositions the test process would pass on (Dovecot would then not stop on SIGTERM).
+        master.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        master.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
+                            + "os.execv('/usr/sbin/dovecot', ['dovecot', '-F', '-c', '\(d)/dovecot.conf'])"]
+        master.standardOutput = FileHandle.nullDevice
+        master.standardError = FileHandle.nullDevice
+        try master.run()
         // Ready when the port answers.
         let deadline = Date().addingTimeInterval(10)
         while !canConnect(imapPort), Date() < deadline { usleep(20_000) }
@@ -102,12 +110,12 @@ final class TestDovecot {
     }
 
     func stop() {
-        if let pid = try? String(contentsOfFile: directory.path + "/run/master.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-           let number = Int32(pid) {
-            kill(number, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while kill(number, 0) == 0, Date() < deadline { usleep(20_000) }
-        }
+        guard master.isRunning else { return }
+        master.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while master.isRunning, Date() < deadline { usleep(20_000) }
+        if master.isRunning { kill(master.processIdentifier, SIGKILL) }
+        master.waitUntilExit()
     }
 
     deinit {
@@ -165,9 +173,12 @@ struct DovecotTests {
         #expect(summary.bounces == 1 && summary.replies == 1 && summary.complaintsOpened == 1 && summary.autoReplies == 1 && summary.unmatched == 1)
         #expect(server.files("aftersales/processed").count == 3)
         #expect(server.files().count == 1, "the unmatched reply stays in the inbox")
-        // The exact bytes, with their SHA-256, received at the server's INTERNALDATE.
+        // The exact bytes the server gave (IMAP lines end in CRLF), with their SHA-256, received at the server's INTERNALDATE.
         let thread = try ws.orderThread(orderID: "O1").filter { $0.direction == "received" }
-        #expect(thread.contains { $0.bytes == Data(Corpus.bytes("complaint-de.eml")) && $0.at == t("2026-11-24T09:05:00Z") })
+        let german = try #require(thread.first { $0.subject == "Re: de order O1" })
+        #expect(String(decoding: german.bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n") == String(decoding: Corpus.bytes("complaint-de.eml"), as: UTF8.self))
+        #expect(german.at == t("2026-11-24T09:05:00Z"))
+        #expect(german.sha256 == Workspace.evidenceHash(german.bytes))
         let again = try ws.fetch(session: session)
         #expect(again.fetched == 0 && again.exitStatus == 0)
         // Over implicit TLS, a new message only.
