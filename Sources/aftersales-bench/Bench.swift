@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
     @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp); all when absent.") var only: String?
 
-    static let figures = ["plan", "idle", "day", "render", "smtp"]
+    static let figures = ["plan", "idle", "day", "render", "smtp", "inbound"]
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs: \(runs) is not a number of runs; expected 1 or more") }
@@ -82,6 +82,7 @@ struct Bench: ParsableCommand {
                 rows.append(Row(figure: "5. SMTP throughput", measured: "skipped", reference: "no smtp-sink", ratio: "-", target: "-", verdict: "SKIP"))
             }
         }
+        if wants("inbound") { rows += try inboundFigures() }
         print(table(rows))
     }
 

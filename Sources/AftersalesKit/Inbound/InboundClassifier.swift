@@ -91,9 +91,34 @@ public struct InboundClassifier: Sendable {
     /// Complaint keywords, lower-cased.
     public var complaintKeywords: [String]
 
+    /// The keywords' UTF-8, for a byte search (Foundation's `contains` was most of a classification's time).
+    let keywordBytes: [[UInt8]]
+
     public init(domain: String, complaintKeywords: [String] = InboundClassifier.defaultComplaintKeywords) {
         self.domain = domain.lowercased()
         self.complaintKeywords = complaintKeywords.map { $0.lowercased() }.filter { !$0.isEmpty }
+        keywordBytes = self.complaintKeywords.map { Array($0.utf8) }
+    }
+
+    /// Whether `needle` occurs in `haystack` (UTF-8 of lower-cased text).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        let last = haystack.count - needle.count
+        var i = 0
+        while i <= last {
+            if haystack[i] == first {
+                var j = 1
+                while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// Out-of-office phrases as UTF-8, with whether a phrase may match anywhere in the subject (long or non-Latin ones).
+    static let outOfOfficeBytes: [(phrase: String, bytes: [UInt8], anywhere: Bool)] = outOfOfficeSubjects.map {
+        ($0, Array($0.utf8), $0.count > 6 || !$0.unicodeScalars.allSatisfy(\.isASCII))
     }
 
     /// Complaint words in the 8 template locales (en, es, fr, pt, de, ru, ar, zh-Hans).
@@ -299,9 +324,9 @@ public struct InboundClassifier: Sendable {
         if let precedence = message.field("precedence")?.lowercased().trimmingCharacters(in: .whitespaces),
            ["auto_reply", "bulk", "junk", "list"].contains(precedence) { return "Precedence: \(precedence)" }
         if message.field("x-auto-response-suppress") != nil, message.field("x-ms-exchange-generated-message-source") != nil { return "Exchange automatic reply" }
-        let lowered = subject.lowercased().trimmingCharacters(in: .whitespaces)
-        if let match = Self.outOfOfficeSubjects.first(where: { lowered.hasPrefix($0) || (($0.count > 6 || !$0.unicodeScalars.allSatisfy(\.isASCII)) && lowered.contains($0)) }) {
-            return "out-of-office subject (\(match))"
+        let lowered = Array(subject.lowercased().trimmingCharacters(in: .whitespaces).utf8)
+        if let match = Self.outOfOfficeBytes.first(where: { lowered.starts(with: $0.bytes) || ($0.anywhere && Self.contains(lowered, $0.bytes)) }) {
+            return "out-of-office subject (\(match.phrase))"
         }
         return nil
     }
@@ -313,10 +338,12 @@ public struct InboundClassifier: Sendable {
         return ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"].contains(local)
     }
 
+    static let bounceSubjects = ["undeliverable", "undelivered mail", "delivery status notification", "mail delivery failed", "returned mail",
+                                 "delivery failure", "failure notice", "mail delivery subsystem"].map { Array($0.utf8) }
+
     func looksLikeBounceSubject(_ subject: String) -> Bool {
-        let s = subject.lowercased()
-        return ["undeliverable", "undelivered mail", "delivery status notification", "mail delivery failed", "returned mail", "delivery failure",
-                "failure notice", "mail delivery subsystem"].contains { s.contains($0) }
+        let s = Array(subject.lowercased().utf8)
+        return Self.bounceSubjects.contains { Self.contains(s, $0) }
     }
 
     /// Old Exim ("The following address(es) failed:") and qmail ("Hi. This is the qmail-send program"),
@@ -407,8 +434,8 @@ public struct InboundClassifier: Sendable {
         let (text, problem) = firstText(message)
         if let problem { result.problems.append(problem) }
         result.newText = InboundText.newText(text)
-        let lowered = result.newText.lowercased()
-        result.complaintKeyword = complaintKeywords.first { lowered.contains($0) }
+        let lowered = Array(result.newText.lowercased().utf8)
+        result.complaintKeyword = zip(complaintKeywords, keywordBytes).first { Self.contains(lowered, $0.1) }?.0
     }
 }
 
