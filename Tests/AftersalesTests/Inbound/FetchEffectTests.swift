@@ -245,3 +245,33 @@ struct FetchEffectTests {
         #expect(summary.messages.first?.disposition == .refused)
     }
 }
+
+@Suite("imap.* and bounce.* configuration")
+struct InboundConfigurationTests {
+    @Test("the IMAP password comes from AFTERSALES_IMAP_PASSWORD or imap.password_file, never from the file or into the listing; bad values name the key")
+    func password() throws {
+        let scratch = try ScratchDirectory("aftersales-imap-config")
+        let secret = scratch.url.appendingPathComponent("pw").path
+        try "fromfile\nignored\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let config = try Configuration.load(path: nil, environment: ["AFTERSALES_IMAP_PASSWORD_FILE": secret])
+        #expect(config.imapPassword == "fromfile")
+        #expect(try Configuration.load(path: nil, environment: ["AFTERSALES_IMAP_PASSWORD_FILE": secret, "AFTERSALES_IMAP_PASSWORD": "env"]).imapPassword == "env")
+        #expect(!config.entries.contains { $0.value.contains("fromfile") })
+        var dumped = ""
+        dump(config, to: &dumped)
+        #expect(!dumped.contains("fromfile"))
+        let file = scratch.url.appendingPathComponent("a.yml").path
+        try "imap:\n  password: x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: AftersalesError.configuration("config \"\(file)\": imap.password must not be in the file; set AFTERSALES_IMAP_PASSWORD or imap.password_file")) {
+            try Configuration.load(path: file, environment: [:])
+        }
+        #expect(throws: AftersalesError.configuration("bounce.policy \"5.7.1=maybe\" (from AFTERSALES_BOUNCE_POLICY): expected entries like 5.7.1=soft (hard, soft or ignore)")) {
+            try Configuration.load(path: nil, environment: ["AFTERSALES_BOUNCE_POLICY": "5.7.1=maybe"])
+        }
+        #expect(throws: AftersalesError.configuration("imap.url \"http://x\" (from AFTERSALES_IMAP_URL): expected imap://host:port/MAILBOX or imaps://host:port/MAILBOX")) {
+            try Configuration.load(path: nil, environment: ["AFTERSALES_IMAP_URL": "http://x"])
+        }
+        #expect(Configuration.defaults.bounce.softLimit == 3 && Configuration.defaults.bounce.softDays == 14)
+        #expect(Configuration.defaults.imap.processedFolder == "aftersales/processed")
+    }
+}
