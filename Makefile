@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 # Debian packages the build and the tests need; installed when missing and run as root.
-APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd openssl time gcc chromium wrk
+APT_PACKAGES := libsqlite3-dev libcurl4-openssl-dev python3-aiosmtpd openssl time gcc chromium wrk dovecot-imapd
 
 # `make bench` scale (1 = about 1,000 orders) and SMTP messages.
 BENCH_SCALE ?= 20

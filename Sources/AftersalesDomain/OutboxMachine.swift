@@ -91,6 +91,8 @@ public enum OutboxMachine {
         case cancel(reason: String)
         /// An ops action.
         case ops(Action)
+        /// A delivery status notification says the mail did not reach `address` for good (status 5.x.x).
+        case bounced(address: String, status: String, diagnostic: String?)
 
         /// The event's name in a refusal.
         public var name: String {
@@ -102,6 +104,7 @@ public enum OutboxMachine {
             case .resendByPolicy: return "resend by policy"
             case .cancel: return "cancel by planning"
             case .ops(let action): return action.rawValue
+            case .bounced: return "record a bounce"
             }
         }
 
@@ -116,6 +119,8 @@ public enum OutboxMachine {
             case .ops(.cancel): return [.planned, .held, .retry, .failed]
             case .ops(.retry): return [.failed, .retry]
             case .ops(.resolveSent), .ops(.resendInDoubt): return [.inDoubt]
+            // A bounce proves the mail left; one in doubt was accepted after all.
+            case .bounced: return [.sent, .inDoubt]
             }
         }
     }
@@ -197,6 +202,11 @@ public enum OutboxMachine {
             return to(.planned, [.reason(reason), .nextAttemptAt(nil), .due(min(state.due, now))], reason)
         case .cancel(let reason):
             return to(.cancelled, [.reason(reason)], reason)
+        case .bounced(let address, let status, let diagnostic):
+            let reason = "bounced: \(status) for \(address)" + (diagnostic.map { " (\($0))" } ?? "")
+            var transition = to(.bounced, [.reason(reason), .sentAt(state.sentAt ?? now)], reason)
+            transition.suppress[address.lowercased()] = "bounce \(status)" + (diagnostic.map { " \($0)" } ?? "") + " (mail \(state.key))"
+            return transition
         case .ops(let action):
             let fields: [Field]
             let target: OutboxStatus

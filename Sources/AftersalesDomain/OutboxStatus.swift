@@ -15,6 +15,8 @@ public enum OutboxStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case cancelled
     /// The server may or may not have accepted it; a person settles it.
     case inDoubt = "in-doubt"
+    /// Accepted, then bounced back by the recipient's server (a delivery status notification).
+    case bounced
 
     /// Still to be sent, so planning may move or cancel it.
     public var isPending: Bool { self == .planned || self == .held || self == .retry }

@@ -19,9 +19,9 @@ struct Bench: ParsableCommand {
     @Option(help: "An SMTP server already listening (smtp://127.0.0.1:PORT), used instead of smtp-sink.") var smtpURL: String?
     @Option(help: "The reference C sender (Benchmarks/curl_send.c, compiled).") var curlSend: String?
     @Option(help: "Seconds of rendering for the render figure.") var renderSeconds: Double = 2
-    @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp, import, report, serve); all when absent.") var only: String?
+    @Option(help: "Only these figures, comma-separated (plan, idle, day, render, smtp, import, report, serve, inbound); all when absent.") var only: String?
 
-    static let figures = ["plan", "idle", "day", "render", "smtp", "import", "report", "serve"]
+    static let figures = ["plan", "idle", "day", "render", "smtp", "import", "report", "serve", "inbound"]
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs: \(runs) is not a number of runs; expected 1 or more") }
@@ -85,6 +85,7 @@ struct Bench: ParsableCommand {
         }
         if wants("import") { rows += try importFigures() }  // issue 17, Sources/aftersales-bench/ImportBench.swift
         if wants("serve") { rows += try serveFigures() }
+        if wants("inbound") { rows += try inboundFigures() }
         print(table(rows))
     }
 

@@ -18,7 +18,7 @@ struct Aftersales: ParsableCommand {
             CustomerCommand.self, ProductCommand.self, OrderCommand.self, ShipmentCommand.self,
             ComplaintCommand.self, SurveyCommand.self, ReviewCommand.self, StatusCommand.self,
             PlanCommand.self, PreviewCommand.self, OutboxCommand.self, RulesCommand.self, RenderCommand.self, TemplatesCommand.self,
-            RunCommand.self, SendCommand.self, ServeCommand.self, ImportCommand.self, ReportCommand.self,
+            RunCommand.self, SendCommand.self, FetchCommand.self, ServeCommand.self, ImportCommand.self, ReportCommand.self,
             BackupCommand.self, DoctorCommand.self,
         ]
     )

@@ -7,7 +7,7 @@ struct OrderCommand: ParsableCommand {
         commandName: "order",
         abstract: "Record orders and their completion or cancellation.",
         discussion: "Example: aftersales order add --id SO-1001 --customer C-MX-001 --line PUMP-200:4:129900",
-        subcommands: [Add.self, Complete.self, Cancel.self, Show.self, List.self]
+        subcommands: [Add.self, Complete.self, Cancel.self, Show.self, List.self, Thread.self]
     )
 }
 
@@ -72,8 +72,10 @@ extension OrderCommand {
         @Argument(help: "The order's id.") var id: String
 
         func run() throws {
-            let detail = try global.workspace(.readOnly).store.orderDetail(id: id)
-            global.emit(detail, TextReport.orderDetail(detail))
+            let ws = try global.workspace(.readOnly)
+            let detail = try ws.store.orderDetail(id: id)
+            // The text ends with the order's thread (mail sent and received); the JSON stays the order's detail.
+            global.emit(detail, TextReport.orderDetail(detail) + "\n\n" + TextReport.thread(try ws.orderThread(orderID: id)))
         }
     }
 

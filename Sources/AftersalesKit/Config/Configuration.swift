@@ -24,6 +24,8 @@ public struct Configuration: Sendable, Equatable, Codable {
     public var transport = Transport()
     public var smtp = SMTP()
     public var send = Send()
+    public var imap = IMAP()
+    public var bounce = Bounce()
     var offerSection = OfferSection()
 
     /// The offer terms the templates quote (`offers.*`).
@@ -34,12 +36,14 @@ public struct Configuration: Sendable, Equatable, Codable {
 
     /// The SMTP password, from `AFTERSALES_SMTP_PASSWORD` or `smtp.password_file`; never stored or printed.
     public var smtpPassword: String?
+    /// The IMAP password, from `AFTERSALES_IMAP_PASSWORD` or `imap.password_file`; never stored or printed.
+    public var imapPassword: String?
     /// Every key with its value as text and where it came from, in the order of the reference.
     public var entries: [Entry] = []
 
     enum CodingKeys: String, CodingKey {
         case company, links, supervisor, departmentHead = "department_head", support, businessHours = "business_hours", holidays,
-             marketing, customs, rules, templates, documents, importing = "import", transport, smtp, send, offerSection = "offers"
+             marketing, customs, rules, templates, documents, importing = "import", transport, smtp, send, imap, bounce, offerSection = "offers"
     }
 
     /// The built-in defaults.
@@ -361,8 +365,8 @@ extension Configuration: CustomReflectable {
         Mirror(self, children: [
             "company": company, "links": links, "supervisor": supervisor, "departmentHead": departmentHead, "support": support,
             "businessHours": businessHours, "holidays": holidays, "marketing": marketing, "customs": customs, "rules": rules,
-            "templates": templates, "documents": documents, "import": importing, "transport": transport, "smtp": smtp, "send": send, "offers": offers,
-            "smtpPassword": smtpPassword == nil ? "none" : "(set)",
+            "templates": templates, "documents": documents, "import": importing, "transport": transport, "smtp": smtp, "send": send, "imap": imap, "bounce": bounce, "offers": offers,
+            "smtpPassword": smtpPassword == nil ? "none" : "(set)", "imapPassword": imapPassword == nil ? "none" : "(set)",
         ])
     }
 }

@@ -31,8 +31,9 @@ extension Configuration {
                 if key == "links.secret" {
                     throw .configuration("config \"\(path)\": links.secret must not be in the file; set AFTERSALES_LINK_SECRET or links.secret_file")
                 }
-                if key == "smtp.password" {
-                    throw .configuration("config \"\(path)\": smtp.password must not be in the file; set AFTERSALES_SMTP_PASSWORD or smtp.password_file")
+                if key == "smtp.password" || key == "imap.password" {
+                    let section = key.prefix(4)
+                    throw .configuration("config \"\(path)\": \(key) must not be in the file; set AFTERSALES_\(section.uppercased())_PASSWORD or \(section).password_file")
                 }
                 guard values[key] != nil else {
                     throw .configuration("config \"\(path)\": unknown key \"\(key)\"; see the configuration reference in README.md")
@@ -84,6 +85,7 @@ extension Configuration {
         }
         configuration.smtpPassword = password
         try configuration.links.loadSecrets(environment: environment)
+        configuration.imapPassword = try imapPassword(configuration.imap.passwordFile, environment)
         return configuration
     }
 

@@ -49,6 +49,8 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     public var dryRun = false
     /// Why the mail carries no signed links (`links.*` not set); nil when it does.
     public var linksOff: String?
+    /// The reply mailbox's fetch that came first (when `imap.url` is set).
+    public var fetch: FetchSummary?
 
     public init() {}
 
@@ -70,7 +72,7 @@ public struct RunSummary: Sendable, Encodable, Hashable {
     /// The process status for cron: 0 when all is done, 75 (EX_TEMPFAIL) when mail waits for a retry,
     /// 1 when the run stopped on a failure of the whole run.
     public var exitStatus: Int32 {
-        if stoppedBy != nil { return 1 }
+        if stoppedBy != nil || fetch?.failure != nil { return 1 }
         if waitingForRetry > 0 { return 75 }
         return 0
     }
@@ -183,6 +185,12 @@ extension Workspace {
         }
         summary.linksOff = configuration.links.offReason
         try recover(into: &summary)
+        // The reply mailbox first, when `imap.url` is set: bounces suppress and complaints open before planning.
+        if let imap = imapTransport {
+            let session = imap.openSession()
+            defer { session.close() }
+            summary.fetch = try fetch(session: session)
+        }
         summary.resentByPolicy = try store.resendInDoubt(policies: configuration.send.inDoubt, after: configuration.send.inDoubtAfter, now: now).count
         let changes = try plan().changes
         summary.planned = changes.planned

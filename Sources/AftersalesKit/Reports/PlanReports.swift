@@ -103,6 +103,7 @@ extension TextReport {
         if s.waitingForRetry > 0 { line += "; \(s.waitingForRetry) waiting for a retry" }
         if let off = s.linksOff { line += "; \(off)" }
         if let stop = s.stoppedBy { line += "\nstopped: \(stop); the remaining mail is untouched and goes on the next run" }
+        if let fetch = s.fetch { line += "\n" + TextReport.fetch(fetch) }
         return line
     }
 }

@@ -32,16 +32,20 @@ extension AftersalesStore {
     /// Records that the customer wants no more marketing mail.
     public func unsubscribe(customerID: String, at: Date, now: Date) throws(AftersalesError) -> Customer {
         try Self.notFuture(at, now)
-        return try write { db in
-            var customer = try Self.customer(db, customerID)
-            if customer.unsubscribedAt == nil {
-                customer.unsubscribedAt = at
-                try customer.update(db)
-                try Self.log(db, .customerUnsubscribed, subject: customerID, customerID: customerID, orderID: nil, at: at, now: now,
-                             payload: ["unsubscribedAt": Timestamp.utc(at)])
-            }
-            return customer
+        return try write { db in try Self.unsubscribe(db, customerID: customerID, at: at, now: now) }
+    }
+
+    /// The unsubscribe fact, in the caller's transaction; `reason` (a spam report) is kept in the event.
+    static func unsubscribe(_ db: Database, customerID: String, at: Date, now: Date, reason: String? = nil) throws -> Customer {
+        var customer = try Self.customer(db, customerID)
+        if customer.unsubscribedAt == nil {
+            customer.unsubscribedAt = at
+            try customer.update(db)
+            var payload = ["unsubscribedAt": Timestamp.utc(at)]
+            if let reason { payload["reason"] = reason }
+            try Self.log(db, .customerUnsubscribed, subject: customerID, customerID: customerID, orderID: nil, at: at, now: now, payload: payload)
         }
+        return customer
     }
 
     // MARK: Products
@@ -209,14 +213,18 @@ extension AftersalesStore {
             Complaint(id: try Text.identifier(id, field: "id"), orderID: orderID, category: category,
                       text: try Text.required(text, field: "text"), openedAt: at)
         }
-        return try write { db in
-            guard try Complaint.fetchOne(db, key: id) == nil else { throw AftersalesError.duplicate(entity: "complaint", id: id) }
-            let order = try Self.order(db, orderID)
-            try Self.notBefore(at, order.placedAt, "the order was placed")
-            try complaint.insert(db)
-            try Self.log(db, .complaintOpened, subject: id, customerID: order.customerID, orderID: orderID, at: at, now: now, payload: complaint)
-            return complaint
-        }
+        return try write { db in try Self.openComplaint(db, complaint, now: now) }
+    }
+
+    /// The complaint-opened fact, in the caller's transaction.
+    static func openComplaint(_ db: Database, _ complaint: Complaint, now: Date) throws -> Complaint {
+        guard try Complaint.fetchOne(db, key: complaint.id) == nil else { throw AftersalesError.duplicate(entity: "complaint", id: complaint.id) }
+        let order = try Self.order(db, complaint.orderID)
+        try Self.notBefore(complaint.openedAt, order.placedAt, "the order was placed")
+        try complaint.insert(db)
+        try Self.log(db, .complaintOpened, subject: complaint.id, customerID: order.customerID, orderID: complaint.orderID, at: complaint.openedAt,
+                     now: now, payload: complaint)
+        return complaint
     }
 
     /// The steps of a complaint after it was opened.

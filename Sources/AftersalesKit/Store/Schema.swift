@@ -114,6 +114,7 @@ enum Schema {
         registerOutbox(&migrator)
         registerOrderLines(&migrator)
         registerImport(&migrator)
+        registerInbound(&migrator)
         return migrator
     }
 }

@@ -40,7 +40,7 @@ struct ConfigurationTests {
         var dumped = ""
         dump(config, to: &dumped)
         #expect(!dumped.contains("s3cret"))
-        #expect(!config.entries.contains { $0.key.contains("password") && $0.key != "smtp.password_file" })
+        #expect(!config.entries.contains { $0.key.contains("password") && !["smtp.password_file", "imap.password_file"].contains($0.key) })
     }
 
     @Test("every key has its default, its environment variable and its place in the reference")
@@ -55,6 +55,8 @@ struct ConfigurationTests {
             "smtp.url", "smtp.tls", "smtp.user", "smtp.password_file", "smtp.oauth_token_file", "smtp.ca_file",
             "smtp.connect_timeout", "smtp.timeout", "smtp.connections", "send.per_minute", "send.batch", "send.per_run",
             "send.in_doubt_after", "send.in_doubt.transactional", "send.in_doubt.marketing", "send.in_doubt.internal",
+            "imap.url", "imap.user", "imap.tls", "imap.password_file", "imap.ca_file", "imap.processed_folder", "imap.max_bytes",
+            "imap.timeout", "imap.complaint_keywords", "bounce.soft_limit", "bounce.soft_days", "bounce.policy",
             "offers.logistics_coupon_amount", "offers.logistics_coupon_months", "offers.survey_coupon_percent",
             "offers.trade_in_percent", "offers.review_coupon_percent", "offers.review_coupon_days", "offers.returns_days",
         ])
@@ -73,7 +75,7 @@ struct ConfigurationTests {
         #expect(defaults.messageDomain == "example.com" && defaults.smtpPassword == nil)
         #expect(Configuration.environmentName("offers.trade_in_percent") == "AFTERSALES_OFFERS_TRADE_IN_PERCENT")
         // Every key is overridden by its variable.
-        for entry in defaults.entries where !["smtp.password_file", "links.secret_file"].contains(entry.key) {
+        for entry in defaults.entries where !["smtp.password_file", "links.secret_file", "imap.password_file"].contains(entry.key) {
             let name = Configuration.environmentName(entry.key)
             let value = entry.key == "holidays.extra" ? "2026-12-24" : entry.value
             let config = try Configuration.load(path: nil, environment: [name: value])
