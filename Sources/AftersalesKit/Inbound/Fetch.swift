@@ -45,6 +45,16 @@ public struct FetchSummary: Sendable, Encodable, Hashable {
     }
 }
 
+extension CurlIMAPTransport {
+    /// The mailbox of `imap.*`, or nil when `imap.url` is not set.
+    public init?(configuration: Configuration) {
+        let imap = configuration.imap
+        guard !imap.url.isEmpty else { return nil }
+        self.init(url: imap.url, security: imap.tls, user: imap.user.isEmpty ? nil : imap.user, password: configuration.imapPassword,
+                  caFile: imap.caFile.isEmpty ? nil : imap.caFile, timeout: imap.timeout)
+    }
+}
+
 extension Workspace {
     /// The classifier of this configuration (our Message-ID domain, the complaint keywords).
     public var inboundClassifier: InboundClassifier {
@@ -53,12 +63,7 @@ extension Workspace {
     }
 
     /// The mailbox of `imap.*`, or nil when `imap.url` is not set.
-    public var imapTransport: CurlIMAPTransport? {
-        let imap = configuration.imap
-        guard !imap.url.isEmpty else { return nil }
-        return CurlIMAPTransport(url: imap.url, security: imap.tls, user: imap.user.isEmpty ? nil : imap.user, password: configuration.imapPassword,
-                                 caFile: imap.caFile.isEmpty ? nil : imap.caFile, timeout: imap.timeout)
-    }
+    public var imapTransport: CurlIMAPTransport? { CurlIMAPTransport(configuration: configuration) }
 
     /// `aftersales fetch`: reads what is new in the reply mailbox, under the run lock.
     public func fetch() throws(AftersalesError) -> FetchSummary {

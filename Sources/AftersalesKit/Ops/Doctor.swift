@@ -63,7 +63,7 @@ public enum Doctor {
     public static let minimumFreeBytes: Int64 = 100 * 1024 * 1024
 
     /// Every check, in the order printed.
-    public static let checks: [DoctorCheck] = [configurationCheck, templatesCheck, databaseCheck, smtpCheck, diskCheck]
+    public static let checks: [DoctorCheck] = [configurationCheck, templatesCheck, databaseCheck, smtpCheck, imapCheck, linksCheck, diskCheck]
 
     /// Runs `checks` (all by default) in order.
     public static func run(_ settings: Settings, checks: [DoctorCheck] = Doctor.checks) -> [DoctorFinding] {
@@ -126,6 +126,37 @@ public enum Doctor {
         }
         let login = configuration.smtp.user.isEmpty ? "no AUTH configured" : "AUTH as \(configuration.smtp.user)"
         return "\(configuration.smtp.url): EHLO, \(configuration.smtp.tls == .none ? "no TLS" : "TLS") and \(login) pass; no mail sent"
+    }
+
+    /// Issue 19: the reply mailbox's login (a STATUS of the mailbox; nothing is read or moved).
+    static let imapCheck = DoctorCheck("imap") { context throws(Problem) in
+        let configuration = try context.loaded()
+        guard let transport = CurlIMAPTransport(configuration: configuration) else {
+            throw Problem(skipped: true, detail: "imap.url is not set: bounces and replies are not read", fix: nil)
+        }
+        let session = transport.openSession()
+        defer { session.close() }
+        do throws(MailboxError) {
+            let status = try session.status()
+            return "\(configuration.imap.url): login as \(configuration.imap.user) works, \(status.mailbox) has UIDNEXT \(status.uidNext)"
+        } catch {
+            throw Problem(detail: "\(configuration.imap.url): \(error)",
+                          fix: "check imap.url, imap.tls, imap.user and the password (AFTERSALES_IMAP_PASSWORD or imap.password_file), and that the server is up")
+        }
+    }
+
+    /// Issue 18: mail carries signed links only with `links.base_url` and a secret; a base URL without one
+    /// means the links are silently off.
+    static let linksCheck = DoctorCheck("links") { context throws(Problem) in
+        let links = try context.loaded().links
+        guard !links.baseURL.isEmpty else {
+            throw Problem(skipped: true, detail: "links.base_url is not set: mail carries no signed links", fix: nil)
+        }
+        guard links.on else {
+            throw Problem(detail: links.offReason ?? "no usable link secret",
+                          fix: "set AFTERSALES_LINK_SECRET or links.secret_file (at least \(LinkKeys.minimumLength) bytes), or unset links.base_url")
+        }
+        return "\(links.baseURL): \(links.secrets.count) secret(s) loaded"
     }
 
     static let diskCheck = DoctorCheck("disk") { context throws(Problem) in

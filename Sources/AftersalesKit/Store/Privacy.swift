@@ -85,6 +85,8 @@ extension AftersalesStore {
         ("events", "customerID = ?1 OR orderID IN (SELECT id FROM orders WHERE customerID = ?1)"),
         ("outbox", "customerID = ?1"),
         ("outbox_history", "key IN (SELECT key FROM outbox WHERE customerID = ?1)"),
+        // Issue 19: the replies and bounces received from them (their bytes go in the JSON as base64).
+        ("inbound_messages", "customerID = ?1 OR orderID IN (SELECT id FROM orders WHERE customerID = ?1)"),
     ]
 
     /// Every stored field of the customer and of everything about them (orders, lines, shipments and
@@ -235,6 +237,14 @@ extension AftersalesStore {
                 let scrubbed = PersonalData.scrub(reason, strings)
                 if scrubbed != reason { try db.execute(sql: "UPDATE outbox_history SET reason = ? WHERE id = ?", arguments: [scrubbed, history["id"] as Int64]) }
             }
+        }
+        // Received mail (issue 19): its bytes, sender and subject go; SHA-256, Message-ID and times stay.
+        try db.execute(sql: """
+            UPDATE inbound_messages SET eml = NULL, fromAddress = ?2, subject = ?3, note = NULL
+            WHERE customerID = ?1 OR orderID IN (\(orders))
+            """, arguments: [id, placeholder.value, text])
+        for address in Set(addresses) {
+            try db.execute(sql: "UPDATE soft_bounces SET address = ? WHERE lower(address) = ?", arguments: [PersonalData.hash(address), address])
         }
         // Archived bytes go; their SHA-256 and Message-ID stay in the outbox row.
         try db.execute(sql: "DELETE FROM outbox_archive WHERE key IN (SELECT key FROM outbox WHERE customerID = ?)", arguments: [id])

@@ -41,7 +41,7 @@ public struct LinkService: Sendable {
     public static let unreadable = "_unreadable"
 
     /// The templates of the mails each purpose's link is sent in (unsubscribe and preferences: any mail).
-    static let receiptTemplates: Set<String> = ["customs-held", "transit-update", "delay-notice"]
+    static let receiptTemplates: Set<String> = ["customs-held", "transit-update", Planner.lateTransitTemplate, "delay-notice"]
 
     /// Handles a GET (`post` false: shows the page, writes nothing) or a POST (records) of `purpose`'s link.
     /// `query` holds the link's query (the chosen score), `form` the POST's fields.

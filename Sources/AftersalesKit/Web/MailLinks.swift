@@ -27,7 +27,7 @@ public struct MailLinks: MustacheParent, Sendable {
     /// The rating page, and its five ratings (satisfaction-check mail).
     public var rating = ""
     public var ratings: [Scored] = []
-    /// "I have received the goods" (customs-held, transit-update, delay-notice).
+    /// "I have received the goods" (customs-held, transit-update and its late form, delay-notice).
     public var confirmReceipt = ""
     /// The preferences page (every mail to a customer).
     public var preferences = ""

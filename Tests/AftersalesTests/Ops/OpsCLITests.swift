@@ -1,4 +1,5 @@
 import Foundation
+@testable import AftersalesKit
 import GRDB
 import Testing
 
@@ -120,7 +121,7 @@ struct OpsCLITests {
         cli = cli.smtp(server)
         let good = try cli.run(["doctor"])
         #expect(good.code == 0, "\(good.stdout) \(good.stderr)")
-        #expect(good.stdout.split(separator: "\n").count == 5 && good.stdout.contains("ok   smtp: "), "\(good.stdout)")
+        #expect(good.stdout.split(separator: "\n").count == Doctor.checks.count && good.stdout.contains("ok   smtp: "), "\(good.stdout)")
         #expect(server.received.isEmpty, "no mail sent")
         cli.environment["AFTERSALES_SMTP_URL"] = "smtp://127.0.0.1:1"
         let bad = try cli.run(["doctor"])

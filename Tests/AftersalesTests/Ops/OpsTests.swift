@@ -128,7 +128,7 @@ struct OpsTests {
         let tw = try TestWorkspace()
         let settings = Settings(databasePath: tw.path, configPath: nil, now: t("2026-11-03T14:00:00Z"), environment: [:], templatesPath: templatesDirectory)
         var findings = Doctor.run(settings)
-        #expect(findings.map(\.check) == ["configuration", "templates", "database", "smtp", "disk"])
+        #expect(findings.map(\.check) == ["configuration", "templates", "database", "smtp", "imap", "links", "disk"])
         #expect(findings[2].verdict == .fail && findings[2].fix != nil, "no database yet: \(findings[2])")
         #expect(findings[3].verdict == .skip, "the file transport needs no SMTP check")
         try tw.seed()
@@ -136,6 +136,13 @@ struct OpsTests {
         #expect(findings.allSatisfy { $0.verdict != .fail }, "\(findings)")
         let extra = DoctorCheck("link secret") { _ throws(Doctor.Problem) in throw Doctor.Problem(detail: "missing", fix: "set it") }
         #expect(Doctor.run(settings, checks: Doctor.checks + [extra]).last == DoctorFinding(check: "link secret", verdict: .fail, detail: "missing", fix: "set it"))
+        #expect(findings[4].verdict == .skip && findings[5].verdict == .skip, "no imap.url, no links.base_url: neither is used")
+        var links = settings
+        links.environment = ["AFTERSALES_LINKS_BASE_URL": "https://after.example.com"]
+        #expect(Doctor.run(links, checks: [Doctor.linksCheck]).first?.verdict == .fail, "a base URL without a secret")
+        links.environment["AFTERSALES_LINK_SECRET"] = "0123456789abcdef0123"
+        let on = Doctor.run(links, checks: [Doctor.linksCheck]).first
+        #expect(on?.verdict == .pass && on?.detail.contains("0123456789") == false, "\(String(describing: on))")
         let broken = Settings(databasePath: tw.path, configPath: nil, now: settings.now, environment: ["AFTERSALES_SEND_BATCH": "0"], templatesPath: templatesDirectory)
         findings = Doctor.run(broken)
         #expect(findings[0].verdict == .fail && findings[0].detail.contains("send.batch") && findings[1].verdict == .skip)

@@ -19,8 +19,8 @@ struct ServeProcessTests {
         let line = await serve.line(containing: "listening on ")
         guard let address = line?.replacingOccurrences(of: "listening on ", with: "") else {
             serve.process.terminate()
-            _ = await serve.wait()
-            Issue.record("no address printed: \(serve.stderr)")
+            let status = await serve.wait()
+            Issue.record("no address printed (exit \(status), \(serve.process.terminationReason == .uncaughtSignal ? "signal" : "exit")): stdout \(serve.stdout) stderr \(serve.stderr)")
             return
         }
         #expect(address.hasPrefix("127.0.0.1:") && address != "127.0.0.1:0")

@@ -209,7 +209,11 @@ final class Child: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = stdout.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
-            if !process.isRunning { return nil }
+            if !process.isRunning {
+                // The pipe may still hold the last output of a process that has ended: read it once more.
+                try? await Task.sleep(for: .milliseconds(300))
+                return stdout.split(separator: "\n").first(where: { $0.contains(text) }).map(String.init)
+            }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
