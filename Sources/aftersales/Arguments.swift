@@ -83,23 +83,25 @@ extension Configuration.TransportKind: CheckedCase {
     }
 }
 
-/// `--at`: an ISO 8601 instant or date.
-struct At: CheckedArgument {
+/// The name a refusal of an ``Instant`` option gives its field.
+protocol OptionField { static var name: String { get } }
+
+/// An option holding an ISO 8601 instant or date (`--at`, `--eta`, `--now`, `--from`, `--to`).
+struct Instant<Field: OptionField>: CheckedArgument {
     var date: Date
-    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: "at") }
+    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: Field.name) }
 }
 
-/// `--eta`: an ISO 8601 instant or date.
-struct ETA: CheckedArgument {
-    var date: Date
-    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: "eta") }
-}
-
-/// `--now`: an ISO 8601 instant or date.
-struct Now: CheckedArgument {
-    var date: Date
-    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: "now") }
-}
+enum AtField: OptionField { static let name = "at" }
+enum ETAField: OptionField { static let name = "eta" }
+enum NowField: OptionField { static let name = "now" }
+enum FromField: OptionField { static let name = "from" }
+enum ToField: OptionField { static let name = "to" }
+typealias At = Instant<AtField>
+typealias ETA = Instant<ETAField>
+typealias Now = Instant<NowField>
+typealias ReportFrom = Instant<FromField>
+typealias ReportTo = Instant<ToField>
 
 /// `--destination`: an ISO 3166 country code.
 struct Destination: CheckedArgument {

@@ -12,18 +12,6 @@ extension ReportDimension: CheckedCase {
     }
 }
 
-/// `--from`: an ISO 8601 date or instant.
-struct ReportFrom: CheckedArgument {
-    var date: Date
-    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: "from") }
-}
-
-/// `--to`: an ISO 8601 date or instant.
-struct ReportTo: CheckedArgument {
-    var date: Date
-    init(checking text: String) throws(InvalidInput) { date = try Timestamp.parse(text, field: "to") }
-}
-
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",

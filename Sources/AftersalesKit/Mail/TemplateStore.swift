@@ -71,7 +71,7 @@ public struct TemplateStore: Sendable {
                 guard loaded.texts[name] == nil, files[name] != nil else { continue }
                 let text = try read(name)
                 loaded.texts[name] = text
-                loaded.compiled[name] = Self.compile(text)
+                loaded.compiled[name] = Self.compile(text, named: name)
                 next += Self.partialNames(text)
             }
             return loaded
@@ -92,11 +92,18 @@ public struct TemplateStore: Sendable {
     struct ParseFailure: Error { var message: String }
 
     static func compile(_ texts: [String: String]) -> Loaded {
-        (texts, texts.mapValues(compile))
+        (texts, Dictionary(uniqueKeysWithValues: texts.map { ($0.key, compile($0.value, named: $0.key)) }))
     }
 
-    static func compile(_ text: String) -> Result<MustacheTemplate, ParseFailure> {
-        do { return .success(try MustacheTemplate(string: text)) } catch { return .failure(ParseFailure(message: describe(error))) }
+    /// Parses one template. An HTML part (`*.html`) is parsed after a first line, removed from the
+    /// output as a standalone tag, that selects ``FastHTMLEscaping`` for its variables.
+    static func compile(_ text: String, named name: String) -> Result<MustacheTemplate, ParseFailure> {
+        let html = name.hasSuffix(".html")
+        do {
+            return .success(try MustacheTemplate(string: html ? FastHTMLEscaping.pragma + text : text))
+        } catch {
+            return .failure(ParseFailure(message: describe(error, lineOffset: html ? 1 : 0)))
+        }
     }
 
     /// The partials `text` names (`{{> name}}`), read from its tags: swift-mustache keeps its parse
@@ -175,7 +182,7 @@ public struct TemplateStore: Sendable {
     }
 
     /// swift-mustache's parse error as one line: where, and what.
-    static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error, lineOffset: Int = 0) -> String {
         guard let parse = error as? MustacheTemplate.ParserError else { return "does not parse: \(error)" }
         let what: String = switch parse.error {
         case MustacheTemplate.Error.sectionCloseNameIncorrect: "a section is closed with another name"
@@ -183,7 +190,7 @@ public struct TemplateStore: Sendable {
         case MustacheTemplate.Error.expectedSectionEnd: "a section is not closed"
         default: "\(parse.error)"
         }
-        return "does not parse at line \(parse.context.lineNumber), column \(parse.context.columnNumber): \(what) (\"\(parse.context.line)\")"
+        return "does not parse at line \(parse.context.lineNumber - lineOffset), column \(parse.context.columnNumber): \(what) (\"\(parse.context.line)\")"
     }
 
     /// The locales that have templates.

@@ -44,7 +44,9 @@ extension TextReport {
             ("conditions", r.conditions.isEmpty ? nil : r.conditions.map(\.rawValue).joined(separator: ", ")),
             ("cancel on", r.cancelOn.isEmpty ? nil : r.cancelOn.map(\.rawValue).joined(separator: ", ")),
             ("window", r.window.rawValue), ("audience", r.audience.rawValue), ("approval", r.approval ? "required" : "no"),
-            ("template", r.template), ("stale after", r.staleAfter.map(DurationText.format)), ("enabled", r.enabled ? "yes" : "no"),
+            ("template", r.template), ("attachments", r.attachments.isEmpty ? nil : r.attachments.map(\.rawValue).joined(separator: ", ")),
+            ("bilingual", r.bilingual ? "yes (with English)" : nil),
+            ("stale after", r.staleAfter.map(DurationText.format)), ("enabled", r.enabled ? "yes" : "no"),
         ])
     }
 
@@ -63,8 +65,8 @@ public struct RuleView: Codable, Sendable {
     public var id, description, stream, trigger, offset, window, audience, template: String
     public var deadline, every, stale_after: String?
     public var cap: Int?
-    public var conditions, cancel_on: [String]
-    public var approval, enabled: Bool
+    public var conditions, cancel_on, attachments: [String]
+    public var approval, enabled, bilingual: Bool
 
     public init(_ r: Rule) {
         id = r.id
@@ -83,6 +85,8 @@ public struct RuleView: Codable, Sendable {
         cancel_on = r.cancelOn.map(\.rawValue)
         approval = r.approval
         enabled = r.enabled
+        attachments = r.attachments.map(\.rawValue)
+        bilingual = r.bilingual
     }
 }
 

@@ -35,7 +35,7 @@ extension AftersalesStore {
                 let copy = try DatabaseQueue(path: partial)
                 try writer.backup(to: copy)
                 // The copy stands alone: its pages in the file, no log beside it.
-                try copy.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+                _ = try copy.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
                 let (integrity, outbox) = try copy.read { db in
                     (try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; "),
                      Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")

@@ -438,6 +438,13 @@ struct PlanningCLITests {
         #expect(bad.code == 64 && bad.stderr.contains("status \"lost\""))
         let rules = try cli.run(["rules", "show", "transit-update"])
         #expect(rules.code == 0 && rules.stdout.contains("every") && rules.stdout.contains("3d"))
+        #expect(!rules.stdout.contains("attachments") && !rules.stdout.contains("bilingual"))
+        // A rule's own behaviour is shown too: the documents it attaches, and whether it is bilingual.
+        let trackingRule = try cli.run(["rules", "show", "tracking"])
+        #expect(trackingRule.code == 0 && trackingRule.stdout.contains("attachments") && trackingRule.stdout.contains("shipment-documents"))
+        let ack = try cli.run(["rules", "show", "complaint-ack", "--json"])
+        let ackRule = try #require(try JSONSerialization.jsonObject(with: Data(ack.stdout.utf8)) as? [String: Any])
+        #expect(ackRule["bilingual"] as? Bool == true && (ackRule["attachments"] as? [String])?.isEmpty == true)
         let explain = try cli.run(["preview", "--explain", "--customer", "C1"])
         #expect(explain.stdout.contains("why:"))
     }

@@ -233,6 +233,19 @@ struct MailTests {
         #expect(try store.render("x", locale: "en", context: context) == #"42 true ["a", 1, false]"#)
     }
 
+    @Test("HTML parts escape the five HTML characters of every value, in partials and sections too; text parts print {{{values}}} as they are; a parse error names the file's own line")
+    func htmlEscaping() throws {
+        let store = try TemplateStore(texts: ["en": [
+            "x.html": "<p>{{v}}</p>\n{{> p.html}}{{#list}}[{{.}}]{{/list}}", "p.html": "<b>{{v}}</b>\n", "x.text": "{{{v}}}",
+            "broken.html": "line 1\n{{#open}}",
+        ]], strict: false)
+        let context: [String: Any] = ["v": #"a<b>&"c"'d é 中"#, "list": ["<", "plain"]]
+        #expect(try store.render("x.html", locale: "en", context: context)
+                == "<p>a&lt;b&gt;&amp;&quot;c&quot;&#39;d é 中</p>\n<b>a&lt;b&gt;&amp;&quot;c&quot;&#39;d é 中</b>\n[&lt;][plain]")
+        #expect(try store.render("x.text", locale: "en", context: context) == #"a<b>&"c"'d é 中"#)
+        #expect(store.broken["en/broken.html"]?.contains("line 2") == true, "\(store.broken)")
+    }
+
     @Test("strict with the typed data: a part the mail does not have, a name no part has, and a name found lower on the stack")
     func strictTyped() throws {
         let facts = Samples.facts(locale: "en")
