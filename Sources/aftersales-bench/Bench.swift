@@ -73,8 +73,8 @@ struct Bench: ParsableCommand {
         }
         if wants("render") {
             let rate = try renderRate()
-            rows.append(Row(figure: "4. render + MIME, one core", measured: "\(Int(rate)) msg/s", reference: "-", ratio: "-", target: ">= 3000 msg/s",
-                            verdict: rate >= 3000 ? "PASS" : "MISS"))
+            rows.append(Row(figure: "4. render + MIME, one core", measured: "\(Int(rate.cpu)) msg/s (\(Int(rate.wall)) per wall second)", reference: "-",
+                            ratio: "-", target: ">= 3000 msg/s", verdict: rate.cpu >= 3000 ? "PASS" : "MISS"))
         }
         if wants("smtp") {
             if smtpURL != nil || (smtpSink.map { fm.isExecutableFile(atPath: $0) } ?? false) {
@@ -233,8 +233,10 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Messages rendered and composed per second on one thread, over the sample mails of every locale.
-    func renderRate() throws -> Double {
+    /// Messages rendered and composed per second on one thread, over the sample mails of every locale:
+    /// per second of the thread's CPU time ("on one core": a machine busy with other work takes turns
+    /// on the core, which wall time would charge to the render), and per wall second.
+    func renderRate() throws -> (cpu: Double, wall: Double) {
         let settings = try Settings.resolve(db: nil, config: nil, now: nil, environment: ["AFTERSALES_NOW": Self.now], executable: binary, clock: { Date() })
         guard let templates = settings.templatesPath else { throw ValidationError("templates not found next to \(binary)") }
         let renderer = MailRenderer(templates: try TemplateStore(builtIn: templates), configuration: Configuration.defaults)
@@ -243,8 +245,13 @@ struct Bench: ParsableCommand {
             return Samples.mails(facts: facts).map { ($0, facts) }
         }
         let now = try Timestamp.parse(Self.now, field: "now")
+        func threadCPUSeconds() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
         var count = 0
-        let start = ContinuousClock.now
+        let start = ContinuousClock.now, cpuStart = threadCPUSeconds()
         let limit = Duration.milliseconds(Int(renderSeconds * 1000))
         while ContinuousClock.now - start < limit {
             for (request, facts) in cases {
@@ -252,8 +259,8 @@ struct Bench: ParsableCommand {
                 count += 1
             }
         }
-        let elapsed = ContinuousClock.now - start
-        return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let elapsed = ContinuousClock.now - start, cpu = threadCPUSeconds() - cpuStart
+        return (Double(count) / cpu, Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
     }
 
     /// aftersales send with 1 and 4 connections, the plain C libcurl sender and Python's smtplib,

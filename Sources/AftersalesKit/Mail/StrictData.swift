@@ -32,14 +32,18 @@ final class MissingNames {
     }
 
     /// A found value, wrapped when it has children (objects, and lists of them).
-    fileprivate func wrap(_ value: Any, path: String) -> Any {
-        // Most values are text, numbers and flags: tested first, by their concrete types (cheaper than a protocol cast).
+    fileprivate func wrap(_ value: Any, path: @autoclosure () -> String) -> Any {
+        // Most values are text, numbers and flags: tested first, by their concrete types (cheaper than a
+        // protocol cast), and their path is never written out.
         if value is String || value is Bool || value is Int { return value }
         if let parent = value as? MustacheParent {
             serial += 1
-            return StrictData(value: parent, path: path, id: serial, isRoot: false, log: self)
+            return StrictData(value: parent, path: path(), id: serial, isRoot: false, log: self)
         }
-        if let list = value as? [Any] { return list.map { wrap($0, path: path) } }
+        if let list = value as? [Any] {
+            let path = path()
+            return list.map { wrap($0, path: path) }
+        }
         return value
     }
 
@@ -62,13 +66,15 @@ struct StrictData: MustacheParent, CustomStringConvertible {
 
     func child(named name: String) -> Any? {
         log.asked(id, name)
-        let path = self.path.isEmpty ? name : self.path + "." + name
         guard let found = value.child(named: name) else {
-            log.notFound(id, name, path: path, isRoot: isRoot)
+            log.notFound(id, name, path: path(name), isRoot: isRoot)
             return nil
         }
-        return log.wrap(found, path: path)
+        return log.wrap(found, path: path(name))
     }
+
+    /// The dotted name of a child.
+    private func path(_ name: String) -> String { path.isEmpty ? name : path + "." + name }
 
     /// An object printed as a variable (a template mistake) prints as the value would.
     var description: String { String(describing: value) }
