@@ -98,12 +98,12 @@ struct SendPipelineTests {
         #expect(line.collect().outcomes.count == 3)
     }
 
-    @Test("rendering takes the cores the connections leave: at least one, at most four")
+    @Test("rendering takes the cores the connections leave and one more: at least one, at most four")
     func renderWorkers() {
-        #expect(Workspace.renderWorkers(cores: 2, connections: 1) == 1, "the bench machine: one core renders, one sends")
+        #expect(Workspace.renderWorkers(cores: 2, connections: 1) == 2, "the bench machine: both cores render, one also sends")
         #expect(Workspace.renderWorkers(cores: 2, connections: 4) == 1)
         #expect(Workspace.renderWorkers(cores: 1, connections: 1) == 1)
-        #expect(Workspace.renderWorkers(cores: 6, connections: 4) == 2)
+        #expect(Workspace.renderWorkers(cores: 6, connections: 4) == 3)
         #expect(Workspace.renderWorkers(cores: 8, connections: 1) == 4)
         #expect(Workspace.renderWorkers(cores: 64, connections: 8) == 4)
     }
