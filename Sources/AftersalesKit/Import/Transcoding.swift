@@ -18,14 +18,43 @@ enum Transcoding {
 
     /// Reads `input` to its end, converting from `encoding`; writes UTF-8 to `output` when given.
     static func convert(_ input: FileHandle, from encoding: ImportEncoding, to output: FileHandle?) throws -> Void {
-        let cd = iconv_open("UTF-8", encoding.iconvName)
+        try convert(iconvName: encoding.iconvName, read: { try input.read(upToCount: 1 << 16) ?? Data() },
+                    write: output.map { output in { try output.write(contentsOf: $0) } })
+    }
+
+    /// `bytes` in the encoding iconv knows as `name` (received mail's GBK, GB18030, Big5 parts) as UTF-8,
+    /// each invalid sequence as U+FFFD (`invalid` counts them); nil when iconv does not know the encoding.
+    static func utf8(_ bytes: [UInt8], fromIconv name: String) -> (utf8: [UInt8], invalid: Int)? {
+        var result: [UInt8] = []
+        var invalid = 0
+        var start = 0
+        while start < bytes.count {
+            var fed = false
+            do {
+                try convert(iconvName: name, read: { defer { fed = true }; return fed ? Data() : Data(bytes[start...]) },
+                            write: { result.append(contentsOf: $0) })
+                break
+            } catch let error as Invalid {
+                invalid += 1
+                result += [0xEF, 0xBF, 0xBD]
+                start = error.truncated ? bytes.count : start + error.offset + 1
+            } catch {
+                return nil
+            }
+        }
+        return (result, invalid)
+    }
+
+    /// Converts what `read` gives (an empty chunk: the end) from `iconvName`, passing UTF-8 to `write` when given.
+    private static func convert(iconvName: String, read: () throws -> Data, write: ((ArraySlice<UInt8>) throws -> Void)?) throws {
+        let cd = iconv_open("UTF-8", iconvName)
         guard cd != iconv_t(bitPattern: -1) else { throw CocoaError(.fileReadUnknownStringEncoding) }
         defer { iconv_close(cd) }
         var pending: [UInt8] = []
         var consumed = 0
         var out = [UInt8](repeating: 0, count: 1 << 17)
         while true {
-            let chunk = try input.read(upToCount: 1 << 16) ?? Data()
+            let chunk = try read()
             let atEnd = chunk.isEmpty
             pending.append(contentsOf: chunk)
             if atEnd && pending.isEmpty { break }
@@ -42,7 +71,7 @@ enum Transcoding {
                         return (total - start - inLeft, outRaw.count - outLeft, result == -1 ? errno : 0)
                     }
                 }
-                if produced > 0, let output { try output.write(contentsOf: out[0..<produced]) }
+                if produced > 0, let write { try write(out[0..<produced]) }
                 start += used
                 consumed += used
                 if failure == E2BIG { continue }

@@ -11,6 +11,8 @@ public struct FetchSummary: Sendable, Encodable, Hashable {
     public var replies = 0
     /// Complaints opened from replies with a complaint keyword.
     public var complaintsOpened = 0
+    /// Complaint-keyword replies that joined their order's open complaint (counted in `replies` too).
+    public var complaintReplies = 0
     public var autoReplies = 0
     /// Left in the mailbox for ops: unmatched, unreadable, or over `imap.max_bytes`.
     public var unmatched = 0
@@ -41,7 +43,7 @@ public struct FetchSummary: Sendable, Encodable, Hashable {
         case .reply: replies += 1
         case .unrecognised, nil: break
         }
-        if outcome.complaintID != nil { complaintsOpened += 1 }
+        if outcome.complaintJoined { complaintReplies += 1 } else if outcome.complaintID != nil { complaintsOpened += 1 }
     }
 }
 
@@ -155,7 +157,7 @@ extension TextReport {
     public static func fetch(_ s: FetchSummary) -> String {
         if let failure = s.failure { return "fetch failed: \(failure); nothing was marked processed" }
         var lines = ["fetched \(s.fetched), bounces \(s.bounces), complaints (spam reports) \(s.spamReports), replies \(s.replies), "
-                     + "opened complaints \(s.complaintsOpened), auto-replies ignored \(s.autoReplies), unmatched \(s.unmatched)"
+                     + "opened complaints \(s.complaintsOpened), replies to open complaints \(s.complaintReplies), auto-replies ignored \(s.autoReplies), unmatched \(s.unmatched)"
                      + (s.duplicates > 0 ? ", duplicates \(s.duplicates)" : "")]
         for m in s.messages where m.disposition == .unmatched || m.disposition == .refused {
             lines.append("  left for ops: UID \(m.uid) \(m.kind?.rawValue ?? "not read") from \(m.from ?? "?") \"\(m.subject ?? "")\": \(m.note ?? m.disposition.rawValue)")

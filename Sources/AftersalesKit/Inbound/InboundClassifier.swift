@@ -131,6 +131,8 @@ public struct InboundClassifier: Sendable {
         "жалоба", "претензия", "сломан", "повреждён", "поврежден", "брак",
         "شكوى", "مكسور", "تالف", "معيب",
         "投诉", "损坏", "破损", "坏了", "质量问题",
+        // Traditional characters: Big5 mail from Taiwan and Hong Kong.
+        "投訴", "損壞", "破損", "壞了", "質量問題",
     ]
 
     /// Out-of-office subject openings in the 8 locales, lower-cased.

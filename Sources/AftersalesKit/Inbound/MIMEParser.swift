@@ -322,6 +322,11 @@ public enum MIMEText {
             if let encoding = foundationEncodings[name], let text = String(data: Data(bytes), encoding: encoding) {
                 return (text, nil)
             }
+            // Chinese mail: through glibc's iconv (Foundation on Linux has no GBK or Big5), as import reads GB18030 files.
+            if let iconvName = iconvEncodings[name], let decoded = Transcoding.utf8(bytes, fromIconv: iconvName) {
+                let text = String(decoding: decoded.utf8, as: UTF8.self)
+                return (text, decoded.invalid == 0 ? nil : "\(decoded.invalid) invalid \(name) sequence(s), replaced by U+FFFD")
+            }
             // Most mail labelled with an unknown charset is in fact ASCII or UTF-8.
             return (String(decoding: bytes, as: UTF8.self), "unknown charset \"\(charset ?? "")\", read as UTF-8")
         }
@@ -332,6 +337,14 @@ public enum MIMEText {
         "windows-1251": .windowsCP1251, "cp1251": .windowsCP1251, "windows-1253": .windowsCP1253,
         "windows-1254": .windowsCP1254, "shift_jis": .shiftJIS, "euc-jp": .japaneseEUC, "iso-2022-jp": .iso2022JP,
         "utf-16": .utf16, "utf-16be": .utf16BigEndian, "utf-16le": .utf16LittleEndian,
+    ]
+
+    /// Charsets read through iconv. GB2312 and GBK are subsets of GB18030, and Big5 of Big5-HKSCS: the larger
+    /// table reads what senders label with the smaller one (as the WHATWG Encoding Standard does).
+    static let iconvEncodings: [String: String] = [
+        "gb2312": "GB18030", "gbk": "GB18030", "gb18030": "GB18030", "cp936": "GB18030", "x-gbk": "GB18030", "euc-cn": "GB18030",
+        "csgb2312": "GB18030", "chinese": "GB18030", "big5": "BIG5-HKSCS", "big5-hkscs": "BIG5-HKSCS", "x-x-big5": "BIG5-HKSCS",
+        "cn-big5": "BIG5-HKSCS", "csbig5": "BIG5-HKSCS", "cp950": "BIG5-HKSCS",
     ]
 
     /// Windows-1252's 0x80-0x9F; elsewhere it is ISO 8859-1.

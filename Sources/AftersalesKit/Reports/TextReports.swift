@@ -120,7 +120,7 @@ public enum TextReport {
 
     public static func complaint(_ c: Complaint) -> String {
         fields([
-            ("complaint", c.id), ("order", c.orderID), ("category", c.category.rawValue), ("text", c.text),
+            ("complaint", c.id), ("order", c.orderID), ("category", c.category.rawValue), ("source", c.source.rawValue), ("text", c.text),
             ("opened", time(c.openedAt)), ("acknowledged", time(c.acknowledgedAt)), ("solution", c.solution),
             ("resolution", c.resolution), ("resolved", time(c.resolvedAt)), ("rating", c.rating.map { "\($0)/5" }),
         ])

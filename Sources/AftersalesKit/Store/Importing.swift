@@ -256,7 +256,7 @@ extension AftersalesStore {
     /// Opens a complaint that is not stored yet; a stored one must match (the customer's words are not rewritten).
     public func upsertComplaint(id: String, orderID: String, category: ComplaintCategory, text: String, openedAt: Date?, now: Date) throws(AftersalesError) -> ImportOutcome {
         guard let stored = try read({ db in try Complaint.fetchOne(db, key: id) }) else {
-            _ = try openComplaint(id: id, orderID: orderID, category: category, text: text, at: openedAt ?? now, now: now)
+            _ = try openComplaint(id: id, orderID: orderID, category: category, text: text, at: openedAt ?? now, now: now, source: .import)
             return .new
         }
         if stored.orderID != orderID { throw .conflict("complaint \"\(id)\" is about order \(stored.orderID), not \(orderID)") }

@@ -47,7 +47,10 @@ public struct InboundOutcome: Sendable, Hashable, Codable {
     public var customerID: String?
     /// The outbox entry it answers or bounces.
     public var outboxKey: String?
+    /// The complaint it opened or, with `complaintJoined`, the open complaint it joined.
     public var complaintID: String?
+    /// A complaint-keyword reply on an order whose complaint was still open: linked to it, none opened.
+    public var complaintJoined = false
     /// What was done: "suppressed a@b (5.1.1)", "marked K bounced", "unsubscribed C", "opened complaint K-…".
     public var effects: [String]
     /// Why it was left for ops, or what was wrong with it.
@@ -302,12 +305,20 @@ extension AftersalesStore {
             outcome.disposition = .processed
             outcome.effects.append("added to the thread of order \(order)")
             if let keyword = c.complaintKeyword {
+                // The order's complaint still open (not resolved): the reply joins it, with no second complaint or acknowledgement.
+                if let open = try String.fetchOne(db, sql: "SELECT id FROM complaints WHERE orderID = ? AND resolvedAt IS NULL ORDER BY openedAt DESC, id DESC LIMIT 1",
+                                                  arguments: [order]) {
+                    outcome.complaintID = open
+                    outcome.complaintJoined = true
+                    outcome.effects.append("joined open complaint \(open) (keyword \"\(keyword)\")")
+                    return
+                }
                 let stored = try Order.withLines.filter(key: order).fetchOne(db)
                 let at = max(received, stored?.placedAt ?? received)
                 let id = "K-MAIL-" + sha.prefix(10)
                 let text = String(c.newText.prefix(20_000))
                 if try Complaint.fetchOne(db, key: id) == nil, !text.isEmpty {
-                    _ = try openComplaint(db, Complaint(id: id, orderID: order, category: .other, text: text, openedAt: at), now: now)
+                    _ = try openComplaint(db, Complaint(id: id, orderID: order, category: .other, text: text, openedAt: at, source: .email), now: now)
                     outcome.complaintID = id
                     outcome.effects.append("opened complaint \(id) (keyword \"\(keyword)\", source email)")
                 }

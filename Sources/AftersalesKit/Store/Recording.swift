@@ -207,11 +207,12 @@ extension AftersalesStore {
 
     // MARK: Complaints
 
-    public func openComplaint(id: String, orderID: String, category: ComplaintCategory, text: String, at: Date, now: Date) throws(AftersalesError) -> Complaint {
+    public func openComplaint(id: String, orderID: String, category: ComplaintCategory, text: String, at: Date, now: Date,
+                              source: ComplaintSource = .command) throws(AftersalesError) -> Complaint {
         try Self.notFuture(at, now)
         let complaint = try AftersalesError.checked { () throws(InvalidInput) in
             Complaint(id: try Text.identifier(id, field: "id"), orderID: orderID, category: category,
-                      text: try Text.required(text, field: "text"), openedAt: at)
+                      text: try Text.required(text, field: "text"), openedAt: at, source: source)
         }
         return try write { db in try Self.openComplaint(db, complaint, now: now) }
     }

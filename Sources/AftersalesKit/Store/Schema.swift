@@ -115,6 +115,7 @@ enum Schema {
         registerOrderLines(&migrator)
         registerImport(&migrator)
         registerInbound(&migrator)
+        registerComplaintSource(&migrator)
         return migrator
     }
 }

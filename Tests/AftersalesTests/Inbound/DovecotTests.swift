@@ -6,76 +6,24 @@ import Testing
 /// A real Dovecot (Debian's dovecot-imapd) on free loopback ports: a passwd-file user, a Maildir in a
 /// temporary folder, a self-signed certificate for STARTTLS (imap) and implicit TLS (imaps). Always stopped.
 final class TestDovecot {
-    let directory: URL
-    let imapPort: Int
-    let imapsPort: Int
-    let cert: String
-    var maildir: URL { directory.appendingPathComponent("home/buyer/Maildir") }
+    let fixture: LoopbackDovecot
+    var imapPort: Int { fixture.imapPort }
+    var imapsPort: Int { fixture.imapsPort }
+    var cert: String { fixture.certificate }
+    var maildir: URL { fixture.maildir }
     private var seeded = 0
     private let master = Process()
 
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot") }
+    static var available: Bool { LoopbackDovecot.available }
 
     init() throws {
-        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("aftersales-dovecot-\(UUID().uuidString.prefix(8))")
-        let fm = FileManager.default
-        for sub in ["home/buyer/Maildir/new", "home/buyer/Maildir/cur", "home/buyer/Maildir/tmp", "run", "state"] {
-            try fm.createDirectory(at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
-        }
-        (cert, _) = try makeCertificate(in: directory)
-        imapPort = try freePort()
-        imapsPort = try freePort()
-        let d = directory.path
-        try "buyer:{PLAIN}secret\n".write(toFile: d + "/passwd", atomically: true, encoding: .utf8)
-        try """
-            first_valid_uid = 8
-            first_valid_gid = 8
-            protocols = imap
-            listen = 127.0.0.1
-            base_dir = \(d)/run
-            state_dir = \(d)/state
-            log_path = \(d)/dovecot.log
-            ssl = yes
-            ssl_cert = <\(d)/cert.pem
-            ssl_key = <\(d)/key.pem
-            disable_plaintext_auth = yes
-            auth_mechanisms = plain
-            auth_failure_delay = 0
-            passdb {
-              driver = passwd-file
-              args = scheme=PLAIN username_format=%u \(d)/passwd
-            }
-            userdb {
-              driver = static
-              args = uid=mail gid=mail home=\(d)/home/%u
-            }
-            mail_location = maildir:~/Maildir
-            namespace inbox {
-              inbox = yes
-              separator = /
-            }
-            service imap-login {
-              inet_listener imap {
-                address = 127.0.0.1
-                port = \(imapPort)
-              }
-              inet_listener imaps {
-                address = 127.0.0.1
-                port = \(imapsPort)
-                ssl = yes
-              }
-              chroot =
-            }
-
-            """.write(toFile: d + "/dovecot.conf", atomically: true, encoding: .utf8)
-        // The mail user (Dovecot refuses uid 0) owns the Maildir; the folder itself must be readable for it.
-        try run("/bin/chmod", ["-R", "a+rX", d])
-        try run("/bin/chown", ["-R", "mail:mail", d + "/home"])
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("aftersales-dovecot-\(UUID().uuidString.prefix(8))")
+        fixture = try LoopbackDovecot(directory: directory, imapPort: try freePort(), imapsPort: try freePort())
         // In the foreground, so that this process owns it. Through python3, which clears the signal mask
         // and dispositions the test process would pass on (Dovecot would then not stop on SIGTERM).
         master.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         master.arguments = ["-c", "import os, signal; signal.pthread_sigmask(signal.SIG_SETMASK, []); signal.signal(signal.SIGTERM, signal.SIG_DFL); "
-                            + "os.execv('/usr/sbin/dovecot', ['dovecot', '-F', '-c', '\(d)/dovecot.conf'])"]
+                            + "os.execv('\(LoopbackDovecot.executable)', ['dovecot', '-F', '-c', '\(fixture.configPath)'])"]
         master.standardOutput = FileHandle.nullDevice
         master.standardError = FileHandle.nullDevice
         try master.run()
@@ -84,30 +32,14 @@ final class TestDovecot {
         while !canConnect(imapPort), Date() < deadline { usleep(20_000) }
     }
 
-    func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-    }
-
     /// Puts a message into the Maildir directly (a file in new/), received at `at`.
     func seed(_ bytes: [UInt8], at: Date = t("2026-11-24T09:05:00Z")) throws {
         seeded += 1
-        let file = maildir.appendingPathComponent("new/\(1_790_000_000 + seeded).M\(seeded)P1.test")
-        try Data(bytes).write(to: file)
-        try FileManager.default.setAttributes([.modificationDate: at], ofItemAtPath: file.path)
-        try run("/bin/chown", ["mail:mail", file.path])
+        try fixture.deliver(Data(bytes), name: "\(1_790_000_000 + seeded).M\(seeded)P1.test", at: at)
     }
 
     /// Files in a Maildir folder (`""`: the inbox), new and cur.
-    func files(_ folder: String = "") -> [String] {
-        let base = folder.isEmpty ? maildir : maildir.appendingPathComponent("." + folder.replacingOccurrences(of: "/", with: "."))
-        return ["new", "cur"].flatMap { (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent($0).path)) ?? [] }
-    }
+    func files(_ folder: String = "") -> [String] { fixture.files(folder) }
 
     func stop() {
         guard master.isRunning else { return }
@@ -120,7 +52,7 @@ final class TestDovecot {
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: fixture.directory)
     }
 }
 
