@@ -335,10 +335,10 @@ extension AftersalesStore {
         }
     }
 
-    /// Appends a fact to the event log (`encoder`: one of ``JSONOutput/encoder(pretty:)`` kept for a bulk import).
+    /// Appends a fact to the event log.
     static func log(_ db: Database, _ kind: EventKind, subject: String, customerID: String?, orderID: String?,
-                    at: Date, now: Date, payload: some Encodable, encoder: JSONEncoder? = nil) throws {
-        let data = try (encoder ?? JSONOutput.encoder(pretty: false)).encode(payload)
+                    at: Date, now: Date, payload: some Encodable) throws {
+        let data = try JSONOutput.encoder(pretty: false).encode(payload)
         var event = Event(kind: kind, subject: subject, customerID: customerID, orderID: orderID, occurredAt: at, recordedAt: now,
                           payload: String(decoding: data, as: UTF8.self))
         try event.insert(db)
