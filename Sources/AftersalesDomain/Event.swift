@@ -13,6 +13,8 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case orderCancelled = "order.cancelled"
     /// An import changed an order's customer, lines, currency or placing time.
     case orderUpdated = "order.updated"
+    /// An import said a cancelled order is not cancelled: the order is open again.
+    case orderReinstated = "order.reinstated"
     case shipmentDispatched = "shipment.dispatched"
     /// An import changed a shipment's carrier, tracking, mode, port or documents.
     case shipmentUpdated = "shipment.updated"
@@ -23,6 +25,8 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case shipmentCleared = "shipment.cleared"
     case shipmentDelivered = "shipment.delivered"
     case complaintOpened = "complaint.opened"
+    /// An import changed a complaint's category, text or opening time.
+    case complaintUpdated = "complaint.updated"
     case complaintAcknowledged = "complaint.acknowledged"
     case complaintSolutionOffered = "complaint.solution-offered"
     case complaintResolved = "complaint.resolved"

@@ -72,6 +72,10 @@ extension Configuration {
             throw .configuration("configuration: \(error)")
         }
         configuration.entries = defaults.map { Entry(key: $0.key, value: text($0.key), source: sources[$0.key] ?? "default") }
+        if !configuration.importing.mappingsFile.isEmpty {
+            let file = configuration.importing.mappingsFile
+            mappings.merge(try Import.mappings(file: file, source: sources["import.mappings_file"] ?? "default")) { _, fromFile in fromFile }
+        }
         configuration.importing.mappings = mappings
         var password = environment["AFTERSALES_SMTP_PASSWORD"]
         let file = configuration.smtp.passwordFile

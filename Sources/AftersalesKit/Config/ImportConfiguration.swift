@@ -9,15 +9,21 @@ extension Configuration {
         public var dir = ""
         /// `import.mappings`, by name. Not a leaf of the listing: its keys are the company's own.
         public var mappings: [String: ImportMapping] = [:]
+        /// A YAML file holding more mappings, by name (as under `import.mappings`), which replace the
+        /// configuration's of the same name: the way in for `AFTERSALES_IMPORT_MAPPINGS_FILE` (empty: none).
+        public var mappingsFile = ""
 
-        enum CodingKeys: String, CodingKey { case dir }
+        enum CodingKeys: String, CodingKey { case dir, mappingsFile = "mappings_file" }
         public init() {}
         public init(from decoder: any Decoder) throws {
-            dir = try decoder.container(keyedBy: CodingKeys.self).value(.dir)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            dir = try c.value(.dir)
+            mappingsFile = try c.value(.mappingsFile)
         }
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(dir, forKey: .dir)
+            try c.encode(mappingsFile, forKey: .mappingsFile)
         }
     }
 
@@ -86,10 +92,10 @@ public struct ImportMapping: Sendable, Equatable, Codable {
     }
 
     /// Checks the mapping's columns against its kind's native columns.
-    func check(name: String) throws(AftersalesError) {
+    func check(name: String, origin: String? = nil) throws(AftersalesError) {
         guard let kind else { return }
         for native in columns.keys.sorted() + values.keys.sorted() + defaults.keys.sorted() where !kind.columns.contains(native) && !(kind == .products && native.hasPrefix("name.")) {
-            throw .configuration("import.mappings.\(name): \"\(native)\" is not a column of \(kind.rawValue); expected one of \(kind.columns.joined(separator: ", "))")
+            throw .configuration((origin.map { $0 + ": " } ?? "") + "import.mappings.\(name): \"\(native)\" is not a column of \(kind.rawValue); expected one of \(kind.columns.joined(separator: ", "))")
         }
     }
 }
@@ -99,24 +105,45 @@ extension Configuration.Import {
     static func mappings(yaml text: String, path: String) throws(AftersalesError) -> [String: ImportMapping] {
         guard let root = try? Yams.compose(yaml: text), let section = root["import"], let node = section["mappings"] else { return [:] }
         guard case .mapping = node else { throw .configuration("config \"\(path)\": \(Configuration.importMappingsKey): expected a mapping of names to mappings") }
-        return try decodeMappings(node, path: path)
+        return try decodeMappings(node, origin: "config \"\(path)\"")
     }
 
-    /// The mappings from the `import.mappings` node of the file at `path`.
-    static func decodeMappings(_ node: Node, path: String) throws(AftersalesError) -> [String: ImportMapping] {
+    /// The mappings of the file `import.mappings_file` names: its top level maps names to mappings, as
+    /// `import.mappings` does. `source` is where the key was set (`AFTERSALES_IMPORT_MAPPINGS_FILE`, or the
+    /// configuration file): every error names it.
+    static func mappings(file: String, source: String) throws(AftersalesError) -> [String: ImportMapping] {
+        let origin = "import.mappings_file \"\(file)\" (from \(source))"
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw .configuration("\(origin): cannot be read (\(Configuration.reason(error))); fix the path or unset it")
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw .configuration("\(origin): not valid YAML (\(String(describing: error).split(whereSeparator: \.isNewline).first ?? "")); fix the file")
+        }
+        guard let node else { return [:] }
+        guard case .mapping = node else {
+            throw .configuration("\(origin): expected a mapping of names to mappings at the top level, as under import.mappings")
+        }
+        return try decodeMappings(node, origin: origin, nameOrigin: true)
+    }
+
+    /// The mappings from an `import.mappings` node; errors start with `origin` (the file, and how it was
+    /// named; a wrong column too when `nameOrigin`).
+    static func decodeMappings(_ node: Node, origin: String, nameOrigin: Bool = false) throws(AftersalesError) -> [String: ImportMapping] {
         let mappings: [String: ImportMapping]
         do { mappings = try YAMLDecoder().decode([String: ImportMapping].self, from: node) } catch let error as DecodingError {
             switch error {
             case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
                 let key = ([Configuration.importMappingsKey] + context.codingPath.map(\.stringValue)).joined(separator: ".")
-                throw .configuration("config \"\(path)\": \(key): expected \(context.debugDescription)")
+                throw .configuration("\(origin): \(key): expected \(context.debugDescription)")
             @unknown default:
-                throw .configuration("config \"\(path)\": \(Configuration.importMappingsKey): \(error)")
+                throw .configuration("\(origin): \(Configuration.importMappingsKey): \(error)")
             }
         } catch {
-            throw .configuration("config \"\(path)\": \(Configuration.importMappingsKey): \(error)")
+            throw .configuration("\(origin): \(Configuration.importMappingsKey): \(error)")
         }
-        for (name, mapping) in mappings { try mapping.check(name: name) }
+        for (name, mapping) in mappings.sorted(by: { $0.key < $1.key }) { try mapping.check(name: name, origin: nameOrigin ? origin : nil) }
         return mappings
     }
 }

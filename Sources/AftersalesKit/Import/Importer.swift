@@ -79,6 +79,8 @@ struct ImportRun {
     /// The file's names of the native columns.
     let names: [String: String]
     private var order: (id: String, rows: [ImportRow])?
+    /// Orders read, waiting to be upserted in one chunk.
+    private var pendingOrders: [(rows: [ImportRow], order: Result<ImportedOrder, RowProblem>)] = []
     /// Hashes of the orders already seen, to refuse an order whose lines are not together (flat: 8 bytes an order).
     private var seenOrders = Set<UInt64>()
     private let zones = ZoneCache()
@@ -101,7 +103,7 @@ struct ImportRun {
                 order?.rows.append(row)
                 return
             }
-            finish(into: &summary, rejects: rejects)
+            finishOrder(into: &summary, rejects: rejects)
             if !id.isEmpty, !seenOrders.insert(Text.fnv1a(id)).inserted {
                 reject([row], [error(row, "id", "the lines of order \(id) are not together; an order's rows must follow one another")], into: &summary, rejects: rejects)
                 return
@@ -112,11 +114,56 @@ struct ImportRun {
         record([row], into: &summary, rejects: rejects) { run in try run.single(row) }
     }
 
-    /// Records the order gathered so far.
+    /// Records what is left at the end of the file: the order gathered so far and the orders pending.
     mutating func finish(into summary: inout ImportSummary, rejects: RejectsWriter?) {
+        finishOrder(into: &summary, rejects: rejects)
+        flushOrders(into: &summary, rejects: rejects)
+    }
+
+    /// Orders are upserted in chunks of this many (``AftersalesStore/upsertOrders(_:now:)``): a chunk's stored
+    /// orders are read in two queries; memory stays flat.
+    static let orderChunk = 500
+
+    /// Reads the order gathered so far into the pending chunk (refused there when its rows are invalid).
+    private mutating func finishOrder(into summary: inout ImportSummary, rejects: RejectsWriter?) {
         guard let current = order else { return }
         order = nil
-        record(current.rows, into: &summary, rejects: rejects) { run in try run.order(current.rows) }
+        let parsed: Result<ImportedOrder, RowProblem>
+        do { parsed = .success(try importedOrder(current.rows)) } catch let problem as RowProblem {
+            parsed = .failure(problem)
+        } catch let error as AftersalesError {
+            parsed = .failure(RowProblem(describe(error, current.rows[0])))
+        } catch {
+            parsed = .failure(RowProblem(ImportRowError(line: current.rows[0].line, column: "", value: "", message: "\(error)")))
+        }
+        pendingOrders.append((current.rows, parsed))
+        if pendingOrders.count >= Self.orderChunk { flushOrders(into: &summary, rejects: rejects) }
+    }
+
+    /// Upserts the pending orders in one call of the store, then counts them in the file's order.
+    private mutating func flushOrders(into summary: inout ImportSummary, rejects: RejectsWriter?) {
+        guard !pendingOrders.isEmpty else { return }
+        let pending = pendingOrders
+        pendingOrders.removeAll(keepingCapacity: true)
+        let valid = pending.compactMap { try? $0.order.get() }
+        var results: [Result<ImportOutcome, AftersalesError>]
+        do { results = try store.upsertOrders(valid, now: now) } catch {
+            results = Array(repeating: .failure(error), count: valid.count)
+        }
+        var next = results.makeIterator()
+        for (rows, parsed) in pending {
+            switch parsed {
+            case .failure(let problem): reject(rows, [problem.error], into: &summary, rejects: rejects)
+            case .success:
+                switch next.next() {
+                case .success(.new)?: summary.new += 1
+                case .success(.updated)?: summary.updated += 1
+                case .success(.unchanged)?: summary.unchanged += 1
+                case .failure(let error)?: reject(rows, [describe(error, rows[0])], into: &summary, rejects: rejects)
+                case nil: break
+                }
+            }
+        }
     }
 
     private mutating func record(_ rows: [ImportRow], into summary: inout ImportSummary, rejects: RejectsWriter?,
@@ -199,11 +246,12 @@ struct ImportRun {
                 try store.upsertComplaint(id: id, orderID: orderID, category: category, text: text, openedAt: opened, now: now)
             }
         case .orders:
-            return try order([row])
+            return try checked(row) { () throws in try store.upsertOrder(try importedOrder([row]), now: now) }
         }
     }
 
-    private func order(_ rows: [ImportRow]) throws -> ImportOutcome {
+    /// The order of rows sharing an id, checked cell by cell.
+    private func importedOrder(_ rows: [ImportRow]) throws -> ImportedOrder {
         let first = rows[0]
         let id = try required(first, "id")
         let customer = try required(first, "customer")
@@ -220,10 +268,9 @@ struct ImportRun {
             lines.append(OrderLine(sku: try domain(row, "sku") { () throws(InvalidInput) in try Text.identifier(sku, field: "sku") },
                                    quantity: quantity, unitPriceMinor: price))
         }
-        let imported = ImportedOrder(id: id, customerID: customer, lines: lines, currency: first["currency"],
-                                     placedAt: try time(first, "placed_at", customer: customer),
-                                     completedAt: try time(first, "completed_at", customer: customer), cancelled: try bool(first, "cancelled"))
-        return try checked(first) { () throws in try store.upsertOrder(imported, now: now) }
+        return ImportedOrder(id: id, customerID: customer, lines: lines, currency: first["currency"],
+                             placedAt: try time(first, "placed_at", customer: customer),
+                             completedAt: try time(first, "completed_at", customer: customer), cancelled: try bool(first, "cancelled"))
     }
 
     // MARK: Cells

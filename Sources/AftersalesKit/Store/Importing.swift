@@ -126,61 +126,6 @@ extension AftersalesStore {
         return .updated
     }
 
-    /// A new order is placed (then completed or cancelled when the file says so); a stored one gets the
-    /// file's customer, lines, currency and placing time (`order.updated`) and its completion or cancellation.
-    public func upsertOrder(_ imported: ImportedOrder, now: Date) throws(AftersalesError) -> ImportOutcome {
-        let id = imported.id
-        var outcome = ImportOutcome.unchanged
-        var stored = try read { db in try Order.withLines.filter(key: id).fetchOne(db) }
-        if stored == nil {
-            stored = try addOrder(id: id, customerID: imported.customerID, lines: imported.lines, currency: imported.currency ?? "USD",
-                                  at: imported.placedAt ?? now, now: now)
-            outcome = .new
-        } else if var order = stored {
-            let currency = try imported.currency.map { (code) throws(AftersalesError) in try AftersalesError.checked { () throws(InvalidInput) in try Order.currency(code) } }
-            let wanted = Order(id: id, customerID: imported.customerID, lines: imported.lines, currency: currency ?? order.currency,
-                               placedAt: imported.placedAt ?? order.placedAt, completedAt: order.completedAt, cancelledAt: order.cancelledAt)
-            if wanted != order {
-                try Self.notFuture(wanted.placedAt, now)
-                order = try write { db in
-                    _ = try Self.customer(db, wanted.customerID)
-                    for line in wanted.lines { _ = try Self.product(db, line.sku) }
-                    try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == id).deleteAll(db)
-                    try wanted.update(db)
-                    for line in wanted.lineRecords { try line.insert(db) }
-                    try Self.log(db, .orderUpdated, subject: id, customerID: wanted.customerID, orderID: id, at: now, now: now, payload: wanted)
-                    return wanted
-                }
-                stored = order
-                outcome = .updated
-            }
-        }
-        guard let order = stored else { return outcome }
-        if let completed = imported.completedAt {
-            if let done = order.completedAt {
-                if done != completed {
-                    throw .conflict("order \"\(id)\" was completed at \(Timestamp.utc(done)); the file says \(Timestamp.utc(completed))")
-                }
-            } else {
-                do { _ = try completeOrder(id: id, at: completed, now: now) } catch {
-                    // The refusal is about the completion time, not the placing time.
-                    if case .invalid(var input) = error, input.field == "at" { input.field = "completed-at"; throw .invalid(input) }
-                    throw error
-                }
-                if outcome == .unchanged { outcome = .updated }
-            }
-        }
-        switch (imported.cancelled, order.cancelledAt) {
-        case (true?, nil):
-            _ = try cancelOrder(id: id, at: now, now: now)
-            if outcome == .unchanged { outcome = .updated }
-        case (false?, let at?):
-            throw .conflict("order \"\(id)\" was cancelled at \(Timestamp.utc(at)); a cancellation cannot be undone")
-        default: break
-        }
-        return outcome
-    }
-
     /// A new shipment is dispatched; a stored one gets the file's fields (`shipment.updated`), and a
     /// later ETA is recorded as a delay (``importedETACause``) so that the buyer is told; an earlier
     /// one is taken as the file's stale copy and left.
@@ -253,17 +198,32 @@ extension AftersalesStore {
         return .new
     }
 
-    /// Opens a complaint that is not stored yet; a stored one must match (the customer's words are not rewritten).
+    /// Opens a complaint that is not stored yet; a stored one gets the file's category, text and opening
+    /// time (`complaint.updated`, so that the planner re-plans its handling), checked as when it was opened.
+    /// It stays about the same order.
     public func upsertComplaint(id: String, orderID: String, category: ComplaintCategory, text: String, openedAt: Date?, now: Date) throws(AftersalesError) -> ImportOutcome {
         guard let stored = try read({ db in try Complaint.fetchOne(db, key: id) }) else {
             _ = try openComplaint(id: id, orderID: orderID, category: category, text: text, at: openedAt ?? now, now: now, source: .import)
             return .new
         }
         if stored.orderID != orderID { throw .conflict("complaint \"\(id)\" is about order \(stored.orderID), not \(orderID)") }
-        if stored.category != category || stored.text != text || (openedAt.map { $0 != stored.openedAt } ?? false) {
-            throw .conflict("complaint \"\(id)\" was recorded with other details; a complaint is not changed by an import")
+        var wanted = stored
+        wanted.category = category
+        wanted.text = try AftersalesError.checked { () throws(InvalidInput) in try Text.required(text, field: "text") }
+        if let openedAt { wanted.openedAt = openedAt }
+        if wanted == stored { return .unchanged }
+        try Self.notFuture(wanted.openedAt, now)
+        if let first = [stored.acknowledgedAt, stored.solutionAt, stored.resolvedAt].compactMap({ $0 }).min(), wanted.openedAt > first {
+            throw .invalid(InvalidInput(field: "at", value: Timestamp.utc(wanted.openedAt), problem: "is after the complaint was first handled (\(Timestamp.utc(first)))"))
         }
-        return .unchanged
+        let result = wanted
+        try write { db in
+            let order = try Self.order(db, result.orderID)
+            try Self.notBefore(result.openedAt, order.placedAt, "the order was placed")
+            try result.update(db)
+            try Self.log(db, .complaintUpdated, subject: id, customerID: order.customerID, orderID: order.id, at: now, now: now, payload: result)
+        }
+        return .updated
     }
 
     /// The shipment with this tracking number (the latest dispatched when several share it).

@@ -51,7 +51,7 @@ struct ConfigurationTests {
             "supervisor.name", "supervisor.email", "department_head.name",
             "support.hours_start", "support.hours_end", "support.time_zone", "business_hours.start", "business_hours.end",
             "holidays.extra", "marketing.cap_count", "marketing.cap_days", "customs.days_before_eta",
-            "rules.file", "templates.dir", "documents.dir", "import.dir", "transport.kind", "transport.dir",
+            "rules.file", "templates.dir", "documents.dir", "import.dir", "import.mappings_file", "transport.kind", "transport.dir",
             "smtp.url", "smtp.tls", "smtp.user", "smtp.password_file", "smtp.oauth_token_file", "smtp.ca_file",
             "smtp.connect_timeout", "smtp.timeout", "smtp.connections", "send.per_minute", "send.batch", "send.per_run",
             "send.in_doubt_after", "send.in_doubt.transactional", "send.in_doubt.marketing", "send.in_doubt.internal",

@@ -173,7 +173,7 @@ struct ImportTests {
         #expect(last.kind == .delayed && last.newETA == t("2026-12-20") && last.cause == AftersalesStore.importedETACause)
     }
 
-    @Test("complaints and products from NDJSON; a changed complaint is refused")
+    @Test("complaints and products from NDJSON; a changed complaint is updated (complaint.updated), one about another order refused")
     func complaintsAndProducts() throws {
         let store = try seededStore(now: now)
         let products = try file("products.ndjson", #"{"sku": "P9", "name": "Valve 9", "technical": true, "cycle_days": 120}"#)
@@ -191,8 +191,24 @@ struct ImportTests {
         let complaints = try file("complaints.ndjson", #"{"id": "K1", "order": "O1", "category": "damage", "text": "外壳破裂", "opened_at": "2026-11-20T10:00:00Z"}"#)
         #expect(try importer(store).importFile(complaints, ImportOptions(kind: .complaints)).new == 1)
         #expect(try importer(store).importFile(complaints, ImportOptions(kind: .complaints)).unchanged == 1)
-        let changed = try file("complaints2.ndjson", #"{"id": "K1", "order": "O1", "category": "quality", "text": "外壳破裂"}"#)
-        #expect(try importer(store).importFile(changed, ImportOptions(kind: .complaints)).refused)
+        let events = try store.events().count
+        let changed = try file("complaints2.ndjson", #"{"id": "K1", "order": "O1", "category": "quality", "text": "外壳破裂，漏水"}"#)
+        let updated = try importer(store).importFile(changed, ImportOptions(kind: .complaints))
+        #expect(updated.updated == 1 && !updated.refused && updated.written, "\(updated.errors)")
+        let k1 = try store.complaint(id: "K1")
+        #expect(k1.category == .quality && k1.text == "外壳破裂，漏水" && k1.openedAt == t("2026-11-20T10:00:00Z"), "no opened_at: the stored one stays")
+        let logged = try store.events(after: 0, limit: 10_000)
+        #expect(logged.count == events + 1 && logged.last?.kind == .complaintUpdated && logged.last?.customerID == "C1", "the planner re-plans C1")
+        #expect(try importer(store).importFile(changed, ImportOptions(kind: .complaints)).unchanged == 1)
+        #expect(try store.events(after: 0, limit: 10_000).count == events + 1, "the same row again records nothing")
+        // A complaint is about one order, and its opening stays before it was handled and not in the future.
+        let otherOrder = try file("complaints3.ndjson", #"{"id": "K1", "order": "O2", "category": "quality", "text": "外壳破裂，漏水"}"#)
+        let moved = try importer(store).importFile(otherOrder, ImportOptions(kind: .complaints))
+        #expect(moved.refused && moved.errors.first?.message.contains("is about order O1") == true, "\(moved.errors)")
+        let future = try file("complaints4.ndjson", #"{"id": "K1", "order": "O1", "category": "quality", "text": "x", "opened_at": "2026-12-20T10:00:00Z"}"#)
+        let refusedFuture = try importer(store).importFile(future, ImportOptions(kind: .complaints))
+        #expect(refusedFuture.refused && refusedFuture.errors.first?.column == "opened_at", "\(refusedFuture.errors)")
+        #expect(try store.complaint(id: "K1").text == "外壳破裂，漏水")
         let broken = try file("broken.ndjson", "{\"id\": \"K2\"\n")
         let refused = try importer(store).importFile(broken, ImportOptions(kind: .complaints))
         #expect(refused.refused && refused.errors.first?.line == 1)
@@ -283,6 +299,94 @@ struct ImportTests {
         let wrong = try file("wrong.yml", "import:\n  mappings:\n    x: {kind: orders, columns: {colour: Farbe}}\n")
         #expect(throws: AftersalesError.configuration("import.mappings.x: \"colour\" is not a column of orders; expected one of id, customer, sku, quantity, unit_price, currency, placed_at, completed_at, cancelled")) {
             try AftersalesKit.Configuration.load(path: wrong, environment: [:])
+        }
+    }
+
+    @Test("a cancellation is undone by a row saying cancelled no: the order is open again (order.reinstated) and can be dispatched")
+    func reinstate() throws {
+        let store = try seededStore(now: now)
+        let header = "id,customer,sku,quantity,unit_price,currency,placed_at,completed_at,cancelled\n"
+        let cancel = try file("cancel.csv", header + "O1,C1,P1,2,12900,USD,2026-11-01T00:00:00Z,,yes\n")
+        #expect(try importer(store).importFile(cancel, ImportOptions(kind: .orders)).updated == 1)
+        #expect(try store.orderDetail(id: "O1").order.cancelledAt == now)
+        #expect(try importer(store).importFile(cancel, ImportOptions(kind: .orders)).unchanged == 1, "cancelled once")
+        let shipment = try file("s.csv", "order,id,carrier,tracking,eta,dispatched_at\nO1,S1,COSCO,CSLU1,2026-12-10,2026-11-05T08:00:00Z\n")
+        #expect(try importer(store).importFile(shipment, ImportOptions(kind: .shipments)).refused, "nothing is dispatched for a cancelled order")
+
+        let events = try store.events(after: 0, limit: 10_000).count
+        let reinstate = try file("reinstate.csv", header + "O1,C1,P1,2,12900,USD,2026-11-01T00:00:00Z,,no\n")
+        let summary = try importer(store).importFile(reinstate, ImportOptions(kind: .orders))
+        #expect(summary.updated == 1 && summary.written, "\(summary.errors)")
+        #expect(try store.orderDetail(id: "O1").order.cancelledAt == nil)
+        let logged = try store.events(after: 0, limit: 10_000)
+        #expect(logged.count == events + 1 && logged.last?.kind == .orderReinstated && logged.last?.customerID == "C1", "the planner re-plans C1")
+        #expect(try importer(store).importFile(reinstate, ImportOptions(kind: .orders)).unchanged == 1, "reinstated once")
+        #expect(try importer(store).importFile(shipment, ImportOptions(kind: .shipments)).new == 1, "the open order ships")
+
+        // Cancelled, then reinstated and completed by the same row: both recorded, in that order.
+        _ = try store.addOrder(id: "O2", customerID: "C1", lines: [OrderLine(sku: "P2", quantity: 1)], currency: "USD", at: t("2026-11-02T00:00:00Z"), now: now)
+        _ = try store.cancelOrder(id: "O2", at: t("2026-11-03T00:00:00Z"), now: now)
+        let done = try file("done.csv", header + "O2,C1,P2,1,,USD,2026-11-02T00:00:00Z,2026-11-20T00:00:00Z,no\n")
+        #expect(try importer(store).importFile(done, ImportOptions(kind: .orders)).updated == 1)
+        #expect(try store.events(after: 0, limit: 10_000).suffix(2).map(\.kind) == [.orderReinstated, .orderCompleted])
+        #expect(try store.orderDetail(id: "O2").order.completedAt == t("2026-11-20T00:00:00Z"))
+        // Without the column the cancellation is left as it is.
+        _ = try store.cancelOrder(id: "O1", at: now, now: now)
+        let silent = try file("silent.csv", "id,customer,sku,quantity,unit_price,currency,placed_at\nO1,C1,P1,2,12900,USD,2026-11-01T00:00:00Z\n")
+        #expect(try importer(store).importFile(silent, ImportOptions(kind: .orders)).unchanged == 1)
+        #expect(try store.orderDetail(id: "O1").order.cancelledAt == now)
+    }
+
+    @Test("AFTERSALES_IMPORT_MAPPINGS_FILE: mappings from a YAML file of their own, over the configuration's; a bad file names the variable")
+    func mappingsFile() throws {
+        let config = try file("aftersales.yml", """
+            import:
+              mappings:
+                erp-orders: {kind: orders, columns: {id: "订单号"}}
+                shop-customers: {kind: customers, defaults: {locale: en}}
+            """)
+        let mappings = try file("mappings.yml", """
+            erp-orders:
+              kind: orders
+              encoding: gb18030
+              columns: {id: "单号", customer: "客户"}
+            carrier-events:
+              kind: events
+              values: {kind: {"已签收": delivered}}
+            """)
+        let loaded = try AftersalesKit.Configuration.load(path: config, environment: ["AFTERSALES_IMPORT_MAPPINGS_FILE": mappings])
+        #expect(loaded.importing.mappings.keys.sorted() == ["carrier-events", "erp-orders", "shop-customers"])
+        #expect(loaded.importing.mappings["erp-orders"] == ImportMapping(kind: .orders, columns: ["id": "单号", "customer": "客户"], encoding: .gb18030),
+                "the file's mapping replaces the configuration's of the same name")
+        #expect(loaded.importing.mappings["shop-customers"] == ImportMapping(kind: .customers, defaults: ["locale": "en"]))
+        #expect(loaded.entries.first { $0.key == "import.mappings_file" }.map { [$0.value, $0.source] } == [mappings, "AFTERSALES_IMPORT_MAPPINGS_FILE"])
+        // Without the configuration file, and named in it.
+        #expect(try AftersalesKit.Configuration.load(path: nil, environment: ["AFTERSALES_IMPORT_MAPPINGS_FILE": mappings]).importing.mappings.count == 2)
+        let naming = try file("naming.yml", "import:\n  mappings_file: \(mappings)\n")
+        #expect(try AftersalesKit.Configuration.load(path: naming, environment: [:]).importing.mappings["carrier-events"]?.kind == .events)
+
+        func refusal(_ text: String?) throws -> String {
+            let path = try text.map { try file("bad-\(UUID().uuidString).yml", $0) } ?? scratch.url.appendingPathComponent("missing.yml").path
+            do {
+                _ = try AftersalesKit.Configuration.load(path: nil, environment: ["AFTERSALES_IMPORT_MAPPINGS_FILE": path])
+                return ""
+            } catch { return error.description }
+        }
+        let missing = try refusal(nil)
+        #expect(missing.hasPrefix("import.mappings_file \"") && missing.contains("(from AFTERSALES_IMPORT_MAPPINGS_FILE): cannot be read"), "\(missing)")
+        let notYAML = try refusal("erp: [unclosed\n")
+        #expect(notYAML.contains("(from AFTERSALES_IMPORT_MAPPINGS_FILE): not valid YAML"), "\(notYAML)")
+        let list = try refusal("- erp-orders\n")
+        #expect(list.contains("(from AFTERSALES_IMPORT_MAPPINGS_FILE): expected a mapping of names to mappings"), "\(list)")
+        let badKind = try refusal("x: {kind: invoices}\n")
+        #expect(badKind.contains("(from AFTERSALES_IMPORT_MAPPINGS_FILE): import.mappings.x.kind: expected"), "\(badKind)")
+        let badColumn = try refusal("x: {kind: orders, columns: {colour: Farbe}}\n")
+        #expect(badColumn.contains("(from AFTERSALES_IMPORT_MAPPINGS_FILE): import.mappings.x: \"colour\" is not a column of orders"), "\(badColumn)")
+        // Named in the configuration file, the error names that file.
+        let gone = try file("gone.yml", "import:\n  mappings_file: /nonexistent/mappings.yml\n")
+        #expect(throws: AftersalesError.self) { try AftersalesKit.Configuration.load(path: gone, environment: [:]) }
+        do { _ = try AftersalesKit.Configuration.load(path: gone, environment: [:]) } catch {
+            #expect(error.description.hasPrefix("import.mappings_file \"/nonexistent/mappings.yml\" (from \(gone)): cannot be read"), "\(error)")
         }
     }
 
