@@ -105,7 +105,7 @@ public struct LinkServer: Sendable {
                 let token = context.parameters.get("token") ?? ""
                 let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { _, last in last }
                 let languages = Self.languages(request)
-                return Self.page(await Self.offload { service.handle(purpose, token: token, post: false, query: query, form: [:], languages: languages) })
+                return Self.page(await service.handle(purpose, token: token, post: false, query: query, form: [:], languages: languages))
             }
             router.get(path) { request, context in await show(request, context) }
             // HEAD: shown like a GET (writing nothing); PageHeadersMiddleware leaves the body out.
@@ -124,19 +124,11 @@ public struct LinkServer: Sendable {
                     }
                 }
                 let languages = Self.languages(request), fields = form
-                return Self.page(await Self.offload { service.handle(purpose, token: token, post: true, query: [:], form: fields, languages: languages) })
+                return Self.page(await service.handle(purpose, token: token, post: true, query: [:], form: fields, languages: languages))
             }
             for method in Self.refused { router.on(path, method: method) { _, _ in Self.notAllowed("GET, HEAD, POST") } }
         }
         return router
-    }
-
-    /// Runs the store's blocking work (SQLite) on a GCD thread, so that the few threads of Swift's
-    /// concurrency pool stay free for the connections while a request waits for the database.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
-        }
     }
 
     static let refused: [HTTPRequest.Method] = [.put, .delete, .patch, .options, .trace, .connect]

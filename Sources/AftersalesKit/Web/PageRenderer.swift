@@ -41,7 +41,9 @@ public struct PageRenderer: Sendable {
     static func styleHashes(_ html: String) -> [String] {
         var hashes: [String] = []
         var rest = html[...]
-        while let open = rest.range(of: "<style>"), let close = rest[open.upperBound...].range(of: "</style>") {
+        // The standard library's search, not Foundation's `range(of:)`: that one was 4.5% of the server's
+        // CPU under wrk (perf, release: it bridges to CFString for every page).
+        while let open = rest.firstRange(of: "<style>"), let close = rest[open.upperBound...].firstRange(of: "</style>") {
             let css = rest[open.upperBound..<close.lowerBound]
             hashes.append("'sha256-" + Data(SHA256.hash(data: Array(css.utf8))).base64EncodedString() + "'")
             rest = rest[close.upperBound...]
