@@ -35,6 +35,9 @@ extension Configuration {
                     let section = key.prefix(4)
                     throw .configuration("config \"\(path)\": \(key) must not be in the file; set AFTERSALES_\(section.uppercased())_PASSWORD or \(section).password_file")
                 }
+                if let instead = Links.replacedKeys[key] {
+                    throw .configuration("config \"\(path)\": \(key) was removed; \(instead)")
+                }
                 guard values[key] != nil else {
                     throw .configuration("config \"\(path)\": unknown key \"\(key)\"; see the configuration reference in README.md")
                 }

@@ -16,6 +16,13 @@ extension Configuration {
 
         enum CodingKeys: String, CodingKey { case baseURL = "base_url", secretFile = "secret_file", validDays = "valid_days" }
 
+        /// Keys of earlier versions that the links replace, with what to set instead: an old file gets
+        /// that advice, not a bare "unknown key".
+        static let replacedKeys = [
+            "company.unsubscribe_url": "the unsubscribe link is now signed and answered by `aftersales serve`: set links.base_url "
+                + "(e.g. https://after.example.com) and a secret (AFTERSALES_LINK_SECRET or links.secret_file), see \"The buyer's answers: serve\" in README.md",
+        ]
+
         public init() {}
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)

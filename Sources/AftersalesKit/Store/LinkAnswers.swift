@@ -1,10 +1,30 @@
 import AftersalesDomain
+import AftersalesPlanning
 import Foundation
 import GRDB
 
 /// The buyer's answers through the signed links of `aftersales serve`: the same facts, validation and
 /// event log as the recording commands, made idempotent (a link may be followed twice, a form sent twice).
 extension AftersalesStore {
+    /// A signed link's target: the outbox entry `mailKey` and its customer, in one read transaction on one
+    /// of the pool's readers, awaited (no thread blocks on SQLite); nil when either is gone. Not for a
+    /// store inside ``batch(_:)`` (it reads beside the batch's transaction).
+    public func linkTarget(mailKey: String, customerID: String) async throws(AftersalesError) -> (entry: OutboxEntry, customer: Customer)? {
+        let result: Result<(entry: OutboxEntry, customer: Customer)?, any Error>
+        do {
+            result = .success(try await writer.read { db in
+                guard let entry = try Self.outboxEntries(db, keys: [mailKey])[mailKey],
+                      // A cached statement: `fetchOne(key:)` would build and prepare its SQL on every request.
+                      let customer = try Customer.fetchOne(db.cachedStatement(sql: "SELECT * FROM customers WHERE id = ?"), arguments: [customerID])
+                else { return nil }
+                return (entry, customer)
+            })
+        } catch {
+            result = .failure(error)
+        }
+        return try Self.map(path: path) { try result.get() }
+    }
+
     /// Records the buyer's survey answer for an order, or replaces the one recorded: answering again
     /// updates the answer (there is never a second one) and logs `survey.answered` again, so the
     /// planner re-plans the segment. `changed` is false when the same answer was already recorded.

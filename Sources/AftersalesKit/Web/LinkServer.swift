@@ -97,16 +97,19 @@ public struct LinkServer: Sendable {
         router.add(middleware: AccessLogMiddleware<BasicRequestContext>(log: accessLog))
         router.add(middleware: PageHeadersMiddleware<BasicRequestContext>(service: service))
         router.get("healthz") { _, _ in Self.text("ok\n") }
-        router.on("healthz", method: .head) { _, _ in Self.text("") }
+        router.on("healthz", method: .head) { _, _ in Self.text("ok\n") }
         for method in Self.refused + [.post] { router.on("healthz", method: method) { _, _ in Self.notAllowed("GET, HEAD") } }
         for purpose in LinkPurpose.allCases {
             let path = RouterPath("\(purpose.pathSegment)/:token")
-            router.get(path) { request, context in
+            @Sendable func show(_ request: Request, _ context: BasicRequestContext) async -> Response {
                 let token = context.parameters.get("token") ?? ""
                 let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { _, last in last }
                 let languages = Self.languages(request)
-                return Self.page(await Self.offload { service.handle(purpose, token: token, post: false, query: query, form: [:], languages: languages) })
+                return Self.page(await service.handle(purpose, token: token, post: false, query: query, form: [:], languages: languages))
             }
+            router.get(path) { request, context in await show(request, context) }
+            // HEAD: shown like a GET (writing nothing); PageHeadersMiddleware leaves the body out.
+            router.on(path, method: .head) { request, context in await show(request, context) }
             router.post(path) { request, context in
                 let token = context.parameters.get("token") ?? ""
                 var request = request
@@ -121,19 +124,11 @@ public struct LinkServer: Sendable {
                     }
                 }
                 let languages = Self.languages(request), fields = form
-                return Self.page(await Self.offload { service.handle(purpose, token: token, post: true, query: [:], form: fields, languages: languages) })
+                return Self.page(await service.handle(purpose, token: token, post: true, query: [:], form: fields, languages: languages))
             }
-            for method in Self.refused { router.on(path, method: method) { _, _ in Self.notAllowed("GET, POST") } }
+            for method in Self.refused { router.on(path, method: method) { _, _ in Self.notAllowed("GET, HEAD, POST") } }
         }
         return router
-    }
-
-    /// Runs the store's blocking work (SQLite) on a GCD thread, so that the few threads of Swift's
-    /// concurrency pool stay free for the connections while a request waits for the database.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
-        }
     }
 
     static let refused: [HTTPRequest.Method] = [.put, .delete, .patch, .options, .trace, .connect]
@@ -177,6 +172,13 @@ public struct LinkServer: Sendable {
         return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: reply.page.html)))
     }
 
+    /// The answer to a HEAD: `response` without its body, its headers (Content-Length included) kept.
+    static func headOnly(_ response: Response) -> Response {
+        var headers = response.headers
+        if let length = response.body.contentLength { headers[.contentLength] = String(length) }
+        return Response(status: response.status, headers: headers, body: .init())
+    }
+
     static func text(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/plain; charset=utf-8"
@@ -205,14 +207,20 @@ struct PageHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let service: LinkService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response: Response
         do {
-            return try await next(request, context)
+            response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             // HTTPError (a path nothing serves), NIOTooManyBytesError (a body over the limit), ...
-            if error.status == .notFound { return LinkServer.page(service.invalid(expired: false, languages: LinkServer.languages(request))) }
-            return LinkServer.text(error.status == .contentTooLarge ? "request body too large\n" : "\(error.status.reasonPhrase.lowercased())\n",
-                                   status: error.status)
+            if error.status == .notFound {
+                response = LinkServer.page(service.invalid(expired: false, languages: LinkServer.languages(request)))
+            } else {
+                response = LinkServer.text(error.status == .contentTooLarge ? "request body too large\n" : "\(error.status.reasonPhrase.lowercased())\n",
+                                           status: error.status)
+            }
         }
+        // A HEAD gets the headers of what a GET gets, never a body.
+        return request.method == .head ? LinkServer.headOnly(response) : response
     }
 }
 

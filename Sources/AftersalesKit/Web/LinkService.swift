@@ -45,12 +45,18 @@ public struct LinkService: Sendable {
 
     /// Handles a GET (`post` false: shows the page, writes nothing) or a POST (records) of `purpose`'s link.
     /// `query` holds the link's query (the chosen score), `form` the POST's fields.
+    ///
+    /// The link's target is read with the pool's async read (one read transaction, no thread waits on
+    /// SQLite); an answer that reads or writes more runs on a GCD thread (``offload(_:)``), so that a write
+    /// waiting for `run`'s lock never holds one of the few threads of Swift's concurrency pool. A one-click
+    /// unsubscribe of a buyer already unsubscribed, and the pages that need no more than the target, are
+    /// answered at once.
     public func handle(_ purpose: LinkPurpose, token text: String, post: Bool, query: [String: String], form: [String: [String]],
-                       languages: [String]) -> Reply {
+                       languages: [String]) async -> Reply {
         let now = clock()
         let target: Target
         do {
-            switch try resolve(text, purpose: purpose, now: now) {
+            switch try await resolve(text, purpose: purpose, now: now) {
             case .success(let found): target = found
             case .failure(let refusal): return invalid(expired: refusal == .expired, languages: languages)
             }
@@ -63,22 +69,32 @@ public struct LinkService: Sendable {
         if post, let problem = form[Self.unreadable]?.first {
             return failure(InvalidInput(field: "form", value: String(problem.prefix(80)), problem: "could not be read").description, target)
         }
+        switch (purpose, post) {
+        case (.unsubscribe, false): return page(.unsubscribe, target)
+        // Already unsubscribed (as read a moment ago): nothing to write. The store's own check covers a race.
+        case (.unsubscribe, true) where target.customer.unsubscribedAt != nil: return done("unsubscribe", already: true, target)
+        case (.confirmReceipt, false): return page(.receipt, target)
+        case (.preferences, false): return page(.preferences, target)
+        default: return await Self.offload { answer(purpose, target, post: post, query: query, form: form, now: now) }
+        }
+    }
+
+    /// The answers that read or write beyond the link's target, on the calling (GCD) thread.
+    func answer(_ purpose: LinkPurpose, _ target: Target, post: Bool, query: [String: String], form: [String: [String]], now: Date) -> Reply {
         do {
             switch (purpose, post) {
-            case (.unsubscribe, false): return page(.unsubscribe, target)
             case (.unsubscribe, true):
-                // Already unsubscribed (as read a moment ago): nothing to write. The store's own check covers a race.
-                let already = target.customer.unsubscribedAt != nil
-                if !already { _ = try store.unsubscribe(customerID: target.customer.id, at: now, now: now) }
-                return done("unsubscribe", already: already, target)
+                _ = try store.unsubscribe(customerID: target.customer.id, at: now, now: now)
+                return done("unsubscribe", already: false, target)
             case (.survey, false): return try surveyPage(target, query: query)
             case (.survey, true): return try recordSurvey(target, form: form, now: now)
             case (.rating, false): return try ratingPage(target, query: query)
             case (.rating, true): return try recordRating(target, form: form, now: now)
-            case (.confirmReceipt, false): return page(.receipt, target)
             case (.confirmReceipt, true): return try confirmReceipt(target, now: now)
-            case (.preferences, false): return page(.preferences, target)
             case (.preferences, true): return try recordPreferences(target, form: form, now: now)
+            case (.unsubscribe, false): return page(.unsubscribe, target)
+            case (.confirmReceipt, false): return page(.receipt, target)
+            case (.preferences, false): return page(.preferences, target)
             }
         } catch let error as AftersalesError {
             if case .invalid(let input) = error { return failure(input.description, target) }
@@ -89,18 +105,26 @@ public struct LinkService: Sendable {
         }
     }
 
+    /// Runs blocking store work (SQLite, perhaps waiting for `run`'s write lock) on a GCD thread, so that
+    /// the few threads of Swift's concurrency pool stay free for the connections.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+        }
+    }
+
     // MARK: The token's target
 
     /// The checked target of a token, or why the link is refused; a database failure is thrown.
-    func resolve(_ text: String, purpose: LinkPurpose, now: Date) throws(AftersalesError) -> Result<Target, LinkToken.Refusal> {
+    func resolve(_ text: String, purpose: LinkPurpose, now: Date) async throws(AftersalesError) -> Result<Target, LinkToken.Refusal> {
         let token: LinkToken
         do { token = try keys.verify(text, purpose: purpose, now: now) } catch { return .failure(error) }
         // A mail no longer in the outbox, or of another customer, is no link of ours.
-        guard let entry = try store.outbox(keys: [token.mailKey]).first, entry.mail.customerID == token.customerID else {
+        guard let found = try await store.linkTarget(mailKey: token.mailKey, customerID: token.customerID),
+              found.entry.mail.customerID == token.customerID else {
             return .failure(.badSignature)
         }
-        let customer: Customer
-        do { customer = try store.customer(id: token.customerID) } catch .notFound { return .failure(.badSignature) }
+        let (entry, customer) = found
         let fits = switch purpose {
         case .unsubscribe, .preferences: true
         case .survey: entry.mail.template == "survey" && entry.mail.orderID != nil

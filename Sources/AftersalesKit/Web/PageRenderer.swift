@@ -39,15 +39,19 @@ public struct PageRenderer: Sendable {
 
     /// `'sha256-…'` of each `<style>` block, for a Content-Security-Policy that allows exactly those.
     static func styleHashes(_ html: String) -> [String] {
+        // Searched as UTF-8 bytes: Foundation's `range(of:)` was 4.5% of the server's CPU under wrk and
+        // the standard library's Character-wise `firstRange(of:)` 9.8% (perf, release, unsubscribe POST).
         var hashes: [String] = []
-        var rest = html[...]
-        while let open = rest.range(of: "<style>"), let close = rest[open.upperBound...].range(of: "</style>") {
-            let css = rest[open.upperBound..<close.lowerBound]
-            hashes.append("'sha256-" + Data(SHA256.hash(data: Array(css.utf8))).base64EncodedString() + "'")
+        let bytes = html.utf8
+        var rest = bytes[...]
+        while let open = rest.firstRange(of: Self.styleOpen), let close = rest[open.upperBound...].firstRange(of: Self.styleClose) {
+            hashes.append("'sha256-" + Data(SHA256.hash(data: Array(bytes[open.upperBound..<close.lowerBound]))).base64EncodedString() + "'")
             rest = rest[close.upperBound...]
         }
         return hashes
     }
+
+    static let styleOpen = Array("<style>".utf8), styleClose = Array("</style>".utf8)
 }
 
 /// A rendered page and what its Content-Security-Policy must allow.
