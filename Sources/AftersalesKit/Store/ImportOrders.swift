@@ -5,8 +5,8 @@ import GRDB
 /// Importing orders in bulk (issue 17, second round): a chunk of a file's orders is diffed against the
 /// stored orders read in two queries, every order is checked whole before anything of it is written (so
 /// no savepoint per row), and only the changes are written, through GRDB records' cached statements.
-/// The checks, the errors and the event log are those of ``addOrder(id:customerID:lines:currency:at:now:)``,
-/// ``completeOrder(id:at:now:)`` and ``cancelOrder(id:at:now:)``.
+/// The completion and cancellation checks are those of ``completeOrder(id:at:now:)`` and ``cancelOrder(id:at:now:)``
+/// (``completing(_:at:)``, ``cancelling(_:at:)``); the event log's rows are those of ``addOrder(id:customerID:lines:currency:at:now:)``.
 extension AftersalesStore {
     /// What importing one order does, worked out in memory before any of it is written.
     private struct OrderChange {
@@ -122,30 +122,18 @@ extension AftersalesStore {
             } else {
                 do throws(AftersalesError) {
                     try notFuture(completed, now)
-                    if change.order.cancelledAt != nil { throw .conflict("order \"\(id)\" is cancelled; it cannot be completed") }
-                    try AftersalesError.checked { () throws(InvalidInput) in
-                        if completed < change.order.placedAt {
-                            throw InvalidInput(field: "at", value: Timestamp.utc(completed), problem: "is before the order was placed (\(Timestamp.utc(change.order.placedAt)))")
-                        }
-                    }
+                    change.order = try completing(change.order, at: completed)
                 } catch {
                     // The refusal is about the completion time, not the placing time.
                     if case .invalid(var input) = error, input.field == "at" { input.field = "completed-at"; throw .invalid(input) }
                     throw error
                 }
-                change.order.completedAt = completed
                 change.events.append((.orderCompleted, completed, change.order))
                 changed()
             }
         }
         if imported.cancelled == true, change.order.cancelledAt == nil {
-            if change.order.completedAt != nil {
-                throw .conflict("order \"\(id)\" is completed; a completed order cannot be cancelled (open a complaint instead)")
-            }
-            if now < change.order.placedAt {
-                throw .invalid(InvalidInput(field: "at", value: Timestamp.utc(now), problem: "is before the order was placed (\(Timestamp.utc(change.order.placedAt)))"))
-            }
-            change.order.cancelledAt = now
+            change.order = try cancelling(change.order, at: now)
             change.events.append((.orderCancelled, now, change.order))
             changed()
         }

@@ -116,11 +116,7 @@ extension AftersalesStore {
     public func completeOrder(id: String, at: Date, now: Date) throws(AftersalesError) -> Order {
         try Self.notFuture(at, now)
         return try write { db in
-            var order = try Self.order(db, id)
-            if order.cancelledAt != nil { throw AftersalesError.conflict("order \"\(id)\" is cancelled; it cannot be completed") }
-            if let done = order.completedAt { throw AftersalesError.conflict("order \"\(id)\" was already completed at \(Timestamp.utc(done))") }
-            try Self.notBefore(at, order.placedAt, "the order was placed")
-            order.completedAt = at
+            let order = try Self.completing(try Self.order(db, id), at: at)
             try order.update(db)
             try Self.log(db, .orderCompleted, subject: id, customerID: order.customerID, orderID: id, at: at, now: now, payload: order)
             return order
@@ -130,11 +126,7 @@ extension AftersalesStore {
     public func cancelOrder(id: String, at: Date, now: Date) throws(AftersalesError) -> Order {
         try Self.notFuture(at, now)
         return try write { db in
-            var order = try Self.order(db, id)
-            if order.cancelledAt != nil { throw AftersalesError.conflict("order \"\(id)\" is already cancelled") }
-            if order.completedAt != nil { throw AftersalesError.conflict("order \"\(id)\" is completed; a completed order cannot be cancelled (open a complaint instead)") }
-            try Self.notBefore(at, order.placedAt, "the order was placed")
-            order.cancelledAt = at
+            let order = try Self.cancelling(try Self.order(db, id), at: at)
             try order.update(db)
             try Self.log(db, .orderCancelled, subject: id, customerID: order.customerID, orderID: id, at: at, now: now, payload: order)
             return order
@@ -330,7 +322,27 @@ extension AftersalesStore {
         }
     }
 
-    static func notBefore(_ at: Date, _ earliest: Date, _ what: String) throws {
+    /// `order` completed at `at` (by `order complete` and by import), or why it cannot be.
+    static func completing(_ order: Order, at: Date) throws(AftersalesError) -> Order {
+        if order.cancelledAt != nil { throw .conflict("order \"\(order.id)\" is cancelled; it cannot be completed") }
+        if let done = order.completedAt { throw .conflict("order \"\(order.id)\" was already completed at \(Timestamp.utc(done))") }
+        try notBefore(at, order.placedAt, "the order was placed")
+        var order = order
+        order.completedAt = at
+        return order
+    }
+
+    /// `order` cancelled at `at` (by `order cancel` and by import), or why it cannot be.
+    static func cancelling(_ order: Order, at: Date) throws(AftersalesError) -> Order {
+        if order.cancelledAt != nil { throw .conflict("order \"\(order.id)\" is already cancelled") }
+        if order.completedAt != nil { throw .conflict("order \"\(order.id)\" is completed; a completed order cannot be cancelled (open a complaint instead)") }
+        try notBefore(at, order.placedAt, "the order was placed")
+        var order = order
+        order.cancelledAt = at
+        return order
+    }
+
+    static func notBefore(_ at: Date, _ earliest: Date, _ what: String) throws(AftersalesError) {
         if at < earliest {
             throw AftersalesError.invalid(InvalidInput(field: "at", value: Timestamp.utc(at), problem: "is before \(what) (\(Timestamp.utc(earliest)))"))
         }
