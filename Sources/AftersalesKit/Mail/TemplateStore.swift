@@ -95,10 +95,10 @@ public struct TemplateStore: Sendable {
         (texts, Dictionary(uniqueKeysWithValues: texts.map { ($0.key, compile($0.value, named: $0.key)) }))
     }
 
-    /// Parses one template. An HTML part (`*.html`) is parsed after a first line, removed from the
-    /// output as a standalone tag, that selects ``FastHTMLEscaping`` for its variables.
+    /// Parses one template. An HTML part (`*.html`) or page (`page-*`) is parsed after a first line,
+    /// removed from the output as a standalone tag, that selects ``FastHTMLEscaping`` for its variables.
     static func compile(_ text: String, named name: String) -> Result<MustacheTemplate, ParseFailure> {
-        let html = name.hasSuffix(".html")
+        let html = name.hasSuffix(".html") || name.hasPrefix("page-")
         do {
             return .success(try MustacheTemplate(string: html ? FastHTMLEscaping.pragma + text : text))
         } catch {

@@ -76,7 +76,7 @@ extension AftersalesStore {
     enum FactsSQL {
         /// The values of the JSON array in the one argument (customers, shipments, or outbox keys).
         static let chosen = "IN (SELECT value FROM json_each(?))"
-        static let customers = "SELECT * FROM customers WHERE id \(chosen)"
+        static let customers = "SELECT \(columns(Customer.selected, of: "c")) FROM customers c WHERE c.id \(chosen)"
         static let orders = "SELECT \(columns(Order.selected, of: "o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
         static let orderLines = """
             SELECT \(columns(OrderLineRecord.selected, of: "l")) FROM order_lines l JOIN orders o ON o.id = l.orderID

@@ -254,8 +254,9 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func milliseconds(since start: ContinuousClock.Instant) -> String {
         let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return String(format: "%.1fms", ms)
+        // Tenths of a millisecond in integers (`String(format:)` was 1.7% of a POST under wrk).
+        let tenths = elapsed.components.seconds * 10_000 + elapsed.components.attoseconds / 100_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)ms"
     }
 }
 

@@ -32,7 +32,7 @@ public struct LinkService: Sendable {
         var token: LinkToken
         /// The token as the link carries it (the page's form posts back to the same link).
         var text: String
-        var entry: OutboxEntry
+        var mail: LinkedMail
         var customer: Customer
         var chain: [String]
     }
@@ -46,8 +46,8 @@ public struct LinkService: Sendable {
     /// Handles a GET (`post` false: shows the page, writes nothing) or a POST (records) of `purpose`'s link.
     /// `query` holds the link's query (the chosen score), `form` the POST's fields.
     ///
-    /// The link's target is read with the pool's async read (one read transaction, no thread waits on
-    /// SQLite); an answer that reads or writes more runs on a GCD thread (``offload(_:)``), so that a write
+    /// The link's target is one read of a cached statement in the request's task (``AftersalesStore/linkTarget(mailKey:customerID:)``);
+    /// an answer that reads or writes more runs on a GCD thread (``offload(_:)``), so that a write
     /// waiting for `run`'s lock never holds one of the few threads of Swift's concurrency pool. A one-click
     /// unsubscribe of a buyer already unsubscribed, and the pages that need no more than the target, are
     /// answered at once.
@@ -56,7 +56,7 @@ public struct LinkService: Sendable {
         let now = clock()
         let target: Target
         do {
-            switch try await resolve(text, purpose: purpose, now: now) {
+            switch try resolve(text, purpose: purpose, now: now) {
             case .success(let found): target = found
             case .failure(let refusal): return invalid(expired: refusal == .expired, languages: languages)
             }
@@ -116,23 +116,21 @@ public struct LinkService: Sendable {
     // MARK: The token's target
 
     /// The checked target of a token, or why the link is refused; a database failure is thrown.
-    func resolve(_ text: String, purpose: LinkPurpose, now: Date) async throws(AftersalesError) -> Result<Target, LinkToken.Refusal> {
+    func resolve(_ text: String, purpose: LinkPurpose, now: Date) throws(AftersalesError) -> Result<Target, LinkToken.Refusal> {
         let token: LinkToken
         do { token = try keys.verify(text, purpose: purpose, now: now) } catch { return .failure(error) }
         // A mail no longer in the outbox, or of another customer, is no link of ours.
-        guard let found = try await store.linkTarget(mailKey: token.mailKey, customerID: token.customerID),
-              found.entry.mail.customerID == token.customerID else {
+        guard let (mail, customer) = try store.linkTarget(mailKey: token.mailKey, customerID: token.customerID) else {
             return .failure(.badSignature)
         }
-        let (entry, customer) = found
         let fits = switch purpose {
         case .unsubscribe, .preferences: true
-        case .survey: entry.mail.template == "survey" && entry.mail.orderID != nil
-        case .rating: entry.mail.template == "satisfaction-check" && entry.mail.context["complaint"] != nil
-        case .confirmReceipt: Self.receiptTemplates.contains(entry.mail.template) && entry.mail.context["shipment"] != nil
+        case .survey: mail.template == "survey" && mail.orderID != nil
+        case .rating: mail.template == "satisfaction-check" && mail.complaintID != nil
+        case .confirmReceipt: Self.receiptTemplates.contains(mail.template) && mail.shipmentID != nil
         }
         guard fits else { return .failure(.wrongPurpose) }
-        return .success(Target(token: token, text: text, entry: entry, customer: customer, chain: customer.locale.fallbackChain))
+        return .success(Target(token: token, text: text, mail: mail, customer: customer, chain: customer.locale.fallbackChain))
     }
 
     // MARK: Pages
@@ -142,12 +140,10 @@ public struct LinkService: Sendable {
         context.companyName = companyName
         guard let target else { return context }
         context.action = "/\(target.token.purpose.pathSegment)/\(target.text)"
-        context.orderID = target.entry.mail.orderID ?? ""
-        context.complaintID = target.entry.mail.context["complaint"] ?? ""
-        context.shipmentID = target.entry.mail.context["shipment"] ?? ""
+        context.orderID = target.mail.orderID ?? ""
+        context.complaintID = target.mail.complaintID ?? ""
+        context.shipmentID = target.mail.shipmentID ?? ""
         context.marketing = target.customer.acceptsMarketing
-        let current = Self.pageLanguage(target.customer)
-        context.languages = PageRenderer.languages.map { PageContext.Choice(value: $0.tag, label: $0.name, checked: $0.tag == current) }
         return context
     }
 
@@ -167,7 +163,13 @@ public struct LinkService: Sendable {
     }
 
     func page(_ page: PageRenderer.Page, _ target: Target) -> Reply {
-        render(page, chain: target.chain, base(target))
+        var context = base(target)
+        // The choice of languages: only the preferences page has it (templates/CONTRACT.md, "Pages").
+        if page == .preferences {
+            let current = Self.pageLanguage(target.customer)
+            context.languages = PageRenderer.languages.map { PageContext.Choice(value: $0.tag, label: $0.name, checked: $0.tag == current) }
+        }
+        return render(page, chain: target.chain, context)
     }
 
     func done(_ what: String, already: Bool, _ target: Target) -> Reply {
@@ -209,7 +211,7 @@ public struct LinkService: Sendable {
     // MARK: Survey
 
     func surveyPage(_ target: Target, query: [String: String]) throws -> Reply {
-        let orderID = target.entry.mail.orderID ?? ""
+        let orderID = target.mail.orderID ?? ""
         let previous = try store.orderDetail(id: orderID).survey
         let chosen: Int?
         do { chosen = try Self.score(query["score"], in: 0...10) ?? previous?.score } catch { return failure(error.description, target) }
@@ -228,7 +230,7 @@ public struct LinkService: Sendable {
 
     func recordSurvey(_ target: Target, form: [String: [String]], now: Date) throws -> Reply {
         let answer: SurveyAnswer
-        do { answer = try Self.surveyAnswer(form, orderID: target.entry.mail.orderID ?? "", at: now) } catch {
+        do { answer = try Self.surveyAnswer(form, orderID: target.mail.orderID ?? "", at: now) } catch {
             return failure(error.description, target)
         }
         let (_, changed) = try store.answerSurvey(answer, now: now)
@@ -267,7 +269,7 @@ public struct LinkService: Sendable {
         } catch {
             return failure(error.description, target)
         }
-        let id = target.entry.mail.context["complaint"] ?? ""
+        let id = target.mail.complaintID ?? ""
         if try store.complaintRated(id: id) { return done("rating", already: true, target) }
         do {
             _ = try store.advanceComplaint(id: id, .rate(score), at: now, now: now)
@@ -282,7 +284,7 @@ public struct LinkService: Sendable {
     // MARK: Receipt
 
     func confirmReceipt(_ target: Target, now: Date) throws -> Reply {
-        let id = target.entry.mail.context["shipment"] ?? ""
+        let id = target.mail.shipmentID ?? ""
         func delivered() throws -> Bool { try store.shipment(id: id).events.contains { $0.kind == .delivered } }
         if try delivered() { return done("receipt", already: true, target) }
         do {

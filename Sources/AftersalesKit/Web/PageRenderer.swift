@@ -39,16 +39,30 @@ public struct PageRenderer: Sendable {
 
     /// `'sha256-…'` of each `<style>` block, for a Content-Security-Policy that allows exactly those.
     static func styleHashes(_ html: String) -> [String] {
-        // Searched as UTF-8 bytes: Foundation's `range(of:)` was 4.5% of the server's CPU under wrk and
-        // the standard library's Character-wise `firstRange(of:)` 9.8% (perf, release, unsubscribe POST).
-        var hashes: [String] = []
-        let bytes = html.utf8
-        var rest = bytes[...]
-        while let open = rest.firstRange(of: Self.styleOpen), let close = rest[open.upperBound...].firstRange(of: Self.styleClose) {
-            hashes.append("'sha256-" + Data(SHA256.hash(data: Array(bytes[open.upperBound..<close.lowerBound]))).base64EncodedString() + "'")
-            rest = rest[close.upperBound...]
+        // Searched in the contiguous UTF-8 bytes: the standard library's generic `firstRange(of:)` over a
+        // `UTF8View` slice (not specialized) was 43% of the server's CPU under wrk (perf, release, POST).
+        var html = html
+        return html.withUTF8 { bytes in
+            var hashes: [String] = []
+            var from = 0
+            while let open = find(styleOpen, in: bytes, from: from), let close = find(styleClose, in: bytes, from: open + styleOpen.count) {
+                let body = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[(open + styleOpen.count)..<close]))
+                hashes.append("'sha256-" + Data(SHA256.hash(data: body)).base64EncodedString() + "'")
+                from = close + styleClose.count
+            }
+            return hashes
         }
-        return hashes
+    }
+
+    /// Where `needle` first starts in `bytes` at or after `from`.
+    static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var start = from
+        while start + needle.count <= bytes.count {
+            guard let first = bytes[start...].firstIndex(of: needle[0]), first + needle.count <= bytes.count else { return nil }
+            if bytes[first..<first + needle.count].elementsEqual(needle) { return first }
+            start = first + 1
+        }
+        return nil
     }
 
     static let styleOpen = Array("<style>".utf8), styleClose = Array("</style>".utf8)
