@@ -151,6 +151,7 @@ extension AftersalesStore {
             }
         }
         if shipment.documents.isEmpty { shipment.documents = Shipment.defaultDocuments }
+        shipment.dispatchETA = shipment.eta
         let result = shipment
         return try write { db in
             guard try Shipment.fetchOne(db, key: result.id) == nil else { throw AftersalesError.duplicate(entity: "shipment", id: result.id) }
