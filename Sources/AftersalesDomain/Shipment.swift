@@ -23,13 +23,16 @@ public struct Shipment: Sendable, Hashable, Codable, Identifiable {
     public var dispatchedAt: Date
     /// The estimated arrival, updated by delay events.
     public var eta: Date
+    /// The estimated arrival given at dispatch, which delays leave as it was: the ETA the first delay corrects.
+    public var dispatchETA: Date
     public var destinationCountry: CountryCode?
     public var destinationPort: String?
     /// The customs documents that go with it (commercial invoice, certificate of origin, ...).
     public var documents: [String]
 
+    /// A shipment; `dispatchETA` defaults to `eta` (a shipment being dispatched).
     public init(id: String, orderID: String, carrier: String, trackingNumber: String, trackingURL: String? = nil,
-                mode: ShipmentMode = .sea, dispatchedAt: Date, eta: Date, destinationCountry: CountryCode? = nil,
+                mode: ShipmentMode = .sea, dispatchedAt: Date, eta: Date, dispatchETA: Date? = nil, destinationCountry: CountryCode? = nil,
                 destinationPort: String? = nil, documents: [String] = []) {
         self.id = id
         self.orderID = orderID
@@ -39,6 +42,7 @@ public struct Shipment: Sendable, Hashable, Codable, Identifiable {
         self.mode = mode
         self.dispatchedAt = dispatchedAt
         self.eta = eta
+        self.dispatchETA = dispatchETA ?? eta
         self.destinationCountry = destinationCountry
         self.destinationPort = destinationPort
         self.documents = documents
@@ -46,7 +50,7 @@ public struct Shipment: Sendable, Hashable, Codable, Identifiable {
 
     /// The stored and encoded names of the fields (the store's `Columns` are made from them).
     public enum CodingKeys: String, CodingKey {
-        case id, orderID, carrier, trackingNumber, trackingURL, mode, dispatchedAt, eta, destinationCountry, destinationPort, documents
+        case id, orderID, carrier, trackingNumber, trackingURL, mode, dispatchedAt, eta, destinationCountry, destinationPort, documents, dispatchETA
     }
 
     /// The documents named in SEQUENCES.md for `tracking`, used when none are given.

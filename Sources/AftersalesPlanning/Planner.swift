@@ -299,7 +299,8 @@ public enum Planner {
                             context: shipmentContext, cancel: cancel, template: late ? Self.lateTransitTemplate : nil)
                     }
                 case .shipmentDelayed:
-                    var previousETA = s.eta
+                    // The ETA a delay corrects: the previous delay's new ETA, for the first one the ETA given at dispatch.
+                    var previousETA = s.dispatchETA
                     for event in tracked.events where event.kind == .delayed {
                         add(order, s.id, stamp(event.at), event.at, "delay recorded at \(Timestamp.utc(event.at)): \(event.cause ?? "")",
                             context: shipmentContext.merging(["delayed-at": Timestamp.utc(event.at)]) { $1 },

@@ -49,6 +49,12 @@ extension Configuration {
                 sources[key] = path
             }
         }
+        // A removed key's variable gets the same advice as the key in a file (other AFTERSALES_* names are
+        // left alone: the CLI's own, such as AFTERSALES_DB, are not keys).
+        for (key, instead) in Links.replacedKeys.sorted(by: { $0.key < $1.key }) where environment[environmentName(key)] != nil {
+            let name = environmentName(key)
+            throw .configuration("environment: \(name) (\(key)) was removed; \(instead); unset \(name)")
+        }
         for (key, _) in defaults {
             let name = environmentName(key)
             if let value = environment[name] {

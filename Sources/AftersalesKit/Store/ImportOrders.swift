@@ -5,8 +5,9 @@ import GRDB
 /// Importing orders in bulk (issue 17, second round): a chunk of a file's orders is diffed against the
 /// stored orders read in two queries, every order is checked whole before anything of it is written (so
 /// no savepoint per row), and only the changes are written, through GRDB records' cached statements.
-/// The completion and cancellation checks are those of ``completeOrder(id:at:now:)`` and ``cancelOrder(id:at:now:)``
-/// (``completing(_:at:)``, ``cancelling(_:at:)``); the event log's rows are those of ``addOrder(id:customerID:lines:currency:at:now:)``.
+/// The checks of a new order, its completion and its cancellation are those of ``addOrder(id:customerID:lines:currency:at:now:)``,
+/// ``completeOrder(id:at:now:)`` and ``cancelOrder(id:at:now:)`` (``placing(id:customerID:lines:currency:at:now:checkingCurrency:)``,
+/// ``completing(_:at:)``, ``cancelling(_:at:)``); the event log's rows are those of ``addOrder(id:customerID:lines:currency:at:now:)``.
 extension AftersalesStore {
     /// What importing one order does, worked out in memory before any of it is written.
     private struct OrderChange {
@@ -69,7 +70,7 @@ extension AftersalesStore {
         let id = imported.id
         func currency(_ code: String) throws(AftersalesError) -> String {
             if let known = currencies[code] { return known }
-            let checked = try AftersalesError.checked { () throws(InvalidInput) in try Order.currency(code) }
+            let checked = try checkedCurrency(code)
             if currencies.count < 1000 { currencies[code] = checked }
             return checked
         }
@@ -93,16 +94,10 @@ extension AftersalesStore {
                 change.events.append((.orderUpdated, now, wanted))
             }
         } else {
-            let at = imported.placedAt ?? now
-            try notFuture(at, now)
-            _ = try AftersalesError.checked { () throws(InvalidInput) in try Text.identifier(id, field: "id") }
-            let code = try currency(imported.currency ?? "USD")
-            guard !imported.lines.isEmpty else {
-                throw .invalid(InvalidInput(field: "line", value: "", problem: "an order needs at least one --line SKU:QTY[:PRICE]"))
-            }
-            let order = Order(id: id, customerID: imported.customerID, lines: imported.lines, currency: code, placedAt: at)
+            let order = try placing(id: id, customerID: imported.customerID, lines: imported.lines, currency: imported.currency ?? "USD",
+                                    at: imported.placedAt ?? now, now: now, checkingCurrency: currency)
             try references(order)
-            change = OrderChange(order: order, outcome: .new, insert: true, lines: true, events: [(.orderPlaced, at, order)])
+            change = OrderChange(order: order, outcome: .new, insert: true, lines: true, events: [(.orderPlaced, order.placedAt, order)])
         }
         func changed() {
             if !change.insert { change.update = true }

@@ -95,20 +95,13 @@ extension AftersalesStore {
     // MARK: Orders
 
     public func addOrder(id: String, customerID: String, lines: [OrderLine], currency: String, at: Date, now: Date) throws(AftersalesError) -> Order {
-        try Self.notFuture(at, now)
-        let (orderID, code) = try AftersalesError.checked { () throws(InvalidInput) in
-            (try Text.identifier(id, field: "id"), try Order.currency(currency))
-        }
-        guard !lines.isEmpty else {
-            throw .invalid(InvalidInput(field: "line", value: "", problem: "an order needs at least one --line SKU:QTY[:PRICE]"))
-        }
-        let order = Order(id: orderID, customerID: customerID, lines: lines, currency: code, placedAt: at)
+        let order = try Self.placing(id: id, customerID: customerID, lines: lines, currency: currency, at: at, now: now)
         return try write { db in
-            guard try !Order.exists(db, key: orderID) else { throw AftersalesError.duplicate(entity: "order", id: orderID) }
+            guard try !Order.exists(db, key: order.id) else { throw AftersalesError.duplicate(entity: "order", id: order.id) }
             _ = try Self.customer(db, customerID)
             for line in lines { _ = try Self.product(db, line.sku) }
             try order.insertWithLines(db)
-            try Self.log(db, .orderPlaced, subject: orderID, customerID: customerID, orderID: orderID, at: at, now: now, payload: order)
+            try Self.log(db, .orderPlaced, subject: order.id, customerID: customerID, orderID: order.id, at: at, now: now, payload: order)
             return order
         }
     }
@@ -151,6 +144,7 @@ extension AftersalesStore {
             }
         }
         if shipment.documents.isEmpty { shipment.documents = Shipment.defaultDocuments }
+        shipment.dispatchETA = shipment.eta
         let result = shipment
         return try write { db in
             guard try Shipment.fetchOne(db, key: result.id) == nil else { throw AftersalesError.duplicate(entity: "shipment", id: result.id) }
@@ -320,6 +314,25 @@ extension AftersalesStore {
         if at > now {
             throw .invalid(InvalidInput(field: "at", value: Timestamp.utc(at), problem: "is in the future (now is \(Timestamp.utc(now))); facts are recorded when they have happened"))
         }
+    }
+
+    /// A new order placed at `at` (by `order add` and by import), or why it cannot be: placed by `now`, its id
+    /// an identifier, its currency an ISO 4217 code (through `checkingCurrency`: import's remembers the codes it
+    /// checked), at least one line. Whether its id is new, its customer and its products exist is the caller's to check.
+    static func placing(id: String, customerID: String, lines: [OrderLine], currency: String, at: Date, now: Date,
+                        checkingCurrency: (String) throws(AftersalesError) -> String = checkedCurrency) throws(AftersalesError) -> Order {
+        try notFuture(at, now)
+        let orderID = try AftersalesError.checked { () throws(InvalidInput) in try Text.identifier(id, field: "id") }
+        let code = try checkingCurrency(currency)
+        guard !lines.isEmpty else {
+            throw .invalid(InvalidInput(field: "line", value: "", problem: "an order needs at least one --line SKU:QTY[:PRICE]"))
+        }
+        return Order(id: orderID, customerID: customerID, lines: lines, currency: code, placedAt: at)
+    }
+
+    /// `code` as an ISO 4217 currency code in upper case, or why it is not one.
+    static func checkedCurrency(_ code: String) throws(AftersalesError) -> String {
+        try AftersalesError.checked { () throws(InvalidInput) in try Order.currency(code) }
     }
 
     /// `order` completed at `at` (by `order complete` and by import), or why it cannot be.

@@ -207,15 +207,15 @@ extension Shipment: FetchableRecord, PersistableRecord, SharedJSONCoders {
 
     /// Every column, in the order ``init(row:)`` reads them.
     static let selected = [CodingKeys.id, .orderID, .carrier, .trackingNumber, .trackingURL, .mode, .dispatchedAt, .eta,
-                           .destinationCountry, .destinationPort, .documents].map { Column($0) }
+                           .destinationCountry, .destinationPort, .documents, .dispatchETA].map { Column($0) }
     public static var databaseSelection: [any SQLSelectable] { selected }
 
     /// A shipment from a row of ``selected``, by position.
     public init(row: Row) throws {
         self.init(id: try row.decode(atIndex: 0), orderID: try row.decode(atIndex: 1), carrier: try row.decode(atIndex: 2),
                   trackingNumber: try row.decode(atIndex: 3), trackingURL: try row.decode(atIndex: 4), mode: try row.decode(atIndex: 5),
-                  dispatchedAt: try row.decode(atIndex: 6), eta: try row.decode(atIndex: 7), destinationCountry: try row.decode(atIndex: 8),
-                  destinationPort: try row.decode(atIndex: 9),
+                  dispatchedAt: try row.decode(atIndex: 6), eta: try row.decode(atIndex: 7), dispatchETA: try row.decode(Date.self, atIndex: 11),
+                  destinationCountry: try row.decode(atIndex: 8), destinationPort: try row.decode(atIndex: 9),
                   documents: try RecordJSON.decoder.decode([String].self, from: row.decode(Data.self, atIndex: 10)))
     }
 }

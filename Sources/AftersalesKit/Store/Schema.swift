@@ -116,6 +116,7 @@ enum Schema {
         registerImport(&migrator)
         registerInbound(&migrator)
         registerComplaintSource(&migrator)
+        registerShipmentDispatchETA(&migrator)
         return migrator
     }
 }
