@@ -459,7 +459,7 @@ extension MailContext {
                                 hasAgent: false, documents: documents)
             if let at = mail.context["delayed-at"].flatMap({ try? Timestamp.parse($0, field: "delayed-at") }),
                let delay = tracked.events.first(where: { $0.kind == .delayed && $0.at == at }) {
-                let previous = tracked.events.last { $0.kind == .delayed && $0.at < at }?.newETA ?? s.eta
+                let previous = tracked.events.last { $0.kind == .delayed && $0.at < at }?.newETA ?? s.dispatchETA
                 c.delay = Delay(cause: delay.cause ?? "", remedy: delay.remedy ?? "", oldETA: dates.day(previous),
                                 newETA: dates.day(delay.newETA ?? tracked.currentETA), hasRemedy: delay.remedy != nil)
             }

@@ -42,6 +42,11 @@ struct DelayETATests {
         #expect(first.flags.contains { $0.contains("\(Self.late) (2026-11-20T00:00:00Z)") }, "\(first.flags)")
         let second = try ws.store.outboxEntry(key: "delay-notice/S1/20261125T000000Z").mail
         #expect(!second.flags.contains { $0.contains(Self.late) }, "\(second.flags)")
+        // The first notice quotes the dispatch ETA as the date it corrects (19 November in Mexico City), not the stored one.
+        let facts = try #require(try ws.store.customerFacts(id: "C1"))
+        let text = try sampleRenderer().parts(first, facts: facts, locale: "en").text
+        let line = { (label: String) in text.split(separator: "\n").first { $0.hasPrefix(label) }.map(String.init) ?? "" }
+        #expect(line("Previous arrival date:").contains("19") && line("New estimated arrival:").contains("29"), "\(text)")
     }
 
     @Test("an import's later ETA is a delay measured against the ETA the shipment was imported with")
