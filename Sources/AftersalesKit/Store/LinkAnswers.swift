@@ -10,7 +10,8 @@ extension AftersalesStore {
     /// and its customer; nil when either is gone. Not for a store inside ``batch(_:)``.
     ///
     /// One cached statement, read on the calling thread without a transaction of its own: a single SELECT
-    /// is its own snapshot, and a read of the write-ahead log never waits for a writer. Under wrk the
+    /// is its own snapshot, and a read of the write-ahead log does not wait for a writer (only in SQLite's
+    /// rare cases, such as the log being reset, does it wait, within the busy timeout). Under wrk the
     /// former async read (a hop to a reader's queue and back, `BEGIN`/`COMMIT`, the whole entry with its
     /// JSON decoded) was 30% of the server's CPU for an unsubscribe POST (perf, release).
     public func linkTarget(mailKey: String, customerID: String) throws(AftersalesError) -> (mail: LinkedMail, customer: Customer)? {
