@@ -202,6 +202,7 @@ struct RevivalTests {
         #expect(try Self.outbox(ws) == (try Self.outbox(try fresh.open(reinstatedAt))), "exactly as if the order had never been cancelled")
         let back = try ws.store.outbox(orderID: "O1").filter(\.status.isPending)
         #expect(report.changes.revived > 0 && report.changes.planned == 0, "\(report.changes)")
+        #expect(TextReport.plan(report).hasPrefix("Planned 0 new mail (0 held for approval), revived \(report.changes.revived), moved "))
         #expect(report.changes.revived == back.count, "every pending mail is a revived one")
         #expect(back.contains { $0.mail.key == "repurchase-alert/C1/PUMP/O1" }, "mail the cancellation dropped from the plan is back too")
         #expect(try ws.store.outboxEntry(key: byOps).status == .cancelled, "what ops cancelled by hand stays cancelled")
@@ -227,5 +228,18 @@ struct RevivalTests {
             #expect(OutboxDiff.diff(plan, stored: entries, now: ws.now).changes.isEmpty)
         }
         #expect(try ws.plan().changes == PlanChanges())
+    }
+
+    @Test("an erased customer's mail is never revived: the erasure clears planning's mark")
+    func erasure() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        try Self.importOrder(tw, cancelled: true, at: "2026-11-04T10:00:00Z")
+        let ws = try tw.open("2026-11-04T10:00:00Z")
+        _ = try ws.plan()
+        #expect(try ws.store.outbox(orderID: "O1").contains(where: \.cancelledByPlanner))
+        _ = try ws.store.eraseCustomer(id: "C1", force: true, now: ws.now)
+        #expect(try ws.store.outbox().allSatisfy { !$0.cancelledByPlanner && !$0.status.isPending })
     }
 }
