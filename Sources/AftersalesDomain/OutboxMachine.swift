@@ -51,14 +51,19 @@ public enum OutboxMachine {
         /// When retrying stops being worth it.
         public var staleAt: Date?
         public var sentAt: Date?
+        /// Cancelled by planning (the rules, or mail they no longer plan), not by ops, the sender or an
+        /// erasure: planning revives it (``Event/revive(reason:due:needsApproval:)``) when it wants the mail again.
+        public var cancelledByPlanner: Bool
 
-        public init(key: String, status: OutboxStatus, attempts: Int = 0, due: Date, staleAt: Date? = nil, sentAt: Date? = nil) {
+        public init(key: String, status: OutboxStatus, attempts: Int = 0, due: Date, staleAt: Date? = nil, sentAt: Date? = nil,
+                    cancelledByPlanner: Bool = false) {
             self.key = key
             self.status = status
             self.attempts = attempts
             self.due = due
             self.staleAt = staleAt
             self.sentAt = sentAt
+            self.cancelledByPlanner = cancelledByPlanner
         }
     }
 
@@ -87,8 +92,14 @@ public enum OutboxMachine {
         /// The in-doubt policy of the mail's stream (`send.in_doubt.<stream>: resend`) sends it again,
         /// once, with the same Message-ID; `setting` names the policy for the history.
         case resendByPolicy(setting: String)
-        /// Planning (or the sender, for stale mail) cancels a pending mail, with why.
-        case cancel(reason: String)
+        /// Planning (`byPlanner`), the sender (stale mail) or an erasure cancels a pending mail, with why.
+        /// Only what planning cancelled can be revived by it.
+        case cancel(reason: String, byPlanner: Bool = false)
+        /// Planning wants again a mail it cancelled (the order was reinstated, the facts that cancelled it
+        /// changed back): it goes back to planned, or to held when its rule needs approval, as a fresh
+        /// plan would store it, due at the plan's `due`. Mail cancelled by ops, the sender or an erasure
+        /// stays cancelled.
+        case revive(reason: String, due: Date, needsApproval: Bool)
         /// An ops action.
         case ops(Action)
         /// A delivery status notification says the mail did not reach `address` for good (status 5.x.x).
@@ -103,6 +114,7 @@ public enum OutboxMachine {
             case .abandoned, .unstarted, .journaled: return "recover"
             case .resendByPolicy: return "resend by policy"
             case .cancel: return "cancel by planning"
+            case .revive: return "revive by planning"
             case .ops(let action): return action.rawValue
             case .bounced: return "record a bounce"
             }
@@ -115,6 +127,7 @@ public enum OutboxMachine {
             case .outcome, .release, .abandoned, .unstarted, .journaled: return [.sending]
             case .resendByPolicy: return [.inDoubt]
             case .cancel: return Set(OutboxStatus.allCases.filter(\.isPending))
+            case .revive: return [.cancelled]
             case .ops(.approve): return [.held]
             case .ops(.cancel): return [.planned, .held, .retry, .failed]
             case .ops(.retry): return [.failed, .retry]
@@ -137,6 +150,8 @@ public enum OutboxMachine {
         case sha256(String)
         case messageID(String)
         case due(Date)
+        /// Whether planning cancelled it (and so may revive it).
+        case cancelledByPlanner(Bool)
     }
 
     /// One change of a mail's status, as the store writes it.
@@ -161,10 +176,13 @@ public enum OutboxMachine {
         public var event: String
         /// The states the event applies to.
         public var allowed: Set<OutboxStatus>
+        /// Why the event does not apply although the status is one it applies to (nil: the status).
+        public var detail: String? = nil
 
         /// What the user reads, e.g. "mail "k" is sent; `cancel` applies only to failed or held or planned or retry mail".
         public var description: String {
-            "mail \"\(key)\" is \(status.rawValue); `\(event)` applies only to \(allowed.map(\.rawValue).sorted().joined(separator: " or ")) mail"
+            if let detail { return "mail \"\(key)\" is \(status.rawValue); `\(event)` does not apply: \(detail)" }
+            return "mail \"\(key)\" is \(status.rawValue); `\(event)` applies only to \(allowed.map(\.rawValue).sorted().joined(separator: " or ")) mail"
         }
     }
 
@@ -200,8 +218,15 @@ public enum OutboxMachine {
         case .resendByPolicy(let setting):
             let reason = "\(Self.policyResendPrefix) \(setting): sent again once, with the same Message-ID"
             return to(.planned, [.reason(reason), .nextAttemptAt(nil), .due(min(state.due, now))], reason)
-        case .cancel(let reason):
-            return to(.cancelled, [.reason(reason)], reason)
+        case .cancel(let reason, let byPlanner):
+            return to(.cancelled, byPlanner ? [.reason(reason), .cancelledByPlanner(true)] : [.reason(reason)], reason)
+        case .revive(let reason, let due, let needsApproval):
+            guard state.cancelledByPlanner else {
+                throw Refusal(key: state.key, status: state.status, event: event.name, allowed: event.allowedFrom,
+                              detail: "it was not cancelled by planning (ops, the sender or an erasure did), so it stays cancelled")
+            }
+            return to(firstStatus(needsApproval: needsApproval), [.reason(nil), .nextAttemptAt(nil), .due(due), .cancelledByPlanner(false)],
+                      "revived: " + reason)
         case .bounced(let address, let status, let diagnostic):
             let reason = "bounced: \(status) for \(address)" + (diagnostic.map { " (\($0))" } ?? "")
             var transition = to(.bounced, [.reason(reason), .sentAt(state.sentAt ?? now)], reason)

@@ -12,6 +12,10 @@ public struct OutboxDiff: Sendable, Hashable {
         case move(OutboxEntry)
         /// Pending mail cancelled, by the rules or because they no longer plan it: the machine's transition.
         case cancel(OutboxEntry, OutboxMachine.Transition)
+        /// Mail planning had cancelled that the plan wants again (a reinstated order's): the entry as it
+        /// is to be stored (the plan's time, recipients and reasons, back to planned or held) and the
+        /// machine's transition.
+        case revive(OutboxEntry, OutboxMachine.Transition)
     }
 
     /// A planned mail, a stored entry the plan no longer has, or both, and what changes.
@@ -40,15 +44,38 @@ public struct OutboxDiff: Sendable, Hashable {
     public static let noLongerPlanned = "no longer planned: the facts that triggered it changed"
 
     /// Applies a customer's plan to its stored entries: new mail is inserted, pending mail is moved or
-    /// cancelled with its reason, and pending mail the rules no longer want is cancelled. Mail already
-    /// sent, failed or cancelled is never touched.
+    /// cancelled with its reason, and pending mail the rules no longer want is cancelled. Mail planning
+    /// cancelled that the plan wants sent again is revived, as the plan has it: exactly as new mail would be
+    /// inserted (mail gone stale meanwhile the plan has cancelled, so it stays cancelled). Mail already
+    /// sent or failed, and mail ops, the sender or an erasure cancelled, is never touched.
     public static func diff(_ plan: CustomerPlan, stored entries: [OutboxEntry], now: Date) -> OutboxDiff {
         let stored = Dictionary(entries.map { ($0.mail.key, $0) }) { first, _ in first }
         var items: [Item] = []
         items.reserveCapacity(plan.mails.count)
         var wanted: Set<String> = []
         func cancel(_ entry: OutboxEntry, _ reason: String) -> Change? {
-            (try? OutboxMachine.transition(.cancel(reason: reason), from: entry.state, now: now)).map { .cancel(entry, $0) }
+            (try? OutboxMachine.transition(.cancel(reason: reason, byPlanner: true), from: entry.state, now: now)).map { .cancel(entry, $0) }
+        }
+        func moved(_ entry: OutboxEntry, to mail: PlannedMail) -> OutboxEntry {
+            var moved = entry
+            moved.mail.due = mail.due
+            moved.mail.nominalDue = mail.nominalDue
+            moved.mail.staleAt = mail.staleAt
+            moved.mail.to = mail.to
+            moved.mail.cc = mail.cc
+            moved.mail.locale = mail.locale
+            moved.mail.reasons = mail.reasons
+            moved.mail.flags = mail.flags
+            moved.mail.context = mail.context
+            moved.updatedAt = now
+            return moved
+        }
+        func revive(_ entry: OutboxEntry, as mail: PlannedMail) -> Change? {
+            let event = OutboxMachine.Event.revive(reason: revivalReason(entry, mail), due: mail.due, needsApproval: mail.needsApproval)
+            guard let transition = try? OutboxMachine.transition(event, from: entry.state, now: now) else { return nil }
+            var revived = moved(entry, to: mail)
+            (revived.status, revived.reason, revived.nextAttemptAt, revived.cancelledByPlanner) = (transition.to, nil, nil, false)
+            return .revive(revived, transition)
         }
         for mail in plan.mails {
             wanted.insert(mail.key)
@@ -63,19 +90,10 @@ public struct OutboxDiff: Sendable, Hashable {
                     change = cancel(entry, why)
                 } else if entry.mail.due != mail.due || entry.mail.staleAt != mail.staleAt || entry.mail.to != mail.to || entry.mail.cc != mail.cc
                             || entry.mail.reasons != mail.reasons || entry.mail.flags != mail.flags || entry.mail.locale != mail.locale {
-                    var moved = entry
-                    moved.mail.due = mail.due
-                    moved.mail.nominalDue = mail.nominalDue
-                    moved.mail.staleAt = mail.staleAt
-                    moved.mail.to = mail.to
-                    moved.mail.cc = mail.cc
-                    moved.mail.locale = mail.locale
-                    moved.mail.reasons = mail.reasons
-                    moved.mail.flags = mail.flags
-                    moved.mail.context = mail.context
-                    moved.updatedAt = now
-                    change = .move(moved)
+                    change = .move(moved(entry, to: mail))
                 }
+            } else if entry.cancelledByPlanner, entry.status == .cancelled, case .send = mail.disposition {
+                change = revive(entry, as: mail)
             }
             items.append(Item(mail: mail, stored: entry, change: change))
         }
@@ -83,5 +101,15 @@ public struct OutboxDiff: Sendable, Hashable {
             items.append(Item(mail: nil, stored: entry, change: cancel(entry, noLongerPlanned)))
         }
         return OutboxDiff(customerID: plan.customerID, wakeAt: plan.wakeAt, items: items)
+    }
+
+    /// Why a cancelled mail is revived, for its history: the order reinstated, when its cancellation
+    /// was the order's, else that what cancelled it no longer holds.
+    static func revivalReason(_ entry: OutboxEntry, _ mail: PlannedMail) -> String {
+        let was = entry.reason ?? "cancelled by planning"
+        if let order = mail.orderID, was.hasPrefix(Planner.orderCancelledPrefix(order)) {
+            return "order \(order) reinstated (\(was)); planned again"
+        }
+        return "planned again: what cancelled it no longer holds (\(was))"
     }
 }

@@ -24,9 +24,12 @@ public struct OutboxEntry: Sendable, Hashable {
     public var messageID: String?
     public var serverReply: String?
     public var sha256: String?
+    /// Cancelled by planning, which revives it when it wants the mail again (see ``OutboxMachine/State/cancelledByPlanner``).
+    public var cancelledByPlanner: Bool
 
     public init(mail: PlannedMail, status: OutboxStatus, reason: String? = nil, createdAt: Date, updatedAt: Date, attempts: Int = 0,
-                nextAttemptAt: Date? = nil, sentAt: Date? = nil, messageID: String? = nil, serverReply: String? = nil, sha256: String? = nil) {
+                nextAttemptAt: Date? = nil, sentAt: Date? = nil, messageID: String? = nil, serverReply: String? = nil, sha256: String? = nil,
+                cancelledByPlanner: Bool = false) {
         self.mail = mail
         self.status = status
         self.reason = reason
@@ -38,6 +41,7 @@ public struct OutboxEntry: Sendable, Hashable {
         self.messageID = messageID
         self.serverReply = serverReply
         self.sha256 = sha256
+        self.cancelledByPlanner = cancelledByPlanner
     }
 
     /// A new entry for a mail planned to be sent, in the status the machine gives it.
@@ -52,7 +56,8 @@ public struct OutboxEntry: Sendable, Hashable {
 
     /// What the state machine needs to know of it.
     public var state: OutboxMachine.State {
-        OutboxMachine.State(key: mail.key, status: status, attempts: attempts, due: mail.due, staleAt: mail.staleAt, sentAt: sentAt)
+        OutboxMachine.State(key: mail.key, status: status, attempts: attempts, due: mail.due, staleAt: mail.staleAt, sentAt: sentAt,
+                           cancelledByPlanner: cancelledByPlanner)
     }
 }
 

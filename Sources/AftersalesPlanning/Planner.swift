@@ -456,11 +456,14 @@ public enum Planner {
             case .surveyAnswered:
                 if let s = order.survey { return { "survey answered at \(Timestamp.utc(s.answeredAt))" } }
             case .orderCancelled:
-                if let at = order.order.cancelledAt { let id = order.order.id; return { "order \(id) cancelled at \(Timestamp.utc(at))" } }
+                if let at = order.order.cancelledAt { let id = order.order.id; return { orderCancelledPrefix(id) + Timestamp.utc(at) } }
             }
         }
         return nil
     }
+
+    /// How the reason mail is cancelled with because its order was cancelled begins (the time follows).
+    static func orderCancelledPrefix(_ orderID: String) -> String { "order \(orderID) cancelled at " }
 
     /// Repurchase predictions per product: the median gap of the customer's own orders once there
     /// are at least two gaps, else the product's usual cycle. Older predictions are cancelled as

@@ -216,6 +216,8 @@ extension Workspace {
             status = entry.status
         case (.move?, let stored?):
             status = stored.status
+        case (.revive(let entry, _)?, _):
+            status = entry.status
         case (.cancel(_, let cancel)?, _):
             guard explain else { return nil }
             (status, reason) = (cancel.to, cancel.history)

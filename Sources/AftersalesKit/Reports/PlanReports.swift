@@ -23,7 +23,8 @@ extension TextReport {
 
     public static func plan(_ report: PlanReport) -> String {
         let c = report.changes
-        return "Planned \(c.planned) new mail (\(c.held) held for approval), moved \(c.moved), cancelled \(c.cancelled), "
+        return "Planned \(c.planned) new mail (\(c.held) held for approval), " + (c.revived > 0 ? "revived \(c.revived), " : "")
+            + "moved \(c.moved), cancelled \(c.cancelled), "
             + "\(c.unchanged) unchanged, for \(c.customers) customer(s) from \(report.eventsConsumed) new event(s)."
     }
 

@@ -23,6 +23,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
         "key", "rule", "stream", "audience", "customerID", "orderID", "subject", "occurrence", "triggeredAt", "nominalDue", "due", "deadline",
         "staleAt", "toAddresses", "ccAddresses", "locale", "timeZone", "template", "needsApproval", "status", "reason", "reasons", "flags",
         "context", "createdAt", "updatedAt", "attempts", "nextAttemptAt", "sentAt", "messageID", "serverReply", "sha256",
+        "cancelledByPlanner",
     ]
 
     /// The rows are read by position: GRDB's fast path for the planner (every customer's entries)
@@ -50,7 +51,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
                                     deadline: deadline, staleAt: staleAt, to: to, cc: cc, locale: locale, timeZone: timeZone, template: template,
                                     needsApproval: needsApproval, disposition: .send, reasons: reasons, flags: flags, context: context),
                   status: status, reason: reason, createdAt: try next(), updatedAt: try next(), attempts: try next(), nextAttemptAt: try next(),
-                  sentAt: try next(), messageID: try next(), serverReply: try next(), sha256: try next())
+                  sentAt: try next(), messageID: try next(), serverReply: try next(), sha256: try next(), cancelledByPlanner: try next())
     }
 
     /// The values of ``columns``, in order (worked out on the planner's workers for its inserts).
@@ -73,7 +74,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
                 status.databaseValue, reason.databaseValue, try json(mail.reasons), try json(mail.flags),
                 try json(mail.context), createdAt, date(updatedAt, as: (self.createdAt, createdAt)), attempts.databaseValue,
                 nextAttemptAt.databaseValue, date(sentAt, as: (self.createdAt, createdAt)), messageID.databaseValue, serverReply.databaseValue,
-                sha256.databaseValue,
+                sha256.databaseValue, cancelledByPlanner.databaseValue,
             ]
         }
     }
@@ -121,6 +122,8 @@ public struct PlanChanges: Sendable, Hashable, Codable {
     public var held = 0
     public var moved = 0
     public var cancelled = 0
+    /// Mail planning had cancelled and wants again (a reinstated order's), back to planned or held.
+    public var revived = 0
     public var unchanged = 0
     /// Planned (or held) mails by stream.
     public var plannedByStream: [String: Int] = [:]
@@ -229,6 +232,7 @@ extension AftersalesStore {
             case .sha256(let hash): (column, value) = ("sha256", hash.databaseValue)
             case .messageID(let id): (column, value) = ("messageID", id.databaseValue)
             case .due(let date): (column, value) = ("due", date.databaseValue)
+            case .cancelledByPlanner(let flag): (column, value) = ("cancelledByPlanner", flag.databaseValue)
             }
             assignments += ", \(column) = ?"
             values.append(value)

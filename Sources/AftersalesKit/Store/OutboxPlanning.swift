@@ -129,20 +129,31 @@ extension AftersalesStore {
                     changes.plannedByStream[entry.mail.stream.rawValue, default: 0] += 1
                 }
             case .move(let entry):
-                let mail = entry.mail
-                try db.cachedStatement(sql: """
-                    UPDATE outbox SET due = ?, nominalDue = ?, staleAt = ?, toAddresses = ?, ccAddresses = ?, locale = ?, reasons = ?, flags = ?,
-                    context = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
-                    """).execute(arguments: [mail.due, mail.nominalDue, mail.staleAt, OutboxJSON.string(mail.to), OutboxJSON.string(mail.cc), mail.locale,
-                                             OutboxJSON.string(mail.reasons), OutboxJSON.string(mail.flags), OutboxJSON.string(mail.context),
-                                             at, mail.key, entry.status, entry.attempts])
-                if db.changesCount > 0 { changes.moved += 1 }
+                if try move(db, entry, at: at) { changes.moved += 1 }
             case .cancel(let entry, let transition):
                 if try apply(db, transition, key: entry.mail.key, now: now) { changes.cancelled += 1 }
+            case .revive(let entry, let transition):
+                // The machine's transition, guarded as every other; then the plan's mail, in the status it led to.
+                guard try apply(db, transition, key: entry.mail.key, now: now) else { continue }
+                _ = try move(db, entry, at: at)
+                changes.revived += 1
             }
         }
         changes.unchanged += prepared.diff.unchanged
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)")
             .execute(arguments: [prepared.diff.customerID, prepared.diff.wakeAt])
+    }
+
+    /// Writes the planned mail of `entry` (time, recipients, locale, reasons) if it still has the entry's
+    /// status and attempts; returns whether it did.
+    static func move(_ db: Database, _ entry: OutboxEntry, at: DatabaseValue) throws -> Bool {
+        let mail = entry.mail
+        try db.cachedStatement(sql: """
+            UPDATE outbox SET due = ?, nominalDue = ?, staleAt = ?, toAddresses = ?, ccAddresses = ?, locale = ?, reasons = ?, flags = ?,
+            context = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
+            """).execute(arguments: [mail.due, mail.nominalDue, mail.staleAt, OutboxJSON.string(mail.to), OutboxJSON.string(mail.cc), mail.locale,
+                                     OutboxJSON.string(mail.reasons), OutboxJSON.string(mail.flags), OutboxJSON.string(mail.context),
+                                     at, mail.key, entry.status, entry.attempts])
+        return db.changesCount > 0
     }
 }

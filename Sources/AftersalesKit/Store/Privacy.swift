@@ -205,6 +205,8 @@ extension AftersalesStore {
             let transition = try OutboxMachine.transition(.cancel(reason: "erased"), from: entry.state, now: now)
             if try apply(db, transition, key: entry.key, now: now) { erasure.cancelled.append(entry.key) }
         }
+        // Nothing of an erased customer is revived by a later plan.
+        try db.execute(sql: "UPDATE outbox SET cancelledByPlanner = 0 WHERE customerID = ?", arguments: [id])
         // The customer.
         let placeholder = EmailAddress(unchecked: PersonalData.placeholder(id))
         customer.name = PersonalData.erased

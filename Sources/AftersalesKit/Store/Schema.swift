@@ -117,6 +117,7 @@ enum Schema {
         registerInbound(&migrator)
         registerComplaintSource(&migrator)
         registerShipmentDispatchETA(&migrator)
+        registerPlannerCancellations(&migrator)
         return migrator
     }
 }

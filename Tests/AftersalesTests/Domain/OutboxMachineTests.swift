@@ -30,6 +30,9 @@ struct OutboxMachineTests {
         (.journaled(.unknown(reason: "no answer")), [.sending: .inDoubt]),
         (.resendByPolicy(setting: "send.in_doubt.transactional = resend"), [.inDoubt: .planned]),
         (.cancel(reason: "shipment S1 delivered"), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled]),
+        (.cancel(reason: "order O1 cancelled", byPlanner: true), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled]),
+        // Refused from every state here: these states were not cancelled by planning (see RevivalTests).
+        (.revive(reason: "order O1 reinstated", due: due, needsApproval: false), [:]),
         (.ops(.approve), [.held: .planned]),
         (.ops(.cancel), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled, .failed: .cancelled]),
         (.ops(.retry), [.failed: .planned, .retry: .planned]),
@@ -157,6 +160,7 @@ struct OutboxDiffTests {
             switch change {
             case .insert(let entry): inserted[entry.mail.key] = entry.status
             case .move(let entry): moved.append(entry)
+            case .revive(let entry, _): Issue.record("nothing here was cancelled by planning: \(entry.mail.key) revived")
             case .cancel(let entry, let transition):
                 #expect(transition.from == entry.status && transition.to == .cancelled)
                 cancelled[entry.mail.key] = transition.history
