@@ -11,7 +11,7 @@ extension Schema {
     /// and "no longer planned"), the sender ("stale: ..."), an erasure ("erased") and ops ("cancelled by
     /// ops"): every other reason is the planner's. Stale mail is left cancelled (a fresh plan finds it stale too).
     static func registerPlannerCancellations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v7-17-outbox-cancelled-by-planner") { db in
+        migrator.registerMigration("v9-outbox-cancelled-by-planner") { db in
             try db.alter(table: "outbox") { t in t.add(column: "cancelledByPlanner", .boolean).notNull().defaults(to: false) }
             try db.execute(sql: """
                 UPDATE outbox SET cancelledByPlanner = 1

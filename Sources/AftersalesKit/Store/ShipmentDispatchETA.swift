@@ -7,7 +7,7 @@ extension Schema {
     /// event log's `shipment.dispatched` payload (ISO 8601, whole seconds), else (no such event) `eta`,
     /// the best left.
     static func registerShipmentDispatchETA(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v7-22-shipment-dispatch-eta") { db in
+        migrator.registerMigration("v8-shipment-dispatch-eta") { db in
             // (SQLite adds a NOT NULL column only with a constant default; every shipment gets its value here.)
             try db.alter(table: "shipments") { t in t.add(column: "dispatchETA", .datetime) }
             try db.execute(sql: "UPDATE shipments SET dispatchETA = eta")

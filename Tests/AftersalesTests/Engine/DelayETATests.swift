@@ -66,7 +66,7 @@ struct DelayETATests {
         #expect(notice.flags.contains { $0.contains("\(Self.late) (2026-11-20T00:00:00Z)") }, "\(notice.flags)")
     }
 
-    @Test("v7-22-shipment-dispatch-eta: stored shipments get the ETA they were dispatched with, from the event log when a delay overwrote it")
+    @Test("v8-shipment-dispatch-eta: stored shipments get the ETA they were dispatched with, from the event log when a delay overwrote it")
     func migration() throws {
         var configuration = GRDB.Configuration()
         configuration.foreignKeysEnabled = false  // shipments without their orders: only the migration is under test

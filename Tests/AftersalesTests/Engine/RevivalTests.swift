@@ -119,10 +119,10 @@ struct RevivalTests {
         #expect(OutboxDiff.diff(plan, stored: after, now: Self.now).changes.isEmpty)
     }
 
-    @Test("v7-17-outbox-cancelled-by-planner: mail cancelled before is planning's unless ops, the sender (stale), or an erasure cancelled it")
+    @Test("v9-outbox-cancelled-by-planner: mail cancelled before is planning's unless ops, the sender (stale), or an erasure cancelled it")
     func migration() throws {
         let queue = try DatabaseQueue()
-        try Schema.migrator.migrate(queue, upTo: "v7-22-shipment-dispatch-eta")
+        try Schema.migrator.migrate(queue, upTo: "v8-shipment-dispatch-eta")
         let rows: [(String, String, String?)] = [
             ("order/1", "cancelled", "order O1 cancelled at 2026-11-04T10:00:00Z"), ("gone/1", "cancelled", OutboxDiff.noLongerPlanned),
             ("ops/1", "cancelled", "cancelled by ops"), ("erased/1", "cancelled", "erased"),
