@@ -14,6 +14,8 @@ private let closeFile = Darwin.close
 /// What a `run` or `send` did.
 public struct RunSummary: Sendable, Encodable, Hashable {
     public var planned = 0
+    /// Mail a cancellation had cancelled, planned again (a reinstated order's).
+    public var revived = 0
     public var sent = 0
     /// Attempts that failed transiently and wait for a retry.
     public var retried = 0
@@ -194,6 +196,7 @@ extension Workspace {
         summary.resentByPolicy = try store.resendInDoubt(policies: configuration.send.inDoubt, after: configuration.send.inDoubtAfter, now: now).count
         let changes = try plan().changes
         summary.planned = changes.planned
+        summary.revived = changes.revived
         for (stream, planned) in changes.plannedByStream { summary.streams[stream, default: RunSummary.StreamCounts()].planned = planned }
         let perRun = configuration.send.perRun
         let due = try store.dueMail(now: now, limit: perRun > 0 ? perRun : nil)

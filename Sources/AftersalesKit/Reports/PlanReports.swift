@@ -98,7 +98,7 @@ extension TextReport {
         if s.dryRun {
             return mails(s.wouldSend, empty: "Nothing would be sent.") + (s.wouldSend.isEmpty ? "" : "\n\(s.wouldSend.count) mail(s) would be sent (dry run: nothing sent).")
         }
-        var line = "planned \(s.planned), sent \(s.sent), retried \(s.retried), failed \(s.failed), in-doubt \(s.inDoubt)"
+        var line = "planned \(s.planned)" + (s.revived > 0 ? ", revived \(s.revived)" : "") + ", sent \(s.sent), retried \(s.retried), failed \(s.failed), in-doubt \(s.inDoubt)"
         if s.cancelled > 0 { line += ", cancelled as stale \(s.cancelled)" }
         if s.recovered > 0 { line += ", recovered from a stopped run \(s.recovered) (in doubt)" }
         if s.returnedUnstarted > 0 { line += ", back to planned (never begun by a stopped run) \(s.returnedUnstarted)" }

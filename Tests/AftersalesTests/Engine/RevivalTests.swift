@@ -203,6 +203,10 @@ struct RevivalTests {
         let back = try ws.store.outbox(orderID: "O1").filter(\.status.isPending)
         #expect(report.changes.revived > 0 && report.changes.planned == 0, "\(report.changes)")
         #expect(TextReport.plan(report).hasPrefix("Planned 0 new mail (0 held for approval), revived \(report.changes.revived), moved "))
+        // run's summary line counts them too.
+        var summary = RunSummary()
+        summary.revived = report.changes.revived
+        #expect(TextReport.run(summary).hasPrefix("planned 0, revived \(report.changes.revived), sent 0"))
         #expect(report.changes.revived == back.count, "every pending mail is a revived one")
         #expect(back.contains { $0.mail.key == "repurchase-alert/C1/PUMP/O1" }, "mail the cancellation dropped from the plan is back too")
         #expect(try ws.store.outboxEntry(key: byOps).status == .cancelled, "what ops cancelled by hand stays cancelled")
