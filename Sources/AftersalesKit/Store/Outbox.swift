@@ -99,7 +99,16 @@ enum OutboxJSON {
     static func string<Value: Encodable & Collection>(_ value: Value) throws -> String {
         // Most lists of a mail are empty (cc, flags): their text needs no encoder.
         if value.isEmpty { return value is [String: String] ? "{}" : "[]" }
+        // A list of plain text (printable ASCII without `"`, `\` or `/`: addresses, most reasons) is written
+        // as JSONEncoder writes it, without it: JSONEncoder was 6% of a full plan, half of it for such lists
+        // (perf, bench row 3 at 3.07x sqlite3 against a target of 3x).
+        if let list = value as? [String], list.allSatisfy(isPlain) { return "[\"" + list.joined(separator: "\",\"") + "\"]" }
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Text that JSON writes between quotes as it is.
+    static func isPlain(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") }
     }
 
     /// A JSON array of strings, as the one argument of ``chosen``.

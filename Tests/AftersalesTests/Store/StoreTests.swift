@@ -206,6 +206,18 @@ struct StoreTests {
 
 @Suite("Store records")
 struct StoreRecordTests {
+    @Test("the outbox's JSON lists: plain text written directly reads back the same, the rest goes through the encoder")
+    func outboxJSONLists() throws {
+        let lists: [[String]] = [["ana@example.com"], ["a@b.co", "c@d.co"], ["order placed 2026-11-03T14:05:00Z; rule: tracking"],
+                                 ["a/b"], ["say \"hi\""], ["back\\slash"], ["tab\there"], ["é"], ["", " "]]
+        for list in lists {
+            let text = try OutboxJSON.string(list)
+            #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)) == list, "\(text)")
+            if list.allSatisfy(OutboxJSON.isPlain) { #expect(text == String(decoding: try OutboxJSON.encoder.encode(list), as: UTF8.self)) }
+        }
+        #expect(!OutboxJSON.isPlain("a/b") && !OutboxJSON.isPlain("é") && OutboxJSON.isPlain("a b:c@d"))
+    }
+
     let now = t("2026-11-23T10:00:00Z")
 
     @Test("an order's lines are stored in a table of their own, in their order, with and without prices")
