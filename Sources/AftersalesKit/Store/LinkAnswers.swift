@@ -21,8 +21,8 @@ extension AftersalesStore {
                 // costs a layout of the columns on every request), then the mail's.
                 guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.linkTargetSQL), arguments: [mailKey, customerID]) else { return nil }
                 let extra = Customer.selected.count
-                let mail = LinkedMail(key: mailKey, customerID: customerID, template: try row.decode(atIndex: extra), orderID: row[extra + 1],
-                                      complaintID: row[extra + 2], shipmentID: row[extra + 3])
+                let mail = LinkedMail(template: try row.decode(atIndex: extra), orderID: row[extra + 1], complaintID: row[extra + 2],
+                                      shipmentID: row[extra + 3])
                 return (mail, try Customer(row: row))
             }
         }
@@ -99,8 +99,6 @@ extension AftersalesStore {
 
 /// What the checks and pages of a signed link need of the mail the link came in.
 public struct LinkedMail: Sendable, Equatable {
-    public var key: String
-    public var customerID: String
     /// The mail's template (a survey link must come in the survey, ...).
     public var template: String
     public var orderID: String?

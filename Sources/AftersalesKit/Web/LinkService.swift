@@ -69,13 +69,20 @@ public struct LinkService: Sendable {
         if post, let problem = form[Self.unreadable]?.first {
             return failure(InvalidInput(field: "form", value: String(problem.prefix(80)), problem: "could not be read").description, target)
         }
-        switch (purpose, post) {
-        case (.unsubscribe, false): return page(.unsubscribe, target)
+        if !post, let shown = Self.targetPage(purpose) { return page(shown, target) }
         // Already unsubscribed (as read a moment ago): nothing to write. The store's own check covers a race.
-        case (.unsubscribe, true) where target.customer.unsubscribedAt != nil: return done("unsubscribe", already: true, target)
-        case (.confirmReceipt, false): return page(.receipt, target)
-        case (.preferences, false): return page(.preferences, target)
-        default: return await Self.offload { answer(purpose, target, post: post, query: query, form: form, now: now) }
+        if post, purpose == .unsubscribe, target.customer.unsubscribedAt != nil { return done("unsubscribe", already: true, target) }
+        return await Self.offload { answer(purpose, target, post: post, query: query, form: form, now: now) }
+    }
+
+    /// The page a GET of `purpose` shows from the link's target alone (nil: it reads more, as the survey's
+    /// last answer).
+    static func targetPage(_ purpose: LinkPurpose) -> PageRenderer.Page? {
+        switch purpose {
+        case .unsubscribe: .unsubscribe
+        case .confirmReceipt: .receipt
+        case .preferences: .preferences
+        case .survey, .rating: nil
         }
     }
 
@@ -92,9 +99,9 @@ public struct LinkService: Sendable {
             case (.rating, true): return try recordRating(target, form: form, now: now)
             case (.confirmReceipt, true): return try confirmReceipt(target, now: now)
             case (.preferences, true): return try recordPreferences(target, form: form, now: now)
-            case (.unsubscribe, false): return page(.unsubscribe, target)
-            case (.confirmReceipt, false): return page(.receipt, target)
-            case (.preferences, false): return page(.preferences, target)
+            case (.unsubscribe, false), (.confirmReceipt, false), (.preferences, false):
+                // `handle` shows these at once; the same page if they get here.
+                return page(Self.targetPage(purpose) ?? .error, target)
             }
         } catch let error as AftersalesError {
             if case .invalid(let input) = error { return failure(input.description, target) }

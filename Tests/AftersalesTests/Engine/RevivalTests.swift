@@ -167,6 +167,23 @@ struct RevivalTests {
         })
     }
 
+    @Test("run, not only plan, reports the mail a reinstated order got back")
+    func runCountsRevived() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        try Self.importOrder(tw, cancelled: true, at: "2026-11-04T10:00:00Z")
+        _ = try tw.open("2026-11-04T10:00:00Z").plan()
+        try Self.importOrder(tw, cancelled: false, at: "2026-11-05T10:00:00Z")
+        let ws = try Workspace.open(Settings(databasePath: tw.path, configPath: nil, now: t("2026-11-05T10:00:00Z"), environment: [:],
+                                             templatesPath: templatesDirectory), access: .readWrite)
+        let scratch = try ScratchDirectory("aftersales-revived")
+        defer { withExtendedLifetime((tw, scratch)) {} }
+        let summary = try ws.run(transport: FileTransport(directory: scratch.url.path))
+        #expect(summary.revived > 0 && summary.planned == 0, "\(summary)")
+        #expect(TextReport.run(summary).hasPrefix("planned 0, revived \(summary.revived), sent "))
+    }
+
     @Test("order planned, cancelled (mail cancelled), reinstated by import: the mail is back as a fresh plan has it, overdue mail too; ops' cancellation stays",
           arguments: ["2026-11-05T10:00:00Z", "2026-11-06T10:00:00Z"])
     func reinstatedOrder(reinstatedAt: String) throws {
@@ -203,10 +220,6 @@ struct RevivalTests {
         let back = try ws.store.outbox(orderID: "O1").filter(\.status.isPending)
         #expect(report.changes.revived > 0 && report.changes.planned == 0, "\(report.changes)")
         #expect(TextReport.plan(report).hasPrefix("Planned 0 new mail (0 held for approval), revived \(report.changes.revived), moved "))
-        // run's summary line counts them too.
-        var summary = RunSummary()
-        summary.revived = report.changes.revived
-        #expect(TextReport.run(summary).hasPrefix("planned 0, revived \(report.changes.revived), sent 0"))
         #expect(report.changes.revived == back.count, "every pending mail is a revived one")
         #expect(back.contains { $0.mail.key == "repurchase-alert/C1/PUMP/O1" }, "mail the cancellation dropped from the plan is back too")
         #expect(try ws.store.outboxEntry(key: byOps).status == .cancelled, "what ops cancelled by hand stays cancelled")
