@@ -27,6 +27,8 @@ public enum EventKind: String, Sendable, Hashable, Codable, CaseIterable {
     case complaintOpened = "complaint.opened"
     /// An import changed a complaint's category, text or opening time.
     case complaintUpdated = "complaint.updated"
+    /// The buyer wrote again about a complaint still open (an email reply with a complaint keyword).
+    case complaintReplied = "complaint.replied"
     case complaintAcknowledged = "complaint.acknowledged"
     case complaintSolutionOffered = "complaint.solution-offered"
     case complaintResolved = "complaint.resolved"

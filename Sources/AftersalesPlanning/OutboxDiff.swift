@@ -73,7 +73,10 @@ public struct OutboxDiff: Sendable, Hashable {
         func revive(_ entry: OutboxEntry, as mail: PlannedMail) -> Change? {
             let event = OutboxMachine.Event.revive(reason: revivalReason(entry, mail), due: mail.due, needsApproval: mail.needsApproval)
             guard let transition = try? OutboxMachine.transition(event, from: entry.state, now: now) else { return nil }
-            var revived = moved(entry, to: mail)
+            // The whole planned mail (its template, approval and deadline too), as an insert would write it.
+            var revived = entry
+            revived.mail = mail
+            revived.updatedAt = now
             (revived.status, revived.reason, revived.nextAttemptAt, revived.cancelledByPlanner) = (transition.to, nil, nil, false)
             return .revive(revived, transition)
         }

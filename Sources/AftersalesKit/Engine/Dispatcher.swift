@@ -313,7 +313,7 @@ extension Workspace {
             let reported = line.collect()
             pending.outcomes += reported.outcomes
             pending.releases += reported.releases
-            let finished = line.finished
+            let finished = reported.finished
             // Outcomes wait for the next claim (group commit) unless there are many, the run is
             // ending, or a quarter of a second has passed: a crash leaves unrecorded mail in doubt, never resent.
             if pending.isEmpty || !timer.isDue(pending, finished: finished, batchSize: batchSize) {

@@ -61,9 +61,6 @@ final class SendLine: @unchecked Sendable {
     /// Mails claimed and not yet taken by a connection.
     var waiting: Int { condition.withLock { queue.count - head } }
 
-    /// True once stopped, or closed with nothing left, and every connection has finished.
-    var finished: Bool { condition.withLock { running == 0 } }
-
     func enqueue(_ mails: [ClaimedMail]) {
         condition.withLock {
             if stoppedBy != nil { releases += mails } else { queue += mails.map(Optional.some) }
@@ -133,11 +130,13 @@ final class SendLine: @unchecked Sendable {
     /// The current version, to pass to ``waitForChange(since:timeout:)``.
     var seen: Int { condition.withLock { version } }
 
-    /// What the connections reported since the last call.
-    func collect() -> (outcomes: [(DeliveryOutcome, ClaimedMail)], releases: [ClaimedMail]) {
+    /// What the connections reported since the last call, and whether they had all ended then: taken
+    /// together, so that a caller that stops once they have ended has everything they reported (read
+    /// apart, an outcome reported between the two reads was left behind, its mail `sending`).
+    func collect() -> (outcomes: [(DeliveryOutcome, ClaimedMail)], releases: [ClaimedMail], finished: Bool) {
         condition.withLock {
             defer { outcomes = []; releases = [] }
-            return (outcomes, releases)
+            return (outcomes, releases, running == 0)
         }
     }
 

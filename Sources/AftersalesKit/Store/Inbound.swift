@@ -311,6 +311,10 @@ extension AftersalesStore {
                     outcome.complaintID = open
                     outcome.complaintJoined = true
                     outcome.effects.append("joined open complaint \(open) (keyword \"\(keyword)\")")
+                    // In the complaint's history: the buyer wrote again, and what they wrote.
+                    let customer = try String.fetchOne(db, sql: "SELECT customerID FROM orders WHERE id = ?", arguments: [order])
+                    try Self.log(db, .complaintReplied, subject: open, customerID: customer, orderID: order, at: received, now: now,
+                                 payload: ComplaintReply(complaint: open, keyword: keyword, text: String(c.newText.prefix(2_000)), sha256: sha))
                     return
                 }
                 let stored = try Order.withLines.filter(key: order).fetchOne(db)
@@ -324,6 +328,16 @@ extension AftersalesStore {
                 }
             }
         }
+    }
+
+    /// What the event log keeps of a reply that joined an open complaint (`complaint.replied`).
+    struct ComplaintReply: Encodable {
+        var complaint: String
+        var keyword: String
+        /// The reply's new text (without the quoted mail), at most 2,000 characters.
+        var text: String
+        /// SHA-256 of the message as received (its bytes are kept with the inbound message).
+        var sha256: String
     }
 
     /// Whether `subject` names `orderID` as a word of its own.

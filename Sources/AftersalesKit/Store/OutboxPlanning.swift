@@ -135,13 +135,29 @@ extension AftersalesStore {
             case .revive(let entry, let transition):
                 // The machine's transition, guarded as every other; then the plan's mail, in the status it led to.
                 guard try apply(db, transition, key: entry.mail.key, now: now) else { continue }
-                _ = try move(db, entry, at: at)
+                try replan(db, entry)
                 changes.revived += 1
             }
         }
         changes.unchanged += prepared.diff.unchanged
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO planner_wake (customerID, wakeAt) VALUES (?, ?)")
             .execute(arguments: [prepared.diff.customerID, prepared.diff.wakeAt])
+    }
+
+    /// The columns of the planned mail: all but the key and what the outbox's own life writes.
+    static let plannedColumns: Set<String> = [
+        "rule", "stream", "audience", "customerID", "orderID", "subject", "occurrence", "triggeredAt", "nominalDue", "due", "deadline", "staleAt",
+        "toAddresses", "ccAddresses", "locale", "timeZone", "template", "needsApproval", "reasons", "flags", "context", "updatedAt",
+    ]
+    static let replanSQL = "UPDATE outbox SET " + OutboxEntry.columns.filter(plannedColumns.contains).map { "\"\($0)\" = ?" }.joined(separator: ", ")
+        + " WHERE key = ? AND status = ? AND attempts = ?"
+
+    /// Writes the whole planned mail of a revived `entry` (its template, approval and deadline too, as an
+    /// insert writes them) if it still has the entry's status and attempts.
+    static func replan(_ db: Database, _ entry: OutboxEntry) throws {
+        let values = zip(OutboxEntry.columns, try entry.databaseValues).filter { plannedColumns.contains($0.0) }.map(\.1)
+        try db.cachedStatement(sql: replanSQL).execute(arguments: StatementArguments(values + [entry.mail.key.databaseValue, entry.status.databaseValue,
+                                                                                          entry.attempts.databaseValue]))
     }
 
     /// Writes the planned mail of `entry` (time, recipients, locale, reasons) if it still has the entry's

@@ -33,7 +33,7 @@ public struct LinkService: Sendable {
         /// The token as the link carries it (the page's form posts back to the same link).
         var text: String
         var mail: LinkedMail
-        var customer: Customer
+        var customer: LinkedCustomer
         var chain: [String]
     }
 
@@ -71,7 +71,7 @@ public struct LinkService: Sendable {
         }
         if !post, let shown = Self.targetPage(purpose) { return page(shown, target) }
         // Already unsubscribed (as read a moment ago): nothing to write. The store's own check covers a race.
-        if post, purpose == .unsubscribe, target.customer.unsubscribedAt != nil { return done("unsubscribe", already: true, target) }
+        if post, purpose == .unsubscribe, target.customer.unsubscribed { return done("unsubscribe", already: true, target) }
         return await Self.offload { answer(purpose, target, post: post, query: query, form: form, now: now) }
     }
 
@@ -155,7 +155,7 @@ public struct LinkService: Sendable {
     }
 
     /// The language the preferences page shows as chosen: the first of the buyer's locale chain it offers.
-    static func pageLanguage(_ customer: Customer) -> String {
+    static func pageLanguage(_ customer: LinkedCustomer) -> String {
         customer.locale.fallbackChain.first { tag in PageRenderer.languages.contains { $0.tag == tag } } ?? "en"
     }
 

@@ -80,7 +80,7 @@ struct RevivalTests {
         let orderCancelled = "order O1 cancelled at 2026-11-22T00:00:00Z"
         let stored = [
             Self.cancelled(OutboxDiffTests.mail("tracking/S1/1"), byPlanner: true, reason: orderCancelled),
-            Self.cancelled(OutboxDiffTests.mail("approve/S1/1", approval: true), byPlanner: true, reason: orderCancelled),
+            Self.cancelled(OutboxDiffTests.mail("approve/S1/1", approval: false), byPlanner: true, reason: orderCancelled),
             Self.cancelled(OutboxDiffTests.mail("gone-back/S1/1"), byPlanner: true, reason: OutboxDiff.noLongerPlanned),
             Self.cancelled(OutboxDiffTests.mail("by-ops/S1/1"), byPlanner: false, reason: "cancelled by ops"),
             Self.cancelled(OutboxDiffTests.mail("stale-now/S1/1"), byPlanner: true, reason: orderCancelled),
@@ -89,6 +89,7 @@ struct RevivalTests {
         var tracking = OutboxDiffTests.mail("tracking/S1/1", due: "2026-11-23T08:00:00Z")
         tracking.to = ["compras@example.mx"]
         tracking.reasons = ["shipment S1 dispatched", "moved"]
+        (tracking.template, tracking.deadline) = ("tracking-v2", t("2026-11-23T09:00:00Z"))
         let plan = CustomerPlan(customerID: "C1", mails: [
             tracking, OutboxDiffTests.mail("approve/S1/1", approval: true), OutboxDiffTests.mail("gone-back/S1/1"), OutboxDiffTests.mail("by-ops/S1/1"),
             OutboxDiffTests.mail("stale-now/S1/1", cancel: "stale: due 2026-11-20T09:00:00Z, no longer worth sending after 2026-11-22T09:00:00Z"),
@@ -105,7 +106,9 @@ struct RevivalTests {
         #expect(entry.mail.due == t("2026-11-23T08:00:00Z") && transition.set.contains(.due(t("2026-11-23T08:00:00Z"))), "due in the past: as new mail would be")
         #expect(entry.mail.to == ["compras@example.mx"] && entry.mail.reasons == tracking.reasons && entry.attempts == 1)
         #expect(transition.history == "revived: order O1 reinstated (order O1 cancelled at 2026-11-22T00:00:00Z); planned again")
-        #expect(revived["approve/S1/1"]?.0.status == .held, "held for approval, as a fresh plan stores it")
+        #expect(entry.mail == tracking, "the whole planned mail, its template and deadline too")
+        #expect(revived["approve/S1/1"]?.0.status == .held && revived["approve/S1/1"]?.0.mail.needsApproval == true,
+                "held for approval, as a fresh plan stores it")
         #expect(revived["gone-back/S1/1"]?.1.history == "revived: planned again: what cancelled it no longer holds (\(OutboxDiff.noLongerPlanned))")
         #expect(diff.unchanged == 2, "the mail ops cancelled and the mail gone stale stay as they are")
 
@@ -163,7 +166,8 @@ struct RevivalTests {
     /// The outbox as a comparison sees it: each key's status, and the due time of pending mail.
     static func outbox(_ ws: Workspace) throws -> [String: String] {
         Dictionary(uniqueKeysWithValues: try ws.store.outbox().map { entry in
-            (entry.mail.key, entry.status.rawValue + (entry.status.isPending ? " " + Timestamp.utc(entry.mail.due) : ""))
+            (entry.mail.key, entry.status.rawValue + (entry.status.isPending ? " " + Timestamp.utc(entry.mail.due) + " \(entry.mail.template)"
+                + " approval \(entry.mail.needsApproval) " + (entry.mail.deadline.map(Timestamp.utc) ?? "-") : ""))
         })
     }
 

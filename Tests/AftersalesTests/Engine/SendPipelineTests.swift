@@ -98,6 +98,19 @@ struct SendPipelineTests {
         #expect(line.collect().outcomes.count == 3)
     }
 
+    @Test("collecting says whether the connections had ended, with everything they reported before")
+    func collectFinished() {
+        let line = SendLine(connections: 1, perMinute: 0)
+        let mail = claimed(1)[0]
+        let first = line.collect()
+        #expect(first.outcomes.isEmpty && !first.finished)
+        // A connection's last outcome, then its end, both before the committing thread looks.
+        line.done(.accepted(reply: "250", refused: [:]), mail)
+        line.leave()
+        let last = line.collect()
+        #expect(last.finished && last.outcomes.count == 1, "the last outcome comes with the news that the connections ended")
+    }
+
     @Test("rendering takes the cores the connections leave and one more: at least one, at most four")
     func renderWorkers() {
         #expect(Workspace.renderWorkers(cores: 2, connections: 1) == 2, "the bench machine: both cores render, one also sends")

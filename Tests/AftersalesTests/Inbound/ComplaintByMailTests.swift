@@ -69,6 +69,10 @@ struct ComplaintByMailTests {
         #expect(joined.effects.contains { $0.contains("joined open complaint \(opened)") }, "\(joined.effects)")
         #expect(TextReport.fetch(second).contains("replies to open complaints 1"))
         #expect(try ws.store.complaints().map(\.id) == [opened])
+        let replied = try ws.store.events().filter { $0.kind == .complaintReplied }
+        #expect(replied.map(\.subject) == [opened] && replied.first?.orderID == "O1" && replied.first?.customerID != nil,
+                "the complaint's history shows the reply: \(replied)")
+        #expect(replied.first?.payload.contains("\"keyword\"") == true && replied.first?.occurredAt == t("2026-11-24T11:00:00Z"))
         #expect(try ws.orderThread(orderID: "O1").filter { $0.direction == "received" }.count == 2)
         let linked = try ws.store.read { db in try String.fetchAll(db, sql: "SELECT complaintID FROM inbound_messages ORDER BY id") }
         #expect(linked == [opened, opened])

@@ -220,9 +220,9 @@ struct SMTPTests {
             #expect(try cli.run(["shipment", "dispatch", "--order", "O1", "--id", "S2", "--carrier", "DHL", "--tracking", "T2",
                                  "--eta", "2026-12-20", "--at", "2026-11-23T09:40:00Z"]).code == 0)
             let before = server.received.count
-            _ = try cli.run(["run"])
+            let rerun = try cli.run(["run"])
             let second = try cli.run(["outbox", "show", "tracking/S2/1"])
-            #expect(second.stdout.contains("suppressed: 550"), "\(second.stdout)")
+            #expect(second.stdout.contains("suppressed: 550"), "\(second.stdout)\nthe run: \(rerun.code) \(rerun.stdout) \(rerun.stderr)")
             #expect(server.received.count == before)
         }
         if state == "in-doubt" {
