@@ -8,6 +8,15 @@ extension LinkServer.Listen: CheckedArgument {
     public var defaultValueDescription: String { description }
 }
 
+/// `serve --io-threads`: 1 to 256.
+struct IOThreads: CheckedNumber {
+    var value: Int
+    init(checking number: Int) throws(InvalidInput) {
+        guard (1...256).contains(number) else { throw InvalidInput(field: "io-threads", value: String(number), problem: "expected 1 to 256") }
+        value = number
+    }
+}
+
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -22,6 +31,9 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: ArgumentHelp("Where to listen, HOST:PORT (port 0: any free port).", valueName: "host:port"))
     var listen = LinkServer.Listen()
+    @Option(help: ArgumentHelp("Threads for network I/O, 1 to 256 (default: half the cores, at least 1); requests are answered on a pool of one thread a core.",
+                               valueName: "n"))
+    var ioThreads: IOThreads?
 
     func run() throws {
         let settings = try global.settings()
@@ -31,7 +43,7 @@ struct ServeCommand: ParsableCommand {
         let now = settings.now
         let clock: @Sendable () -> Date
         if fixed { clock = { now } } else { clock = { Date.now } }
-        let server = try ws.linkServer(listen: listen, clock: clock, accessLog: { line in
+        let server = try ws.linkServer(listen: listen, ioThreads: ioThreads?.value ?? LinkServer.defaultIOThreads, clock: clock, accessLog: { line in
             FileHandle.standardError.write(Data("aftersales serve: \(line)\n".utf8))
         })
         let outcome = Outcome()

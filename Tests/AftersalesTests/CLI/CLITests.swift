@@ -75,6 +75,7 @@ struct CLITests {
         (["preview", "--days", "99999"], "days \"99999\": expected 0 to 3660"),
         (["preview", "--days", "x"], "The value 'x' is invalid for '--days <days>'"),
         (["send", "--transport", "pigeon"], "transport \"pigeon\": expected smtp or file"),
+        (["serve", "--io-threads", "0"], "io-threads \"0\": expected 1 to 256"),
     ])
     func badInput(_ arguments: [String], _ expected: String) throws {
         let cli = try CLI()
