@@ -281,7 +281,7 @@ extension Workspace {
             throw .configuration("serve: " + (configuration.links.offReason ?? "links off") + "; the links in mail and the server need both")
         }
         let pages = PageRenderer(templates: try templateStore())
-        let service = LinkService(store: store, keys: keys, pages: pages, companyName: configuration.company.name, clock: clock)
+        let service = try LinkService(store: store, keys: keys, pages: pages, companyName: configuration.company.name, clock: clock)
         return LinkServer(service: service, listen: listen, ioThreads: ioThreads, logger: logger, accessLog: accessLog)
     }
 }

@@ -7,14 +7,16 @@ import Foundation
 /// or a bad answer writes nothing.
 public struct LinkService: Sendable {
     let store: AftersalesStore
+    let links: LinkReader
     let keys: LinkKeys
     let pages: PageRenderer
     let companyName: String
     /// The clock: token expiry and the time of every recorded answer.
     let clock: @Sendable () -> Date
 
-    public init(store: AftersalesStore, keys: LinkKeys, pages: PageRenderer, companyName: String, clock: @escaping @Sendable () -> Date) {
+    public init(store: AftersalesStore, keys: LinkKeys, pages: PageRenderer, companyName: String, clock: @escaping @Sendable () -> Date) throws(AftersalesError) {
         self.store = store
+        links = try store.linkReader()
         self.keys = keys
         self.pages = pages
         self.companyName = companyName
@@ -46,7 +48,7 @@ public struct LinkService: Sendable {
     /// Handles a GET (`post` false: shows the page, writes nothing) or a POST (records) of `purpose`'s link.
     /// `query` holds the link's query (the chosen score), `form` the POST's fields.
     ///
-    /// The link's target is one read of a cached statement in the request's task (``AftersalesStore/linkTarget(mailKey:customerID:)``);
+    /// The link's target is one read of a cached statement in the request's task (``LinkReader/target(mailKey:customerID:)``);
     /// an answer that reads or writes more runs on a GCD thread (``offload(_:)``), so that a write
     /// waiting for `run`'s lock never holds one of the few threads of Swift's concurrency pool. A one-click
     /// unsubscribe of a buyer already unsubscribed, and the pages that need no more than the target, are
@@ -127,7 +129,7 @@ public struct LinkService: Sendable {
         let token: LinkToken
         do { token = try keys.verify(text, purpose: purpose, now: now) } catch { return .failure(error) }
         // A mail no longer in the outbox, or of another customer, is no link of ours.
-        guard let (mail, customer) = try store.linkTarget(mailKey: token.mailKey, customerID: token.customerID) else {
+        guard let (mail, customer) = try links.target(mailKey: token.mailKey, customerID: token.customerID) else {
             return .failure(.badSignature)
         }
         let fits = switch purpose {
