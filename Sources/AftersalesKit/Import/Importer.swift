@@ -45,6 +45,9 @@ public struct Importer: Sendable {
             rejects = try RejectsWriter(path: rejectsPath, kind: options.kind)
         }
         let run = ImportRun(store: store, kind: options.kind, now: now, names: source.sourceNames)
+        // The rows are read on a thread of their own while the rows before them are checked and written.
+        let rows = RowPipeline(source)
+        defer { rows.stop() }
         let dryRun = options.dryRun, skipInvalid = options.skipInvalid
         let rejectsBox = rejects
         var summary = try store.importing(commit: { (s: ImportSummary) in !dryRun && (s.invalid == 0 || skipInvalid) }) { store in
@@ -53,7 +56,7 @@ public struct Importer: Sendable {
             var summary = ImportSummary(kind: options.kind, file: path)
             var fileProblem: ImportFileProblem?
             do throws(ImportFileProblem) {
-                while let row = try source.next() {
+                while let row = try rows.next() {
                     summary.rows += 1
                     if summary.rows % 10_000 == 0 { progress?(summary.rows) }
                     run.take(row, into: &summary, rejects: rejectsBox)

@@ -34,9 +34,8 @@ extension AftersalesStore {
             // built the SQL of `IN (?, ?, …)` anew for every chunk (6% of a re-import, perf, release).
             let ids = try OutboxJSON.string(imported.map(\.id))
             let stored = Dictionary(
-                try Order.fetchAll(db, SQLRequest<Order>(sql: "SELECT * FROM orders WHERE id \(OutboxJSON.chosen)", arguments: [ids], cached: true),
-                                   lines: SQLRequest<OrderLineRecord>(sql: "SELECT * FROM order_lines WHERE orderID \(OutboxJSON.chosen) ORDER BY orderID, position",
-                                                                      arguments: [ids], cached: true)).map { ($0.id, $0) },
+                try Order.fetchAll(db, SQLRequest<Order>(sql: Self.chunkOrders, arguments: [ids], cached: true),
+                                   lines: SQLRequest<OrderLineRecord>(sql: Self.chunkLines, arguments: [ids], cached: true)).map { ($0.id, $0) },
                 uniquingKeysWith: { first, _ in first })
             let customerIDs = try OutboxJSON.string(Array(Set(imported.map(\.customerID))))
             let customers = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM customers WHERE id \(OutboxJSON.chosen)"), arguments: [customerIDs]))
@@ -61,6 +60,12 @@ extension AftersalesStore {
             return results
         }
     }
+
+    /// The stored orders and lines of a chunk's ids (a JSON array), in the columns their `init(row:)` reads by position.
+    private static let chunkOrders = "SELECT " + Order.selected.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        + " FROM orders WHERE id " + OutboxJSON.chosen
+    private static let chunkLines = "SELECT " + OrderLineRecord.selected.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        + " FROM order_lines WHERE orderID " + OutboxJSON.chosen + " ORDER BY orderID, position"
 
     /// Upserts one order (see ``upsertOrders(_:now:)``).
     public func upsertOrder(_ imported: ImportedOrder, now: Date) throws(AftersalesError) -> ImportOutcome {

@@ -95,6 +95,44 @@ struct ImportFastPathTests {
         }
     }
 
+    @Test("The pipeline gives the source's rows in order, then the file's problem; stopped early, it ends its thread")
+    func pipeline() throws {
+        var data = Data("id,customer,sku,quantity\n".utf8)
+        for line in 0..<(RowPipeline.batchRows * (RowPipeline.maxBatches + 2) + 500) { data += Data("SO-\(line),C1,P\(line % 5),1\n".utf8) }
+        let good = try file("pipeline.csv", data)
+        data += Data("SO-x,C1,".utf8) + Data([0xC3]) + Data(",1\n".utf8)
+        let bad = try file("pipeline-bad.csv", data)
+        func read(_ path: String, piped: Bool) -> (rows: [ImportRow], problem: String?) {
+            var rows: [ImportRow] = []
+            do {
+                let source = try RowSource(path: path, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",", blockSize: 4096)
+                if piped {
+                    let pipeline = RowPipeline(source)
+                    defer { pipeline.stop() }
+                    while let row = try pipeline.next() { rows.append(row) }
+                } else {
+                    while let row = try source.next() { rows.append(row) }
+                }
+                return (rows, nil)
+            } catch {
+                return (rows, error.message)
+            }
+        }
+        for path in [good, bad] {
+            let direct = read(path, piped: false), piped = read(path, piped: true)
+            #expect(piped.rows.map(\.line) == direct.rows.map(\.line))
+            #expect(piped.rows.map(\.cells) == direct.rows.map(\.cells))
+            #expect(piped.problem == direct.problem)
+        }
+        #expect(read(good, piped: true).rows.count == RowPipeline.batchRows * (RowPipeline.maxBatches + 2) + 500)
+        #expect(read(bad, piped: true).problem?.contains("byte offset") == true)
+        // Read one row and stop: the thread, waiting with full batches, ends.
+        let source = try RowSource(path: good, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",", blockSize: 4096)
+        let pipeline = RowPipeline(source)
+        #expect(try pipeline.next()?.cells["id"] == "SO-0")
+        pipeline.stop()
+    }
+
     @Test("An order's event payload is written as JSONOutput's encoder writes it")
     func payload() throws {
         let placed = t("2026-11-02T10:00:00Z"), done = t("2026-11-20T08:30:00Z")
