@@ -133,6 +133,24 @@ struct ImportFastPathTests {
         pipeline.stop()
     }
 
+    @Test("A mapping's columns (one read twice), values and defaults give a row's cells; a file's cell wins over a default")
+    func mappedRow() throws {
+        let mapping = ImportMapping(kind: .customers, columns: ["id": "Code", "company": "Code", "locale": "Lang"],
+                                    values: ["locale": ["English": "en"]], defaults: ["locale": "fr", "timezone": "Europe/Paris"])
+        let path = try file("mapped.csv", Data("Code,Lang,name\nK-1,English,Ann\nK-2,,Bob\n,,\n".utf8))
+        let source = try RowSource(path: path, format: .csv, kind: .customers, mapping: mapping, encoding: .utf8, delimiter: ",")
+        var rows: [ImportRow] = []
+        while let row = try source.next() { rows.append(row) }
+        #expect(rows.map(\.cells) == [
+            ["id": "K-1", "company": "K-1", "locale": "en", "timezone": "Europe/Paris", "name": "Ann"],
+            ["id": "K-2", "company": "K-2", "locale": "fr", "timezone": "Europe/Paris", "name": "Bob"],
+        ])
+        #expect(rows.map(\.line) == [2, 3])
+        #expect(rows[0]["locale"] == "en")
+        #expect(rows[1]["Lang"] == nil)
+        #expect(rows[1]["email"] == nil)
+    }
+
     @Test("An order's event payload is written as JSONOutput's encoder writes it")
     func payload() throws {
         let placed = t("2026-11-02T10:00:00Z"), done = t("2026-11-20T08:30:00Z")
