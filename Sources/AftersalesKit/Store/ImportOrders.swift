@@ -30,17 +30,19 @@ extension AftersalesStore {
     func upsertOrders(_ imported: [ImportedOrder], now: Date) throws(AftersalesError) -> [Result<ImportOutcome, AftersalesError>] {
         guard !imported.isEmpty else { return [] }
         return try write { db in
-            let ids = imported.map(\.id)
+            // The chunk's keys go to four cached statements as one JSON array each: GRDB's query interface
+            // built the SQL of `IN (?, ?, …)` anew for every chunk (6% of a re-import, perf, release).
+            let ids = try OutboxJSON.string(imported.map(\.id))
             let stored = Dictionary(
-                try Order.fetchAll(db, Order.filter(ids.contains(Order.Columns.id)),
-                                   lines: OrderLineRecord.filter(ids.contains(OrderLineRecord.Columns.orderID))
-                                       .order(OrderLineRecord.Columns.orderID, OrderLineRecord.Columns.position)).map { ($0.id, $0) },
+                try Order.fetchAll(db, SQLRequest<Order>(sql: Self.chunkOrders, arguments: [ids], cached: true),
+                                   lines: SQLRequest<OrderLineRecord>(sql: Self.chunkLines, arguments: [ids], cached: true)).map { ($0.id, $0) },
                 uniquingKeysWith: { first, _ in first })
-            let customers = Set(try String.fetchAll(db, Customer.select(Customer.Columns.id).filter(Set(imported.map(\.customerID)).contains(Customer.Columns.id))))
-            let skus = Set(imported.flatMap { $0.lines.map(\.sku) })
-            let products = Set(try String.fetchAll(db, Product.select(Product.Columns.sku).filter(skus.contains(Product.Columns.sku))))
+            let customerIDs = try OutboxJSON.string(Array(Set(imported.map(\.customerID))))
+            let customers = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM customers WHERE id \(OutboxJSON.chosen)"), arguments: [customerIDs]))
+            let skus = try OutboxJSON.string(Array(Set(imported.flatMap { $0.lines.map(\.sku) })))
+            let products = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT sku FROM products WHERE sku \(OutboxJSON.chosen)"), arguments: [skus]))
             var currencies: [String: String] = [:]
-            let encoder = JSONOutput.encoder(pretty: false)
+            var writing = ChunkWriting(encoder: JSONOutput.encoder(pretty: false))
             var results: [Result<ImportOutcome, AftersalesError>] = []
             results.reserveCapacity(imported.count)
             for order in imported {
@@ -52,12 +54,18 @@ extension AftersalesStore {
                     continue
                 }
                 // A database error here is not the row's fault: it rolls the chunk back, and the import fails.
-                try Self.write(change, db, encoder: encoder, now: now)
+                try Self.write(change, db, &writing, now: now)
                 results.append(.success(change.outcome))
             }
             return results
         }
     }
+
+    /// The stored orders and lines of a chunk's ids (a JSON array), in the columns their `init(row:)` reads by position.
+    private static let chunkOrders = "SELECT " + Order.selected.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        + " FROM orders WHERE id " + OutboxJSON.chosen
+    private static let chunkLines = "SELECT " + OrderLineRecord.selected.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        + " FROM order_lines WHERE orderID " + OutboxJSON.chosen + " ORDER BY orderID, position"
 
     /// Upserts one order (see ``upsertOrders(_:now:)``).
     public func upsertOrder(_ imported: ImportedOrder, now: Date) throws(AftersalesError) -> ImportOutcome {
@@ -141,11 +149,12 @@ extension AftersalesStore {
     /// `insert`: GRDB builds a DAO and a Codable persistence container for every record, which was 45%
     /// of a first import's CPU (perf, release, 20,000 order lines). The columns and values are those the
     /// records write (`Order.encode(to:)`, `OrderLineRecord`, `Event`); updates stay records'.
-    private static func write(_ change: OrderChange, _ db: Database, encoder: JSONEncoder, now: Date) throws {
+    private static func write(_ change: OrderChange, _ db: Database, _ writing: inout ChunkWriting, now: Date) throws {
         let order = change.order
         if change.insert {
             try db.cachedStatement(sql: "INSERT INTO orders (id, customerID, currency, placedAt, completedAt, cancelledAt) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [order.id, order.customerID, order.currency, order.placedAt, order.completedAt, order.cancelledAt])
+                .execute(arguments: [order.id, order.customerID, order.currency, writing.date(order.placedAt),
+                                     writing.date(order.completedAt), writing.date(order.cancelledAt)])
         } else if change.update {
             try order.update(db)
             if change.lines { try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db) }
@@ -160,8 +169,53 @@ extension AftersalesStore {
             INSERT INTO events (kind, subject, customerID, orderID, occurredAt, recordedAt, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for (kind, at, payload) in change.events {
-            let json = String(decoding: try encoder.encode(payload), as: UTF8.self)
-            try insertEvent.execute(arguments: [kind, order.id, payload.customerID, order.id, at, now, json])
+            try insertEvent.execute(arguments: [kind, order.id, payload.customerID, order.id, writing.date(at), writing.date(now), try writing.json(payload)])
+        }
+    }
+
+    /// What a chunk's writes share: the dates already in GRDB's storage text, and the JSON of the events' payloads.
+    struct ChunkWriting {
+        let encoder: JSONEncoder
+        /// GRDB writes a date through a shared DateFormatter (ICU): 7% of a first import, whose orders share a few
+        /// placing times and `now` (perf, release, bench row 6a). Each distinct date is formatted once a chunk.
+        private var dates: [Date: DatabaseValue] = [:]
+        private var texts: [Date: String] = [:]
+
+        init(encoder: JSONEncoder) { self.encoder = encoder }
+
+        mutating func date(_ date: Date?) -> DatabaseValue {
+            guard let date else { return .null }
+            if let known = dates[date] { return known }
+            let value = date.databaseValue
+            dates[date] = value
+            return value
+        }
+
+        /// `order` as JSONOutput's encoder writes it (sorted keys, dates as ``Timestamp/utc(_:)``), written
+        /// here when its text is plain (``OutboxJSON/isPlain(_:)``): the encoder was 12% of a first import
+        /// (perf, release, bench row 6a). Other text goes through the encoder.
+        mutating func json(_ order: Order) throws -> String {
+            let texts = [order.id, order.customerID, order.currency] + order.lines.map(\.sku)
+            guard texts.allSatisfy(OutboxJSON.isPlain) else { return String(decoding: try encoder.encode(order), as: UTF8.self) }
+            var json = "{"
+            if let cancelled = order.cancelledAt { json += "\"cancelledAt\":\"\(utc(cancelled))\"," }
+            if let completed = order.completedAt { json += "\"completedAt\":\"\(utc(completed))\"," }
+            json += "\"currency\":\"\(order.currency)\",\"customerID\":\"\(order.customerID)\",\"id\":\"\(order.id)\",\"lines\":["
+            for (index, line) in order.lines.enumerated() {
+                if index > 0 { json += "," }
+                json += "{\"quantity\":\(line.quantity),\"sku\":\"\(line.sku)\""
+                if let price = line.unitPriceMinor { json += ",\"unitPriceMinor\":\(price)" }
+                json += "}"
+            }
+            json += "],\"placedAt\":\"\(utc(order.placedAt))\"}"
+            return json
+        }
+
+        private mutating func utc(_ date: Date) -> String {
+            if let known = texts[date] { return known }
+            let text = Timestamp.utc(date)
+            texts[date] = text
+            return text
         }
     }
 }
