@@ -164,3 +164,12 @@ struct DaysAhead: CheckedNumber {
     }
     var defaultValueDescription: String { String(value) }
 }
+
+/// `serve --io-threads`: 1 to 256.
+struct IOThreads: CheckedNumber {
+    var value: Int
+    init(checking number: Int) throws(InvalidInput) {
+        guard (1...256).contains(number) else { throw InvalidInput(field: "io-threads", value: String(number), problem: "expected 1 to 256") }
+        value = number
+    }
+}

@@ -14,6 +14,8 @@ public struct LinkService: Sendable {
     /// The clock: token expiry and the time of every recorded answer.
     let clock: @Sendable () -> Date
 
+    /// The service over `store`, reading link targets through a read-only connection of its own
+    /// (``AftersalesStore/linkReader()``); throws when that connection cannot be opened.
     public init(store: AftersalesStore, keys: LinkKeys, pages: PageRenderer, companyName: String, clock: @escaping @Sendable () -> Date) throws(AftersalesError) {
         self.store = store
         links = try store.linkReader()

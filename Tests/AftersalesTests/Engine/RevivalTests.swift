@@ -216,6 +216,13 @@ struct RevivalTests {
         #expect(try tw.open("2026-11-04T10:00:00Z").store.outbox(orderID: "O1").allSatisfy { $0.status == .cancelled })
         #expect(try tw.open("2026-11-04T10:00:00Z").store.outboxEntry(key: "tracking/S1/1").reason == "order O1 cancelled at 2026-11-04T10:00:00Z")
 
+        // As if planned by an older version of the rules: the revival writes the plan's mail, not what was stored.
+        let older = try DatabaseQueue(path: tw.path)
+        try older.write { db in
+            try db.execute(sql: "UPDATE outbox SET template = template || '-old', needsApproval = 1, deadline = NULL WHERE orderID = 'O1' AND cancelledByPlanner = 1")
+        }
+        try older.close()
+
         try Self.importOrder(tw, cancelled: false, at: reinstatedAt)
         let ws = try tw.open(reinstatedAt)
         _ = try ws.store.recordShipmentEvent(ShipmentEvent(shipmentID: "S1", kind: .inTransit, at: t("2026-11-04T09:00:00Z")), now: ws.now)
