@@ -429,9 +429,21 @@ extension Workspace {
     }
 
     /// The archived message's evidence hash: SHA-256 as 64 lowercase hex digits.
-    static func evidenceHash(_ bytes: Data) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: SHA256.hash(data: bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    static func evidenceHash(_ bytes: Data) -> String { sha256Hex(bytes) }
+
+    /// SHA-256 of `bytes` as 64 lowercase hex digits (written from a table: `String(format: "%02x")`
+    /// per byte was 6% of a send's CPU, through the suppression check's address hashes).
+    static func sha256Hex<D: DataProtocol>(_ bytes: D) -> String {
+        let digest = SHA256.hash(data: bytes)
+        return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = MIME.hexLower[Int(byte >> 4)]
+                buffer[index + 1] = MIME.hexLower[Int(byte & 15)]
+                index += 2
+            }
+            return index
+        }
     }
 
     /// What a connection did with a mail.

@@ -108,13 +108,56 @@ public struct TemplateStore: Sendable {
 
     /// The partials `text` names (`{{> name}}`), read from its tags: swift-mustache keeps its parse
     /// to itself. Dynamic partials (`{{>*name}}`) name none.
-    static func partialNames(_ text: String) -> [String] {
-        text.components(separatedBy: "{{").dropFirst().compactMap { tag in
-            let tag = tag.drop { $0 == " " || $0 == "\t" }
-            guard tag.first == ">", let end = tag.range(of: "}}") else { return nil }
-            let name = tag[tag.index(after: tag.startIndex)..<end.lowerBound].trimmingCharacters(in: .whitespaces)
-            return name.isEmpty || name.hasPrefix("*") ? nil : name
+    static func partialNames(_ text: String) -> [String] { tags(text).partials }
+
+    /// What one template's tags name: the partials it includes and the data names it looks up (sections'
+    /// names too). `opaque` when its text alone cannot tell every name: a dynamic partial, a block or
+    /// parent template, a transform, the implicit `.`, changed delimiters.
+    struct Tags: Sendable {
+        var partials: [String] = [], names: [String] = []
+        var opaque = false
+    }
+
+    /// The tags of `text`, read from its `{{…}}`s (swift-mustache keeps its parse to itself).
+    static func tags(_ text: String) -> Tags {
+        var tags = Tags()
+        for piece in text.components(separatedBy: "{{").dropFirst() {
+            guard let end = piece.range(of: "}}") else { continue }
+            var body = piece[..<end.lowerBound].drop { $0 == " " || $0 == "\t" }
+            guard let sigil = body.first else { continue }
+            switch sigil {
+            case "!", "%": continue
+            case ">":
+                let name = body.dropFirst().trimmingCharacters(in: .whitespaces)
+                if name.hasPrefix("*") { tags.opaque = true } else if !name.isEmpty { tags.partials.append(name) }
+                continue
+            case "=", "$", "<":
+                tags.opaque = true
+                continue
+            case "#", "^", "/", "&", "{": body = body.dropFirst()
+            default: break
+            }
+            let name = body.trimmingCharacters(in: .whitespaces)
+            if name.isEmpty || name.hasPrefix(".") || name.contains("(") { tags.opaque = true } else { tags.names.append(name) }
         }
+        return tags
+    }
+
+    /// Every data name `name` of `locale` looks up, itself and through its partials, sorted; nil when its
+    /// text cannot tell (``Tags/opaque``) or a template is missing.
+    func lookedUpNames(_ name: String, locale: String) -> [String]? {
+        guard let texts = texts[locale] else { return nil }
+        var names: Set<String> = [], seen: Set<String> = []
+        var next = [name]
+        while let template = next.popLast() {
+            guard seen.insert(template).inserted else { continue }
+            guard let text = texts[template] else { return nil }
+            let tags = Self.tags(text)
+            if tags.opaque { return nil }
+            names.formUnion(tags.names)
+            next += tags.partials
+        }
+        return names.sorted()
     }
 
     /// `work` for every locale, the locales shared out among the cores (a run waits for its templates

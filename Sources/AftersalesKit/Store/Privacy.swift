@@ -1,6 +1,5 @@
 import AftersalesDomain
 import AftersalesPlanning
-import Crypto
 import Foundation
 import GRDB
 
@@ -35,7 +34,7 @@ enum PersonalData {
 
     /// The suppression key of an address kept only as a hash: `sha256:` and 64 hex digits of the lowercased address.
     static func hash(_ address: String) -> String {
-        "sha256:" + SHA256.hash(data: Data(address.lowercased().utf8)).map { String(format: "%02x", $0) }.joined()
+        "sha256:" + Workspace.sha256Hex(Array(address.lowercased().utf8))
     }
 
     /// The address an erased customer gets: no personal data, and a reserved domain (RFC 2606) that never receives mail.
