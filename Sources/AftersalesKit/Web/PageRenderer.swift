@@ -14,7 +14,7 @@ public struct PageRenderer: Sendable {
 
     let templates: TemplateStore
     /// Pages already rendered, by the values their templates look up.
-    let memo = PageMemo()
+    let memo: PageMemo
 
     /// The locales a page can be written in, with each language's own name (the preferences page's choice).
     public static let languages: [(tag: String, name: String)] = [
@@ -22,7 +22,10 @@ public struct PageRenderer: Sendable {
         ("ru", "Русский"), ("ar", "العربية"), ("zh-Hans", "简体中文"),
     ]
 
-    public init(templates: TemplateStore) { self.templates = templates }
+    public init(templates: TemplateStore) {
+        self.templates = templates
+        memo = PageMemo(templates: templates)
+    }
 
     /// The first locale along the chain that has the page.
     func locale(for page: Page, chain: [String]) -> String {
@@ -35,7 +38,7 @@ public struct PageRenderer: Sendable {
         var context = context
         context.lang = locale
         context.isRTL = MailRenderer.direction(locale) == "rtl"
-        let key = memo.key(page.template, locale: locale, context: context, templates: templates)
+        let key = memo.key(page.template, locale: locale, context: context)
         if let key, let page = memo.page(key) { return page }
         let html = try templates.render(page.template, locale: locale, context: context)
         let rendered = RenderedPage(html: html, styleHashes: Self.styleHashes(html))
@@ -83,47 +86,61 @@ public struct PageRenderer: Sendable {
 /// up anything but text, numbers and flags (a list, or an object a section would step into), is
 /// rendered every time.
 final class PageMemo: @unchecked Sendable {
+    /// A page's key: the template, the locale and the values its names have.
+    struct Key: Hashable {
+        var template: String, locale: String
+        var values: [Value]
+    }
+
+    /// The value of one name: nothing, text, a flag or a number.
+    enum Value: Hashable {
+        case none, text(String), flag(Bool), number(Int)
+    }
+
+    /// The names each template of each locale looks up, split at their dots; nil: it cannot be memoized.
+    /// Read once: the templates do not change while the server runs.
+    private let names: [String: [String: [[String]]?]]
     private let lock = NSLock()
-    /// The names each `locale/template` looks up; nil inside: it cannot be memoized.
-    private var names: [String: [String]?] = [:]
-    private var pages: [String: RenderedPage] = [:]
+    private var pages: [Key: RenderedPage] = [:]
     /// Pages kept at most; then the memo starts again (a form page, keyed by its link, never repeats).
     static let capacity = 512
     private var served = 0
+
+    init(templates: TemplateStore) {
+        names = Dictionary(uniqueKeysWithValues: templates.texts.map { locale, texts in
+            (locale, Dictionary(uniqueKeysWithValues: texts.keys.filter { $0.hasPrefix("page-") }.map { template in
+                (template, templates.lookedUpNames(template, locale: locale)?.map { $0.split(separator: ".").map(String.init) })
+            }))
+        })
+    }
+
     /// Pages served from the memo (for tests).
     var hits: Int { lock.withLock { served } }
 
     /// The memo's key for `template` of `locale` with `context`; nil when it is not memoized.
-    func key(_ template: String, locale: String, context: any MustacheParent, templates: TemplateStore) -> String? {
-        let id = locale + "/" + template
-        let known = lock.withLock { names[id] }
-        let looked: [String]?
-        if let known { looked = known } else {
-            looked = templates.lookedUpNames(template, locale: locale)
-            lock.withLock { names[id] = .some(looked) }
-        }
-        guard let looked else { return nil }
-        var key = id
-        for name in looked {
-            var value: Any? = context
-            for part in name.split(separator: ".") {
+    func key(_ template: String, locale: String, context: any MustacheParent) -> Key? {
+        guard let paths = names[locale]?[template] ?? nil else { return nil }
+        var values: [Value] = []
+        values.reserveCapacity(paths.count)
+        for path in paths {
+            var value = context.child(named: path[0])
+            for part in path.dropFirst() {
                 guard let current = value else { break }
                 guard let parent = current as? MustacheParent else { return nil }
-                value = parent.child(named: String(part))
+                value = parent.child(named: part)
             }
-            key += "\u{0}" + name + "="
-            switch value {
-            case nil: key += "-"
-            case let text as String: key += "s\(text.utf8.count):" + text
-            case let flag as Bool: key += flag ? "t" : "f"
-            case let number as Int: key += "i\(number)"
-            default: return nil
-            }
+            guard let value else { values.append(.none); continue }
+            // The scalars by their dynamic type (a protocol cast per name cost as much as the render saved).
+            let type = type(of: value)
+            if type == String.self { values.append(.text(value as! String)) }
+            else if type == Bool.self { values.append(.flag(value as! Bool)) }
+            else if type == Int.self { values.append(.number(value as! Int)) }
+            else { return nil }
         }
-        return key
+        return Key(template: template, locale: locale, values: values)
     }
 
-    func page(_ key: String) -> RenderedPage? {
+    func page(_ key: Key) -> RenderedPage? {
         lock.withLock {
             let page = pages[key]
             if page != nil { served += 1 }
@@ -131,7 +148,7 @@ final class PageMemo: @unchecked Sendable {
         }
     }
 
-    func keep(_ page: RenderedPage, _ key: String) {
+    func keep(_ page: RenderedPage, _ key: Key) {
         lock.withLock {
             if pages.count >= Self.capacity { pages.removeAll(keepingCapacity: true) }
             pages[key] = page
