@@ -100,6 +100,9 @@ public enum OutboxMachine {
         /// plan would store it, due at the plan's `due`. Mail cancelled by ops, the sender or an erasure
         /// stays cancelled.
         case revive(reason: String, due: Date, needsApproval: Bool)
+        /// Planning finds that a pending mail's rule now needs approval (`needed`: held from planned or
+        /// retry) or no longer does (planned again from held): the rules changed since it was stored.
+        case approvalChanged(needed: Bool)
         /// An ops action.
         case ops(Action)
         /// A delivery status notification says the mail did not reach `address` for good (status 5.x.x).
@@ -115,6 +118,7 @@ public enum OutboxMachine {
             case .resendByPolicy: return "resend by policy"
             case .cancel: return "cancel by planning"
             case .revive: return "revive by planning"
+            case .approvalChanged: return "change approval by planning"
             case .ops(let action): return action.rawValue
             case .bounced: return "record a bounce"
             }
@@ -128,6 +132,7 @@ public enum OutboxMachine {
             case .resendByPolicy: return [.inDoubt]
             case .cancel: return Set(OutboxStatus.allCases.filter(\.isPending))
             case .revive: return [.cancelled]
+            case .approvalChanged(let needed): return needed ? [.planned, .retry] : [.held]
             case .ops(.approve): return [.held]
             case .ops(.cancel): return [.planned, .held, .retry, .failed]
             case .ops(.retry): return [.failed, .retry]
@@ -227,6 +232,9 @@ public enum OutboxMachine {
             }
             return to(firstStatus(needsApproval: needsApproval), [.reason(nil), .nextAttemptAt(nil), .due(due), .cancelledByPlanner(false)],
                       "revived: " + reason)
+        case .approvalChanged(let needed):
+            return needed ? to(.held, [.reason(nil), .nextAttemptAt(nil)], "its rule now needs approval: held for `aftersales outbox approve \(state.key)`")
+                : to(.planned, [.reason(nil)], "its rule no longer needs approval: planned")
         case .bounced(let address, let status, let diagnostic):
             let reason = "bounced: \(status) for \(address)" + (diagnostic.map { " (\($0))" } ?? "")
             var transition = to(.bounced, [.reason(reason), .sentAt(state.sentAt ?? now)], reason)

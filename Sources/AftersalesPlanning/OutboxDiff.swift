@@ -8,8 +8,10 @@ public struct OutboxDiff: Sendable, Hashable {
     public enum Change: Sendable, Hashable {
         /// New mail to store (held when it needs approval).
         case insert(OutboxEntry)
-        /// Pending mail whose time, recipients, locale or reasons changed: the entry as it is to be stored.
-        case move(OutboxEntry)
+        /// Pending mail whose time, recipients, locale, reasons, template, deadline or approval changed: the
+        /// entry as it is to be stored, and the machine's transition when its rule's approval changed (held,
+        /// or planned again) first.
+        case move(OutboxEntry, OutboxMachine.Transition?)
         /// Pending mail cancelled, by the rules or because they no longer plan it: the machine's transition.
         case cancel(OutboxEntry, OutboxMachine.Transition)
         /// Mail planning had cancelled that the plan wants again (a reinstated order's): the entry as it
@@ -56,8 +58,18 @@ public struct OutboxDiff: Sendable, Hashable {
         func cancel(_ entry: OutboxEntry, _ reason: String) -> Change? {
             (try? OutboxMachine.transition(.cancel(reason: reason, byPlanner: true), from: entry.state, now: now)).map { .cancel(entry, $0) }
         }
-        func moved(_ entry: OutboxEntry, to mail: PlannedMail) -> OutboxEntry {
+        func moved(_ entry: OutboxEntry, to mail: PlannedMail) -> Change {
             var moved = entry
+            // Approval given by ops stays given: only a change of the rule's own need moves the status.
+            var transition: OutboxMachine.Transition?
+            if entry.mail.needsApproval != mail.needsApproval {
+                transition = try? OutboxMachine.transition(.approvalChanged(needed: mail.needsApproval), from: entry.state, now: now)
+            }
+            if let transition { (moved.status, moved.reason) = (transition.to, nil) }
+            if transition?.to == .held { moved.nextAttemptAt = nil }
+            moved.mail.template = mail.template
+            moved.mail.needsApproval = mail.needsApproval
+            moved.mail.deadline = mail.deadline
             moved.mail.due = mail.due
             moved.mail.nominalDue = mail.nominalDue
             moved.mail.staleAt = mail.staleAt
@@ -68,7 +80,7 @@ public struct OutboxDiff: Sendable, Hashable {
             moved.mail.flags = mail.flags
             moved.mail.context = mail.context
             moved.updatedAt = now
-            return moved
+            return .move(moved, transition)
         }
         func revive(_ entry: OutboxEntry, as mail: PlannedMail) -> Change? {
             let event = OutboxMachine.Event.revive(reason: revivalReason(entry, mail), due: mail.due, needsApproval: mail.needsApproval)
@@ -92,8 +104,9 @@ public struct OutboxDiff: Sendable, Hashable {
                 if case .cancel(let why) = mail.disposition {
                     change = cancel(entry, why)
                 } else if entry.mail.due != mail.due || entry.mail.staleAt != mail.staleAt || entry.mail.to != mail.to || entry.mail.cc != mail.cc
-                            || entry.mail.reasons != mail.reasons || entry.mail.flags != mail.flags || entry.mail.locale != mail.locale {
-                    change = .move(moved(entry, to: mail))
+                            || entry.mail.reasons != mail.reasons || entry.mail.flags != mail.flags || entry.mail.locale != mail.locale
+                            || entry.mail.template != mail.template || entry.mail.deadline != mail.deadline || entry.mail.needsApproval != mail.needsApproval {
+                    change = moved(entry, to: mail)
                 }
             } else if entry.cancelledByPlanner, entry.status == .cancelled, case .send = mail.disposition {
                 change = revive(entry, as: mail)

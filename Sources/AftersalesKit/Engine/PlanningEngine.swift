@@ -1,5 +1,6 @@
 import AftersalesDomain
 import AftersalesPlanning
+import Crypto
 import Foundation
 
 /// A mail as `preview` and `outbox list` show it: the mail (as planned, or as stored), its status
@@ -70,6 +71,8 @@ public struct MailView: Sendable, Hashable, Encodable {
 public struct PlanReport: Sendable, Hashable, Codable {
     public var changes: PlanChanges
     public var eventsConsumed: Int64
+    /// Whether the rules or planning settings changed since the last plan, so that every customer was planned.
+    public var rulesChanged = false
 }
 
 extension Workspace {
@@ -114,7 +117,11 @@ extension Workspace {
         let rules = try rules()
         let settings = planningSettings
         let now = self.now
-        let planning = try store.dirtyCustomers(now: now)
+        let fingerprint = Self.fingerprint(rules, settings)
+        let planning = try store.dirtyCustomers(now: now, rules: fingerprint)
+        if planning.rulesChanged {
+            logger.info("the rules or planning settings changed since the last plan: planning every customer", metadata: ["customers": "\(planning.customers.count)"])
+        }
         let dirty = planning.customers
         var changes = PlanChanges()
         let batch = AftersalesStore.factsBatch
@@ -147,7 +154,8 @@ extension Workspace {
             let customers = try next.get()
             planned += 1
             let isLast = planned * batch >= dirty.count
-            try store.planningBatch(customers.map(\.customer.id), cursor: isLast ? planning.lastEvent : nil, now: now, changes: &changes) { stored throws(AftersalesError) in
+            try store.planningBatch(customers.map(\.customer.id), cursor: isLast ? planning.lastEvent : nil, rules: isLast ? fingerprint : nil,
+                                    now: now, changes: &changes) { stored throws(AftersalesError) in
                 // Planning is pure, and so is working out and encoding what it changes in the outbox:
                 // the customers of a batch are done in parallel, and the store's connection only writes.
                 let diffs = Results<AftersalesStore.PreparedDiff>(count: customers.count)
@@ -170,10 +178,24 @@ extension Workspace {
         }
         if planned == 0 {
             // Nothing to plan: the events read (naming no customer) are consumed all the same.
-            try store.advancePlannerCursor(to: planning.lastEvent)
+            try store.advancePlannerCursor(to: planning.lastEvent, rules: fingerprint)
         }
         logger.info("planned", metadata: ["customers": "\(changes.customers)", "planned": "\(changes.planned)", "cancelled": "\(changes.cancelled)"])
-        return PlanReport(changes: changes, eventsConsumed: planning.newEvents)
+        return PlanReport(changes: changes, eventsConsumed: planning.newEvents, rulesChanged: planning.rulesChanged)
+    }
+
+    /// What a plan depends on besides the facts, as 64 bits of SHA-256: the effective rules and seasons
+    /// (JSON with sorted keys) and the planning settings. A plan whose fingerprint differs from the last
+    /// plan's plans every customer, so that mail already planned follows a changed rules file or setting.
+    static func fingerprint(_ rules: RuleSet, _ settings: PlanningSettings) -> Int64 {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var text = Data()
+        text += (try? encoder.encode(rules.rules)) ?? Data()
+        text += (try? encoder.encode(rules.seasons)) ?? Data()
+        let calendar = settings.calendar
+        text += Data("\(calendar.opens)|\(calendar.closes)|\(calendar.extraHolidays.sorted())|\(settings.supervisorEmail)|\(settings.customsDaysBeforeETA)|\(settings.marketingCap)|\(settings.marketingCapDays)".utf8)
+        return SHA256.hash(data: text).withUnsafeBytes { Int64(bitPattern: $0.loadUnaligned(as: UInt64.self)) }
     }
 
     /// What would go out in the next `days` days as of now, without writing anything: the
@@ -214,8 +236,8 @@ extension Workspace {
         switch (item.change, item.stored) {
         case (.insert(let entry)?, _):
             status = entry.status
-        case (.move?, let stored?):
-            status = stored.status
+        case (.move(let entry, _)?, _):
+            status = entry.status
         case (.revive(let entry, _)?, _):
             status = entry.status
         case (.cancel(_, let cancel)?, _):

@@ -26,6 +26,7 @@ extension TextReport {
         return "Planned \(c.planned) new mail (\(c.held) held for approval), " + (c.revived > 0 ? "revived \(c.revived), " : "")
             + "moved \(c.moved), cancelled \(c.cancelled), "
             + "\(c.unchanged) unchanged, for \(c.customers) customer(s) from \(report.eventsConsumed) new event(s)."
+            + (report.rulesChanged ? " The rules or planning settings changed since the last plan: every customer was planned." : "")
     }
 
     public static func rules(_ set: RuleSet) -> String {

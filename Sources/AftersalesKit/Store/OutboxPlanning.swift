@@ -15,29 +15,55 @@ extension AftersalesStore {
         public var lastEvent: Int64
         /// How many events are after the cursor.
         public var newEvents: Int64
+        /// Whether the rules and planning settings differ from those of the last plan (then every customer is planned).
+        public var rulesChanged = false
     }
 
-    /// The customers a plan at `now` must plan, and the events it consumes.
-    public func dirtyCustomers(now: Date) throws(AftersalesError) -> PlanningStart {
+    /// The customers a plan at `now` must plan, and the events it consumes. With `rules` (the
+    /// fingerprint of the rules and planning settings, see ``recordPlannedRules(_:_:)``), every customer
+    /// when it differs from the last plan's: mail already planned then follows the rules as they are now.
+    public func dirtyCustomers(now: Date, rules: Int64? = nil) throws(AftersalesError) -> PlanningStart {
         try read { db in
-            let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
-            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
-            var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customerID FROM events WHERE seq > ? AND customerID IS NOT NULL", arguments: [cursor]))
-            let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
-            for sku in skus {
-                ids.formUnion(try String.fetchAll(db, sql: Self.ownersOfSKU, arguments: [sku]))
+            let planned = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'rules'")
+            if let rules, planned != rules {
+                var start = try Self.dirtyCustomers(db, now: now)
+                start.customers = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
+                // A database no plan kept a fingerprint in (new, or planned by an older version) is planned whole, silently.
+                start.rulesChanged = planned != nil
+                return start
             }
-            ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now]))
-            return PlanningStart(customers: ids.sorted(), lastEvent: last, newEvents: max(last - cursor, 0))
+            return try Self.dirtyCustomers(db, now: now)
         }
+    }
+
+    static func dirtyCustomers(_ db: Database, now: Date) throws -> PlanningStart {
+        let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
+        let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+        var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customerID FROM events WHERE seq > ? AND customerID IS NOT NULL", arguments: [cursor]))
+        let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
+        for sku in skus {
+            ids.formUnion(try String.fetchAll(db, sql: Self.ownersOfSKU, arguments: [sku]))
+        }
+        ids.formUnion(try String.fetchAll(db, sql: "SELECT customerID FROM planner_wake WHERE wakeAt <= ?", arguments: [now]))
+        return PlanningStart(customers: ids.sorted(), lastEvent: last, newEvents: max(last - cursor, 0))
+    }
+
+    /// Keeps the fingerprint of the rules and settings a completed plan used (with the cursor it moved).
+    static func recordPlannedRules(_ db: Database, _ rules: Int64) throws {
+        try db.execute(sql: "INSERT INTO planner_state (name, value) VALUES ('rules', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                       arguments: [rules])
     }
 
     /// The customers who ordered the SKU in the one argument.
     static let ownersOfSKU = "SELECT DISTINCT o.customerID FROM orders o JOIN order_lines l ON l.orderID = o.id WHERE l.sku = ?"
 
-    /// Marks the events up to `last` as planned (the cursor never moves back).
-    public func advancePlannerCursor(to last: Int64) throws(AftersalesError) {
-        try write { db in try Self.advancePlannerCursor(db, to: last) }
+    /// Marks the events up to `last` as planned (the cursor never moves back), and the plan as made
+    /// with the `rules` fingerprint when given.
+    public func advancePlannerCursor(to last: Int64, rules: Int64? = nil) throws(AftersalesError) {
+        try write { db in
+            try Self.advancePlannerCursor(db, to: last)
+            if let rules { try Self.recordPlannedRules(db, rules) }
+        }
     }
 
     static func advancePlannerCursor(_ db: Database, to last: Int64) throws {
@@ -96,7 +122,7 @@ extension AftersalesStore {
     /// read, `diffs` works out (on as many threads as it likes) what each customer's plan changes in
     /// them, and this connection writes it with each customer's wake-up time. With `cursor`, the
     /// planner's cursor moves there in the same transaction. Adds what was written to `changes`.
-    public func planningBatch(_ customers: [String], cursor: Int64?, now: Date, changes: inout PlanChanges,
+    public func planningBatch(_ customers: [String], cursor: Int64?, rules: Int64? = nil, now: Date, changes: inout PlanChanges,
                               diffs: @escaping ([[OutboxEntry]]) throws(AftersalesError) -> [PreparedDiff]) throws(AftersalesError) {
         let before = changes
         changes = try write { db in
@@ -108,6 +134,7 @@ extension AftersalesStore {
                 changes.customers += 1
             }
             if let cursor { try Self.advancePlannerCursor(db, to: cursor) }
+            if let rules { try Self.recordPlannedRules(db, rules) }
             return changes
         }
     }
@@ -128,7 +155,9 @@ extension AftersalesStore {
                     if entry.status == .held { changes.held += 1 } else { changes.planned += 1 }
                     changes.plannedByStream[entry.mail.stream.rawValue, default: 0] += 1
                 }
-            case .move(let entry):
+            case .move(let entry, let transition):
+                // The machine's transition first (its guard is the stored state), then the mail in the status it led to.
+                if let transition { guard try apply(db, transition, key: entry.mail.key, now: now) else { continue } }
                 if try move(db, entry, at: at) { changes.moved += 1 }
             case .cancel(let entry, let transition):
                 if try apply(db, transition, key: entry.mail.key, now: now) { changes.cancelled += 1 }
@@ -160,16 +189,16 @@ extension AftersalesStore {
                                                                                           entry.attempts.databaseValue]))
     }
 
-    /// Writes the planned mail of `entry` (time, recipients, locale, reasons) if it still has the entry's
-    /// status and attempts; returns whether it did.
+    /// Writes the planned mail of `entry` (time, recipients, locale, reasons, template, deadline, approval)
+    /// if it still has the entry's status and attempts; returns whether it did.
     static func move(_ db: Database, _ entry: OutboxEntry, at: DatabaseValue) throws -> Bool {
         let mail = entry.mail
         try db.cachedStatement(sql: """
             UPDATE outbox SET due = ?, nominalDue = ?, staleAt = ?, toAddresses = ?, ccAddresses = ?, locale = ?, reasons = ?, flags = ?,
-            context = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
+            context = ?, template = ?, deadline = ?, needsApproval = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
             """).execute(arguments: [mail.due, mail.nominalDue, mail.staleAt, OutboxJSON.string(mail.to), OutboxJSON.string(mail.cc), mail.locale,
                                      OutboxJSON.string(mail.reasons), OutboxJSON.string(mail.flags), OutboxJSON.string(mail.context),
-                                     at, mail.key, entry.status, entry.attempts])
+                                     mail.template, mail.deadline, mail.needsApproval, at, mail.key, entry.status, entry.attempts])
         return db.changesCount > 0
     }
 }

@@ -33,6 +33,8 @@ struct OutboxMachineTests {
         (.cancel(reason: "order O1 cancelled", byPlanner: true), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled]),
         // Refused from every state here: these states were not cancelled by planning (see RevivalTests).
         (.revive(reason: "order O1 reinstated", due: due, needsApproval: false), [:]),
+        (.approvalChanged(needed: true), [.planned: .held, .retry: .held]),
+        (.approvalChanged(needed: false), [.held: .planned]),
         (.ops(.approve), [.held: .planned]),
         (.ops(.cancel), [.planned: .cancelled, .held: .cancelled, .retry: .cancelled, .failed: .cancelled]),
         (.ops(.retry), [.failed: .planned, .retry: .planned]),
@@ -159,7 +161,9 @@ struct OutboxDiffTests {
         for change in diff.changes {
             switch change {
             case .insert(let entry): inserted[entry.mail.key] = entry.status
-            case .move(let entry): moved.append(entry)
+            case .move(let entry, let transition):
+                #expect(transition == nil, "no approval changed")
+                moved.append(entry)
             case .revive(let entry, _): Issue.record("nothing here was cancelled by planning: \(entry.mail.key) revived")
             case .cancel(let entry, let transition):
                 #expect(transition.from == entry.status && transition.to == .cancelled)
@@ -170,6 +174,47 @@ struct OutboxDiffTests {
         #expect(moved.map(\.mail.key) == ["moved/a/1"] && moved.first?.mail.due == t("2026-11-25T09:00:00Z") && moved.first?.updatedAt == Self.now)
         #expect(cancelled == ["cancelled-by-rule/a/1": "resolved", "gone/a/1": OutboxDiff.noLongerPlanned])
         #expect(diff.unchanged == 2, "the retry planned the same, and the sent mail (never touched, even when the plan moved it)")
+    }
+
+    @Test("pending mail follows a change of its rule: template, deadline and approval (held, or planned again); approval ops gave stays given")
+    func ruleChanged() throws {
+        func with(_ mail: PlannedMail, _ change: (inout PlannedMail) -> Void) -> PlannedMail {
+            var mail = mail
+            change(&mail)
+            return mail
+        }
+        var retried = Self.stored(Self.mail("retried/a/1"), .retry)
+        retried.nextAttemptAt = Self.now
+        let stored = [
+            Self.stored(Self.mail("template/a/1"), .planned),
+            Self.stored(Self.mail("now-approval/a/1"), .planned),
+            retried,
+            Self.stored(Self.mail("no-approval/a/1", approval: true), .held),
+            Self.stored(Self.mail("approved/a/1", approval: true), .planned),
+        ]
+        let plan = CustomerPlan(customerID: "C1", mails: [
+            with(Self.mail("template/a/1")) { $0.template = "tracking-v2"; $0.deadline = t("2026-11-30T00:00:00Z") },
+            Self.mail("now-approval/a/1", approval: true), Self.mail("retried/a/1", approval: true),
+            Self.mail("no-approval/a/1"), Self.mail("approved/a/1", approval: true),
+        ], wakeAt: Self.now)
+        let diff = OutboxDiff.diff(plan, stored: stored, now: Self.now)
+        var moved: [String: (entry: OutboxEntry, transition: OutboxMachine.Transition?)] = [:]
+        for change in diff.changes {
+            guard case .move(let entry, let transition) = change else { Issue.record("only moves here: \(change)"); continue }
+            moved[entry.mail.key] = (entry, transition)
+        }
+        #expect(Set(moved.keys) == ["template/a/1", "now-approval/a/1", "retried/a/1", "no-approval/a/1"])
+        let template = try #require(moved["template/a/1"])
+        #expect(template.transition == nil && template.entry.status == .planned)
+        #expect(template.entry.mail.template == "tracking-v2" && template.entry.mail.deadline == t("2026-11-30T00:00:00Z"))
+        for key in ["now-approval/a/1", "retried/a/1"] {
+            let held = try #require(moved[key])
+            #expect(held.transition?.to == .held && held.entry.status == .held && held.entry.mail.needsApproval && held.entry.nextAttemptAt == nil, "\(key)")
+            #expect(held.transition?.history == "its rule now needs approval: held for `aftersales outbox approve \(key)`")
+        }
+        let released = try #require(moved["no-approval/a/1"])
+        #expect(released.transition?.from == .held && released.entry.status == .planned && !released.entry.mail.needsApproval)
+        #expect(diff.unchanged == 1, "the mail ops approved stays approved")
     }
 
     @Test("preview shows the diff as plan would write it")

@@ -171,6 +171,56 @@ struct RevivalTests {
         })
     }
 
+    @Test("pending mail planned by older rules (another template, no deadline, approval needed) is stored as the rules plan it now, and released")
+    func olderRules() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        let fresh = try Self.outbox(try tw.open("2026-11-03T15:00:00Z"))
+        let older = try DatabaseQueue(path: tw.path)
+        try older.write { db in
+            try db.execute(sql: "UPDATE outbox SET template = template || '-old', needsApproval = 1, status = 'held', deadline = NULL WHERE key = 'tracking/S1/1'")
+            // Planned by a version that kept no fingerprint of its rules: the next plan plans every customer.
+            try db.execute(sql: "DELETE FROM planner_state WHERE name = 'rules'")
+        }
+        try older.close()
+        let ws = try tw.open("2026-11-03T15:00:00Z")
+        #expect(try ws.store.outboxEntry(key: "tracking/S1/1").status == .held)
+        let report = try ws.plan()
+        #expect(report.changes.moved == 1 && !report.rulesChanged, "\(report.changes)")
+        #expect(try Self.outbox(ws) == fresh, "as the rules plan it now")
+        #expect(try ws.store.outboxHistory(key: "tracking/S1/1").contains { $0.reason == "its rule no longer needs approval: planned" })
+        #expect(try ws.plan().changes.moved == 0, "and then left alone")
+    }
+
+    @Test("a changed rules file re-plans every customer once: planned mail of a rule that now needs approval is held, then released when it no longer does")
+    func rulesFileChanged() throws {
+        var tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        let before = try tw.open("2026-11-03T15:00:00Z").store.outboxEntry(key: "tracking/S1/1")
+        #expect(before.status == .planned && !before.mail.needsApproval)
+        #expect(try tw.open("2026-11-03T15:00:00Z").plan().changes.customers == 0, "no event, same rules: nothing to plan")
+
+        let rules = tw.directory.appendingPathComponent("rules.yml")
+        try "rules:\n  tracking: {approval: true}\n".write(to: rules, atomically: true, encoding: .utf8)
+        tw.environment["AFTERSALES_RULES_FILE"] = rules.path
+        let held = try tw.open("2026-11-03T15:00:00Z").plan()
+        #expect(held.changes.customers == 1 && held.changes.moved == 1 && held.rulesChanged, "\(held.changes)")
+        #expect(TextReport.plan(held).hasSuffix(" The rules or planning settings changed since the last plan: every customer was planned."))
+        let entry = try tw.open("2026-11-03T15:00:00Z").store.outboxEntry(key: "tracking/S1/1")
+        #expect(entry.status == .held && entry.mail.needsApproval)
+        #expect(try tw.open("2026-11-03T15:00:00Z").plan().changes.customers == 0, "the rules are planned once")
+
+        try "rules:\n  tracking: {approval: false}\n".write(to: rules, atomically: true, encoding: .utf8)
+        let released = try tw.open("2026-11-03T15:00:00Z").plan()
+        #expect(released.changes.moved == 1, "\(released.changes)")
+        #expect(try tw.open("2026-11-03T15:00:00Z").store.outboxEntry(key: "tracking/S1/1").status == .planned)
+        let history = try tw.open("2026-11-03T15:00:00Z").store.outboxHistory(key: "tracking/S1/1").compactMap(\.reason)
+        #expect(history.contains("its rule now needs approval: held for `aftersales outbox approve tracking/S1/1`"))
+        #expect(history.contains("its rule no longer needs approval: planned"))
+    }
+
     @Test("run, not only plan, reports the mail a reinstated order got back")
     func runCountsRevived() throws {
         let tw = try TestWorkspace()
