@@ -171,29 +171,14 @@ struct Bench: ParsableCommand {
 
     /// Runs the aftersales binary under /usr/bin/time: wall seconds and peak resident kilobytes.
     func timed(_ arguments: [String], environment: [String: String] = [:], executable: String? = nil) throws -> (seconds: Double, kb: Int, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-        process.arguments = ["-f", "BENCH %e %M", executable ?? binary] + arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let start = ContinuousClock.now
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let line = errors.split(separator: "\n").last { $0.hasPrefix("BENCH ") } ?? ""
-        let kb = Int(line.split(separator: " ").last ?? "") ?? 0
-        let status = process.terminationStatus
-        if status != 0 && status != 75 {
-            throw ValidationError("\(arguments.joined(separator: " ")) failed (\(status)): \(errors.prefix(400))")
+        // The peak memory from /usr/bin/time (a small process forking the measured one): wait4's own figure
+        // starts from the bench's resident memory, which a spawned child's count inherits at exec.
+        let result = try Spawned.run("/usr/bin/time", ["-f", "BENCH %M", executable ?? binary] + arguments, environment: environment, directory: work)
+        if result.status != 0 && result.status != 75 {
+            throw ValidationError("\(arguments.joined(separator: " ")) failed (\(result.status)): \(result.errors.prefix(400))")
         }
-        return (seconds, kb, String(decoding: output, as: UTF8.self))
+        let line = result.errors.split(separator: "\n").last { $0.hasPrefix("BENCH ") } ?? ""
+        return (result.seconds, Int(line.split(separator: " ").last ?? "") ?? 0, result.output)
     }
 
     /// The script for the sqlite3 shell: the outbox schema, then `rows` outbox rows inserted in one transaction.
@@ -213,24 +198,20 @@ struct Bench: ParsableCommand {
     func sqliteInsert(_ script: String, run: Int) throws -> Double {
         let db = "\(work)/reference-\(run).db"
         try? FileManager.default.removeItem(atPath: db)
-        let start = ContinuousClock.now
-        _ = try shell("/bin/sh", ["-c", "/usr/bin/sqlite3 \(db) < \(script)"])
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return try sqlite([db], input: script).seconds
     }
 
+    /// The sqlite3 shell with `arguments` (and `input` as its standard input), which must succeed.
+    func sqlite(_ arguments: [String], input: String? = nil) throws -> Spawned {
+        let result = try Spawned.run("/usr/bin/sqlite3", arguments, input: input, directory: work)
+        guard result.status == 0 else { throw ValidationError("sqlite3 \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.errors.prefix(400))") }
+        return result
+    }
+
+    /// What `executable` prints (its errors are dropped).
     @discardableResult
     func shell(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Spawned.run(executable, arguments, directory: work).output
     }
 
     /// Messages rendered and composed per second on one thread, over the sample mails of every locale:
@@ -361,7 +342,7 @@ struct Bench: ParsableCommand {
     /// Seconds for `ways` C senders, each on its share of the message files, run at once.
     func parallelCurl(_ curlSend: String, url: String, files: String, ways: Int) throws -> Double {
         let names = try FileManager.default.contentsOfDirectory(atPath: files).filter { $0.hasSuffix(".eml") }.sorted()
-        var processes: [Process] = []
+        var parts: [String] = []
         for way in 0..<ways {
             let part = "\(work)/smtp-part-\(way)"
             try? FileManager.default.removeItem(atPath: part)
@@ -370,21 +351,17 @@ struct Bench: ParsableCommand {
                 let target = URL(fileURLWithPath: "\(files)/\(name)").standardizedFileURL.path // absolute: --work may be relative
                 try FileManager.default.createSymbolicLink(atPath: "\(part)/\(name)", withDestinationPath: target)
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: curlSend)
-            process.arguments = [url, part]
-            process.standardOutput = Pipe()
-            process.standardError = FileHandle.nullDevice
-            processes.append(process)
+            parts.append(part)
         }
         let start = ContinuousClock.now
-        for process in processes { try process.run() }
+        var started: [Spawned.Child] = []
+        for part in parts { started.append(try Spawned.start(curlSend, [url, part], directory: work)) }
         var sent = 0
-        for process in processes {
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ValidationError("curl_send failed (\(process.terminationStatus))") }
-            let output = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
-            sent += Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        for child in started {
+            // In the order started; one that exited earlier is reaped at once, so the loop ends when the last does.
+            let result = try child.wait()
+            guard result.status == 0 else { throw ValidationError("curl_send failed (\(result.status))") }
+            sent += Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }
         let elapsed = ContinuousClock.now - start
         guard sent == names.count else { throw ValidationError("the C senders sent \(sent) of \(names.count) messages") }

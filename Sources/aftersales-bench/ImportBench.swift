@@ -75,9 +75,6 @@ extension Bench {
     func sqliteImport(_ csv: String, run: Int, dir: String) throws -> Double {
         let db = "\(dir)/reference-\(run).db"
         try? FileManager.default.removeItem(atPath: db)
-        let start = ContinuousClock.now
-        _ = try shell("/usr/bin/sqlite3", [db, ".mode csv", ".import \(csv) order_lines"])
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return try sqlite([db, ".mode csv", ".import \(csv) order_lines"]).seconds
     }
 }

@@ -18,10 +18,7 @@ extension Bench {
             return (result.seconds, result.kb)
         }
         func reference(_ path: String) throws -> Double {
-            let start = ContinuousClock.now
-            _ = try shell("/bin/sh", ["-c", "/usr/bin/sqlite3 -readonly \(path) < \(script) > /dev/null"])
-            let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            try self.sqlite(["-readonly", path], input: script).seconds
         }
         _ = try report(large.path)
         _ = try reference(large.path)
