@@ -23,16 +23,8 @@ struct SinkServer {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // A daemon's start: no blocked signals (the harness may run with most blocked, and a sink
-        // that cannot see SIGTERM never stops), default handlers, and its own session
-        // (POSIX_SPAWN_SETSID, glibc 2.26: the child calls setsid() before exec).
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))
+        // A daemon's start, in its own session (POSIX_SPAWN_SETSID, 0x80, glibc 2.26: the child calls setsid() before exec).
+        Spawned.clearSignals(&attributes, flags: 0x80)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
