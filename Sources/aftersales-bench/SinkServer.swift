@@ -20,24 +20,7 @@ struct SinkServer {
     /// Starts `executable` with `arguments` in a new session, its output discarded, and waits
     /// (at most 20 seconds) until it accepts connections on 127.0.0.1:`port`.
     static func start(executable: String, arguments: [String], environment: [String: String], port: Int) throws -> SinkServer {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A daemon's start, in its own session (POSIX_SPAWN_SETSID, 0x80, glibc 2.26: the child calls setsid() before exec).
-        Spawned.clearSignals(&attributes, flags: 0x80)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard status == 0 else {
-            throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))")
-        }
+        let pid = try Spawned.start(executable, arguments, environment: environment, session: true, discardOutput: true).pid
         let server = SinkServer(pid: pid)
         passInterrupts(to: pid, running: true)
         let deadline = ContinuousClock.now + .seconds(20)

@@ -31,7 +31,7 @@ struct Spawned {
                 guard errno == EINTR else { throw ValidationError("waiting for process \(pid): \(String(cString: strerror(errno)))") }
             }
             let elapsed = ContinuousClock.now - start
-            defer { for path in [outputPath, errorsPath] { unlink(path) } }
+            defer { for path in [outputPath, errorsPath] where path != "/dev/null" { unlink(path) } }
             let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
             let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             return Spawned(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
@@ -40,21 +40,23 @@ struct Spawned {
     }
 
     /// Starts `executable` with `arguments` and the bench's environment plus `environment`; its output
-    /// and errors go to files in `directory`, its input comes from the file `input` (else /dev/null).
+    /// and errors go to files in `directory` (to /dev/null with `discardOutput`), its input comes from the
+    /// file `input` (else /dev/null). With `session`, in a session of its own, as a daemon runs
+    /// (POSIX_SPAWN_SETSID, glibc 2.26: the child calls setsid() before exec).
     static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
-                      directory: String = NSTemporaryDirectory()) throws -> Child {
+                      directory: String = NSTemporaryDirectory(), session: Bool = false, discardOutput: Bool = false) throws -> Child {
         let base = (directory as NSString).appendingPathComponent("spawned-\(getpid())-\(UUID().uuidString)")
-        let outputPath = base + ".out", errorsPath = base + ".err"
+        let outputPath = discardOutput ? "/dev/null" : base + ".out", errorsPath = discardOutput ? "/dev/null" : base + ".err"
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        clearSignals(&attributes)
+        clearSignals(&attributes, flags: session ? 0x80 : 0)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, input ?? "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errorsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | (discardOutput ? 0 : O_CREAT | O_TRUNC), 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errorsPath, O_WRONLY | (discardOutput ? 0 : O_CREAT | O_TRUNC), 0o600)
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

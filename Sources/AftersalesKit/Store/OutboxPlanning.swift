@@ -158,7 +158,7 @@ extension AftersalesStore {
             case .move(let entry, let transition):
                 // The machine's transition first (its guard is the stored state), then the mail in the status it led to.
                 if let transition { guard try apply(db, transition, key: entry.mail.key, now: now) else { continue } }
-                if try move(db, entry, at: at) { changes.moved += 1 }
+                if try replan(db, entry) { changes.moved += 1 }
             case .cancel(let entry, let transition):
                 if try apply(db, transition, key: entry.mail.key, now: now) { changes.cancelled += 1 }
             case .revive(let entry, let transition):
@@ -181,24 +181,13 @@ extension AftersalesStore {
     static let replanSQL = "UPDATE outbox SET " + OutboxEntry.columns.filter(plannedColumns.contains).map { "\"\($0)\" = ?" }.joined(separator: ", ")
         + " WHERE key = ? AND status = ? AND attempts = ?"
 
-    /// Writes the whole planned mail of a revived `entry` (its template, approval and deadline too, as an
-    /// insert writes them) if it still has the entry's status and attempts.
-    static func replan(_ db: Database, _ entry: OutboxEntry) throws {
+    /// Writes the whole planned mail of a moved or revived `entry` (its template, approval and deadline
+    /// too, as an insert writes them) if it still has the entry's status and attempts; returns whether it did.
+    @discardableResult
+    static func replan(_ db: Database, _ entry: OutboxEntry) throws -> Bool {
         let values = zip(OutboxEntry.columns, try entry.databaseValues).filter { plannedColumns.contains($0.0) }.map(\.1)
         try db.cachedStatement(sql: replanSQL).execute(arguments: StatementArguments(values + [entry.mail.key.databaseValue, entry.status.databaseValue,
                                                                                           entry.attempts.databaseValue]))
-    }
-
-    /// Writes the planned mail of `entry` (time, recipients, locale, reasons, template, deadline, approval)
-    /// if it still has the entry's status and attempts; returns whether it did.
-    static func move(_ db: Database, _ entry: OutboxEntry, at: DatabaseValue) throws -> Bool {
-        let mail = entry.mail
-        try db.cachedStatement(sql: """
-            UPDATE outbox SET due = ?, nominalDue = ?, staleAt = ?, toAddresses = ?, ccAddresses = ?, locale = ?, reasons = ?, flags = ?,
-            context = ?, template = ?, deadline = ?, needsApproval = ?, updatedAt = ? WHERE key = ? AND status = ? AND attempts = ?
-            """).execute(arguments: [mail.due, mail.nominalDue, mail.staleAt, OutboxJSON.string(mail.to), OutboxJSON.string(mail.cc), mail.locale,
-                                     OutboxJSON.string(mail.reasons), OutboxJSON.string(mail.flags), OutboxJSON.string(mail.context),
-                                     mail.template, mail.deadline, mail.needsApproval, at, mail.key, entry.status, entry.attempts])
         return db.changesCount > 0
     }
 }
