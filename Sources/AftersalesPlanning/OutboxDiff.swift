@@ -59,14 +59,12 @@ public struct OutboxDiff: Sendable, Hashable {
             (try? OutboxMachine.transition(.cancel(reason: reason, byPlanner: true), from: entry.state, now: now)).map { .cancel(entry, $0) }
         }
         func moved(_ entry: OutboxEntry, to mail: PlannedMail) -> Change {
-            var moved = entry
             // Approval given by ops stays given: only a change of the rule's own need moves the status.
             var transition: OutboxMachine.Transition?
             if entry.mail.needsApproval != mail.needsApproval {
                 transition = try? OutboxMachine.transition(.approvalChanged(needed: mail.needsApproval), from: entry.state, now: now)
             }
-            if let transition { (moved.status, moved.reason) = (transition.to, nil) }
-            if transition?.to == .held { moved.nextAttemptAt = nil }
+            var moved = transition.map { entry.applying($0, at: now) } ?? entry
             moved.mail.template = mail.template
             moved.mail.needsApproval = mail.needsApproval
             moved.mail.deadline = mail.deadline
@@ -86,10 +84,8 @@ public struct OutboxDiff: Sendable, Hashable {
             let event = OutboxMachine.Event.revive(reason: revivalReason(entry, mail), due: mail.due, needsApproval: mail.needsApproval)
             guard let transition = try? OutboxMachine.transition(event, from: entry.state, now: now) else { return nil }
             // The whole planned mail (its template, approval and deadline too), as an insert would write it.
-            var revived = entry
+            var revived = entry.applying(transition, at: now)
             revived.mail = mail
-            revived.updatedAt = now
-            (revived.status, revived.reason, revived.nextAttemptAt, revived.cancelledByPlanner) = (transition.to, nil, nil, false)
             return .revive(revived, transition)
         }
         for mail in plan.mails {

@@ -54,6 +54,30 @@ public struct OutboxEntry: Sendable, Hashable {
     /// The mail's fields, read off the entry.
     public subscript<Value>(dynamicMember field: KeyPath<PlannedMail, Value>) -> Value { mail[keyPath: field] }
 
+    /// The entry as the store leaves it after `transition` at `now`: the status and every column the
+    /// transition sets (the one place a transition is applied to a value; the store's guarded UPDATE
+    /// writes the same columns).
+    public func applying(_ transition: OutboxMachine.Transition, at now: Date) -> OutboxEntry {
+        var entry = self
+        entry.status = transition.to
+        entry.updatedAt = now
+        for field in transition.set {
+            switch field {
+            case .reason(let reason): entry.reason = reason
+            case .attempts(let attempts): entry.attempts = attempts
+            case .nextAttemptAt(let at): entry.nextAttemptAt = at
+            case .sentAt(let at): entry.sentAt = at
+            case .serverReply(let reply): entry.serverReply = reply
+            case .claimedBy: break  // the claim is the store's, not the entry's
+            case .sha256(let digest): entry.sha256 = digest
+            case .messageID(let id): entry.messageID = id
+            case .due(let due): entry.mail.due = due
+            case .cancelledByPlanner(let flag): entry.cancelledByPlanner = flag
+            }
+        }
+        return entry
+    }
+
     /// What the state machine needs to know of it.
     public var state: OutboxMachine.State {
         OutboxMachine.State(key: mail.key, status: status, attempts: attempts, due: mail.due, staleAt: mail.staleAt, sentAt: sentAt,

@@ -5,8 +5,6 @@ import Foundation
 /// Issue 17's figure: importing order lines from CSV against the sqlite3 shell's `.import` of the same
 /// file into a plain table, the re-import with nothing to change, and the peak memory against a small file.
 extension Bench {
-    /// Order lines of the large file: 1,000 per unit of scale (`BENCH_SCALE=1000` is the issue's 1,000,000).
-    var importLines: Int { max(10_000, Int(scale * 1000)) }
     /// The small file the peak memory is compared with.
     static let importSmallLines = 10_000
 

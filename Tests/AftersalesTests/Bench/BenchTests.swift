@@ -55,7 +55,7 @@ struct BenchTests {
 
     @Test("runs, messages and scales that cannot be measured are refused with the option and the value", arguments: [
         (["--runs", "0"], "--runs: 0"), (["--messages=-5"], "--messages: -5"), (["--scale", "0"], "--scale and --small-scale must be above 0"),
-        (["--render-seconds", "0"], "--render-seconds: 0.0"),
+        (["--render-seconds", "0"], "--render-seconds: 0.0"), (["--import-lines", "500"], "--import-lines: 500 is below the small file's 10000 lines"),
     ])
     func unmeasurable(_ arguments: [String], _ message: String) throws {
         let (status, _, text) = try bench(arguments + ["--only", "render"])
@@ -80,7 +80,7 @@ struct BenchTests {
         try cc.run()
         cc.waitUntilExit()
         #expect(cc.terminationStatus == 0)
-        let (status, text, errors) = try bench(["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2",
+        let (status, text, errors) = try bench(["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2", "--import-lines", "10000",
                                                 "--work", work.appendingPathComponent("w").path, "--smtp-url", server.url, "--curl-send", curlSend])
         #expect(status == 0, "\(text)\(errors.suffix(2000))")
         for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes", "5e. send, 4 connections vs 1, replies 2 ms late", "6a. import", "6b. re-import", "7. report, one year", "serve: unsubscribe POST", "9a. classify"] {

@@ -139,6 +139,28 @@ struct OutboxDiffTests {
         return entry
     }
 
+    @Test("an entry after a transition has the status and every column the transition sets, and nothing else changed")
+    func applyingTransition() throws {
+        let later = Self.now.addingTimeInterval(3600)
+        var sending = Self.stored(Self.mail("tracking/S1/1"), .sending)
+        sending.attempts = 1
+        let sent = try OutboxMachine.transition(.outcome(.accepted(reply: "250 ok", refused: [:])), from: sending.state, now: later)
+        let afterSend = sending.applying(sent, at: later)
+        #expect(afterSend.status == .sent && afterSend.attempts == 2 && afterSend.sentAt == later && afterSend.serverReply == "250 ok")
+        #expect(afterSend.updatedAt == later && afterSend.reason == nil && afterSend.mail == sending.mail && afterSend.createdAt == sending.createdAt)
+        var failed = Self.stored(Self.mail("tracking/S1/1", due: "2026-11-24T09:00:00Z"), .failed)
+        failed.reason = "permanent failure: 554"
+        failed.nextAttemptAt = later
+        let retried = failed.applying(try OutboxMachine.transition(.ops(.retry), from: failed.state, now: Self.now), at: Self.now)
+        #expect(retried.status == .planned && retried.reason == nil && retried.nextAttemptAt == nil && retried.mail.due == Self.now)
+        var cancelled = Self.stored(Self.mail("tracking/S1/1"), .planned)
+        cancelled = cancelled.applying(try OutboxMachine.transition(.cancel(reason: "stale", byPlanner: true), from: cancelled.state, now: Self.now), at: Self.now)
+        #expect(cancelled.status == .cancelled && cancelled.reason == "stale" && cancelled.cancelledByPlanner)
+        let revived = cancelled.applying(try OutboxMachine.transition(.revive(reason: "again", due: later, needsApproval: true), from: cancelled.state, now: Self.now),
+                                         at: Self.now)
+        #expect(revived.status == .held && revived.reason == nil && !revived.cancelledByPlanner && revived.mail.due == later)
+    }
+
     @Test("a plan against what is stored: inserts (held when approval is needed), moves, cancellations, and what is left alone")
     func changes() throws {
         let stored = [

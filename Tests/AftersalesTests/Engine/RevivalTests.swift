@@ -221,6 +221,24 @@ struct RevivalTests {
         #expect(history.contains("its rule no longer needs approval: planned"))
     }
 
+    @Test("a changed planning setting alone (business hours, no rules file) re-plans every customer once and moves pending mail to the new window")
+    func settingChanged() throws {
+        var tw = try TestWorkspace()
+        try tw.seed()
+        _ = try tw.open("2026-11-03T14:05:00Z").plan()
+        let before = Dictionary(uniqueKeysWithValues: try tw.open("2026-11-03T15:00:00Z").store.outbox(status: .planned).map { ($0.key, $0.mail.due) })
+        #expect(try tw.open("2026-11-03T15:00:00Z").plan().changes.customers == 0, "no event, same settings: nothing to plan")
+
+        // The send window starts two hours later: mail due in the window moves; the fingerprint changed.
+        tw.environment["AFTERSALES_BUSINESS_HOURS_START"] = "11:00"
+        let replanned = try tw.open("2026-11-03T15:00:00Z").plan()
+        #expect(replanned.rulesChanged && replanned.changes.customers == 1 && replanned.changes.moved >= 1, "\(replanned.changes)")
+        let after = try tw.open("2026-11-03T15:00:00Z").store.outbox(status: .planned)
+        let moved = after.filter { entry in before[entry.key].map { $0 != entry.mail.due } ?? false }
+        #expect(!moved.isEmpty && moved.allSatisfy { $0.mail.due > before[$0.key]! }, "\(after.map { ($0.key, $0.mail.due) })")
+        #expect(try tw.open("2026-11-03T15:00:00Z").plan().changes.customers == 0, "the new settings are planned once")
+    }
+
     @Test("run, not only plan, reports the mail a reinstated order got back")
     func runCountsRevived() throws {
         let tw = try TestWorkspace()
