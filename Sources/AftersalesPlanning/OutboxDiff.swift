@@ -65,18 +65,7 @@ public struct OutboxDiff: Sendable, Hashable {
                 transition = try? OutboxMachine.transition(.approvalChanged(needed: mail.needsApproval), from: entry.state, now: now)
             }
             var moved = transition.map { entry.applying($0, at: now) } ?? entry
-            moved.mail.template = mail.template
-            moved.mail.needsApproval = mail.needsApproval
-            moved.mail.deadline = mail.deadline
-            moved.mail.due = mail.due
-            moved.mail.nominalDue = mail.nominalDue
-            moved.mail.staleAt = mail.staleAt
-            moved.mail.to = mail.to
-            moved.mail.cc = mail.cc
-            moved.mail.locale = mail.locale
-            moved.mail.reasons = mail.reasons
-            moved.mail.flags = mail.flags
-            moved.mail.context = mail.context
+            moved.mail = mail
             moved.updatedAt = now
             return .move(moved, transition)
         }
@@ -99,10 +88,12 @@ public struct OutboxDiff: Sendable, Hashable {
             if entry.status.isPending {
                 if case .cancel(let why) = mail.disposition {
                     change = cancel(entry, why)
-                } else if entry.mail.due != mail.due || entry.mail.staleAt != mail.staleAt || entry.mail.to != mail.to || entry.mail.cc != mail.cc
-                            || entry.mail.reasons != mail.reasons || entry.mail.flags != mail.flags || entry.mail.locale != mail.locale
-                            || entry.mail.template != mail.template || entry.mail.deadline != mail.deadline || entry.mail.needsApproval != mail.needsApproval {
-                    change = moved(entry, to: mail)
+                } else {
+                    let target = Self.followed(entry.mail, mail)
+                    // The context and the nominal time alone do not move a mail; they go with any other change.
+                    var compared = target
+                    (compared.context, compared.nominalDue) = (entry.mail.context, entry.mail.nominalDue)
+                    if compared != entry.mail { change = moved(entry, to: target) }
                 }
             } else if entry.cancelledByPlanner, entry.status == .cancelled, case .send = mail.disposition {
                 change = revive(entry, as: mail)
@@ -113,6 +104,17 @@ public struct OutboxDiff: Sendable, Hashable {
             items.append(Item(mail: nil, stored: entry, change: cancel(entry, noLongerPlanned)))
         }
         return OutboxDiff(customerID: plan.customerID, wakeAt: plan.wakeAt, items: items)
+    }
+
+    /// The stored pending mail as the plan has it now, which is what a move writes: its time, recipients,
+    /// locale, reasons, flags, context, template, deadline and approval; its identity, trigger time and
+    /// time zone stay as stored.
+    static func followed(_ stored: PlannedMail, _ mail: PlannedMail) -> PlannedMail {
+        var moved = stored
+        (moved.due, moved.nominalDue, moved.staleAt, moved.to, moved.cc, moved.locale) = (mail.due, mail.nominalDue, mail.staleAt, mail.to, mail.cc, mail.locale)
+        (moved.reasons, moved.flags, moved.context) = (mail.reasons, mail.flags, mail.context)
+        (moved.template, moved.deadline, moved.needsApproval) = (mail.template, mail.deadline, mail.needsApproval)
+        return moved
     }
 
     /// Why a cancelled mail is revived, for its history: the order reinstated, when its cancellation

@@ -84,7 +84,6 @@ extension Bench {
             healths.append(try measure([], base + "/healthz"))
             unsubscribes.append(try measure(["-s", script], base + "/"))
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let health = (rps: median(healths.map(\.rps)), p99: median(healths.map(\.p99)))
         let unsubscribe = (rps: median(unsubscribes.map(\.rps)), p99: median(unsubscribes.map(\.p99)))
         let ratio = unsubscribe.rps / health.rps

@@ -139,6 +139,21 @@ struct OutboxDiffTests {
         return entry
     }
 
+    @Test("a change of the context or the nominal time alone moves nothing; with another change they are written too")
+    func contextAlone() throws {
+        let stored = [Self.stored(Self.mail("tracking/S1/1"), .planned)]
+        var replanned = Self.mail("tracking/S1/1")
+        replanned.context["shipment"] = "S1-renamed"
+        replanned.nominalDue = t("2026-11-24T08:00:00Z")
+        let alone = OutboxDiff.diff(CustomerPlan(customerID: "C1", mails: [replanned], wakeAt: Self.now), stored: stored, now: Self.now)
+        #expect(alone.changes.isEmpty && alone.unchanged == 1)
+        replanned.due = t("2026-11-25T09:00:00Z")
+        let moved = OutboxDiff.diff(CustomerPlan(customerID: "C1", mails: [replanned], wakeAt: Self.now), stored: stored, now: Self.now)
+        guard case .move(let entry, nil)? = moved.changes.first else { Issue.record("\(moved.changes)"); return }
+        #expect(entry.mail.due == replanned.due && entry.mail.context == replanned.context && entry.mail.nominalDue == replanned.nominalDue)
+        #expect(entry.mail.triggeredAt == stored[0].mail.triggeredAt && entry.createdAt == stored[0].createdAt)
+    }
+
     @Test("an entry after a transition has the status and every column the transition sets, and nothing else changed")
     func applyingTransition() throws {
         let later = Self.now.addingTimeInterval(3600)
