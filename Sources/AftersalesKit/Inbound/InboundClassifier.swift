@@ -91,7 +91,9 @@ public struct InboundClassifier: Sendable {
     /// Complaint keywords, lower-cased.
     public var complaintKeywords: [String]
 
-    /// The keywords' UTF-8, for a byte search (Foundation's `contains` was most of a classification's time).
+    /// The keywords' UTF-8, for a byte search: Foundation's `contains` on the text was most of a classification's
+    /// time, and the standard library's generic `contains` over the bytes made classifying 4 to 5 times slower
+    /// (bench row 9a: 1.3x to 1.7x Python's `email` against a target of 2x; 7.0x to 7.2x with this search).
     let keywordBytes: [[UInt8]]
 
     public init(domain: String, complaintKeywords: [String] = InboundClassifier.defaultComplaintKeywords) {

@@ -153,8 +153,8 @@ extension AftersalesStore {
         let order = change.order
         if change.insert {
             try db.cachedStatement(sql: "INSERT INTO orders (id, customerID, currency, placedAt, completedAt, cancelledAt) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [order.id, order.customerID, order.currency, writing.date(order.placedAt),
-                                     writing.date(order.completedAt), writing.date(order.cancelledAt)])
+                .execute(arguments: [order.id, order.customerID, order.currency, order.placedAt.storedValue,
+                                     order.completedAt?.storedValue ?? .null, order.cancelledAt?.storedValue ?? .null])
         } else if change.update {
             try order.update(db)
             if change.lines { try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db) }
@@ -169,27 +169,16 @@ extension AftersalesStore {
             INSERT INTO events (kind, subject, customerID, orderID, occurredAt, recordedAt, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for (kind, at, payload) in change.events {
-            try insertEvent.execute(arguments: [kind, order.id, payload.customerID, order.id, writing.date(at), writing.date(now), try writing.json(payload)])
+            try insertEvent.execute(arguments: [kind, order.id, payload.customerID, order.id, at.storedValue, now.storedValue, try writing.json(payload)])
         }
     }
 
-    /// What a chunk's writes share: the dates already in GRDB's storage text, and the JSON of the events' payloads.
+    /// What a chunk's writes share: the JSON of the events' payloads, with each date's text made once a chunk.
     struct ChunkWriting {
         let encoder: JSONEncoder
-        /// GRDB writes a date through a shared DateFormatter (ICU): 7% of a first import, whose orders share a few
-        /// placing times and `now` (perf, release, bench row 6a). Each distinct date is formatted once a chunk.
-        private var dates: [Date: DatabaseValue] = [:]
         private var texts: [Date: String] = [:]
 
         init(encoder: JSONEncoder) { self.encoder = encoder }
-
-        mutating func date(_ date: Date?) -> DatabaseValue {
-            guard let date else { return .null }
-            if let known = dates[date] { return known }
-            let value = date.databaseValue
-            dates[date] = value
-            return value
-        }
 
         /// `order` as JSONOutput's encoder writes it (sorted keys, dates as ``Timestamp/utc(_:)``), written
         /// here when its text is plain (``OutboxJSON/isPlain(_:)``): the encoder was 12% of a first import

@@ -58,22 +58,15 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
     var databaseValues: [DatabaseValue] {
         get throws {
             func json<Value: Encodable & Collection>(_ value: Value) throws -> DatabaseValue { try OutboxJSON.string(value).databaseValue }
-            // GRDB writes a date through a shared DateFormatter (ICU, behind a lock): the dates a new entry
-            // repeats (created = updated, often due = nominal due) are written once (a full plan formats 7,000 rows' dates).
-            func date(_ value: Date?, as earlier: (Date?, DatabaseValue)...) -> DatabaseValue {
-                earlier.first { $0.0 == value }?.1 ?? value.databaseValue
-            }
-            let nominalDue = mail.nominalDue.databaseValue, createdAt = createdAt.databaseValue
-            let due = date(mail.due, as: (mail.nominalDue, nominalDue))
+            func date(_ value: Date?) -> DatabaseValue { value?.storedValue ?? .null }
             return [
                 mail.key.databaseValue, mail.rule.databaseValue, mail.stream.databaseValue, mail.audience.databaseValue,
                 mail.customerID.databaseValue, mail.orderID.databaseValue, mail.subject.databaseValue, mail.occurrence.databaseValue,
-                date(mail.triggeredAt, as: (mail.nominalDue, nominalDue)), nominalDue, due, date(mail.deadline, as: (mail.due, due)),
-                date(mail.staleAt, as: (mail.due, due)), try json(mail.to), try json(mail.cc), mail.locale.databaseValue,
+                date(mail.triggeredAt), date(mail.nominalDue), date(mail.due), date(mail.deadline), date(mail.staleAt), try json(mail.to), try json(mail.cc), mail.locale.databaseValue,
                 mail.timeZone.databaseValue, mail.template.databaseValue, mail.needsApproval.databaseValue,
                 status.databaseValue, reason.databaseValue, try json(mail.reasons), try json(mail.flags),
-                try json(mail.context), createdAt, date(updatedAt, as: (self.createdAt, createdAt)), attempts.databaseValue,
-                nextAttemptAt.databaseValue, date(sentAt, as: (self.createdAt, createdAt)), messageID.databaseValue, serverReply.databaseValue,
+                try json(mail.context), date(createdAt), date(updatedAt), attempts.databaseValue,
+                date(nextAttemptAt), date(sentAt), messageID.databaseValue, serverReply.databaseValue,
                 sha256.databaseValue, cancelledByPlanner.databaseValue,
             ]
         }

@@ -128,7 +128,7 @@ extension AftersalesStore {
         changes = try write { db in
             var changes = before
             let stored = try customers.map { try Self.outboxEntries(db, customerID: $0) }
-            let at = now.databaseValue
+            let at = now.storedValue
             for diff in try diffs(stored) {
                 try Self.apply(db, diff, now: now, at: at, changes: &changes)
                 changes.customers += 1

@@ -60,6 +60,23 @@ extension ComplaintCategory: DatabaseValueConvertible {}
 extension RepurchaseIntent: DatabaseValueConvertible {}
 extension EventKind: DatabaseValueConvertible {}
 
+extension Date {
+    /// The date as GRDB stores it (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), for the writes made by the thousand.
+    /// GRDB formats every date through one shared ICU DateFormatter behind a lock: 6% of a full plan
+    /// (perf, release, bench row 3 at 3.7x to 4.1x sqlite3 against a target of 3x). A date on a whole
+    /// millisecond (all that GRDB stores and reads back, planned times, `--now`) is written by Foundation's
+    /// ISO 8601 style instead, 5.7 times faster. ICU rounds to the millisecond where the style truncates,
+    /// so the style is given the middle of that millisecond: the same text (StoredDateTests). Other dates stay with GRDB.
+    var storedValue: DatabaseValue {
+        let milliseconds = timeIntervalSinceReferenceDate * 1000, whole = milliseconds.rounded()
+        guard abs(milliseconds - whole) < 0.001 else { return databaseValue }
+        return Date(timeIntervalSinceReferenceDate: (whole + 0.5) / 1000).formatted(Self.storage).databaseValue
+    }
+
+    private static let storage = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
+        .dateTimeSeparator(.space).time(includingFractionalSeconds: true).timeSeparator(.colon)
+}
+
 // MARK: Records
 
 extension Customer: FetchableRecord, PersistableRecord, SharedJSONCoders {

@@ -168,8 +168,5 @@ struct ImportFastPathTests {
         for order in orders {
             #expect(try writing.json(order) == String(decoding: try encoder.encode(order), as: UTF8.self))
         }
-        #expect(writing.date(placed) == placed.databaseValue)
-        #expect(writing.date(placed) == placed.databaseValue)
-        #expect(writing.date(nil) == .null)
     }
 }
