@@ -42,16 +42,3 @@ struct FastHTMLEscaping: MustacheContentType {
         byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
     }
 }
-
-// Text and numbers render through swift-mustache's `MustacheCustomRenderable` extension point, so a
-// variable's value is found by the renderer's second type test instead of falling through the
-// lambda and optional tests to `String(describing:)`, whose own protocol tests come after.
-extension String: @retroactive MustacheCustomRenderable {
-    public var renderText: String { self }
-    public var isNull: Bool { false }
-}
-
-extension Int: @retroactive MustacheCustomRenderable {
-    public var renderText: String { String(self) }
-    public var isNull: Bool { false }
-}

@@ -542,3 +542,17 @@ private extension Calendar {
 
     static let gregorianCalendars = Memo<String, Calendar>()
 }
+
+// The values a context hands swift-mustache, text and numbers, render through its `MustacheCustomRenderable`
+// extension point: the renderer's second type test finds them, where they fell through its lambda and optional
+// tests to `String(describing:)` and its own protocol tests (dynamic casts 21% of a render before, 18% after;
+// perf, release, bench row 4 at 2,400 to 3,300 msg/s against a target of 3,000). The text is the same.
+extension String: @retroactive MustacheCustomRenderable {
+    public var renderText: String { self }
+    public var isNull: Bool { false }
+}
+
+extension Int: @retroactive MustacheCustomRenderable {
+    public var renderText: String { String(self) }
+    public var isNull: Bool { false }
+}

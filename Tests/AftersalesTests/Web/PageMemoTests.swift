@@ -24,6 +24,14 @@ struct PageMemoTests {
         return context
     }
 
+    @Test("each <style> block's CSP hash is the SHA-256 of exactly its text (values from Python's hashlib)")
+    func styleHashes() {
+        let html = "<head><style>body{margin:0}</style></head><body><style>\n  p { color: #333 }\n</style><p>x</p></body>"
+        #expect(PageRenderer.styleHashes(html) == ["'sha256-IAdwN3biDCQ3brrgp1m8kBEsPQYyqfREKOEfeoREopc='",
+                                                  "'sha256-+r4AsUel4Ofak6PdToP4p+EVQVyODAIr+UYF0hOx/EI='"])
+        #expect(PageRenderer.styleHashes("<p>no style</p><style>unclosed").isEmpty)
+    }
+
     @Test("a page that does not look up the link renders once for every link")
     func sameValues() throws {
         let pages = try pages(done: "")
