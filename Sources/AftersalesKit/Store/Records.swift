@@ -27,20 +27,13 @@ enum RecordJSON {
         return encoder
     }()
 
-    /// A JSON array of text as ``decoder`` reads it, the last few texts kept: shipments share a handful of
+    /// A JSON array of text as ``decoder`` reads it, up to 16 texts kept: shipments share a handful of
     /// document lists, and JSONDecoder on each shipment's list was 6.8% of a full plan (perf, release,
-    /// bench row 3). A text not kept is decoded; at most 16 are kept.
+    /// bench row 3).
     static func strings(_ json: Data) throws -> [String] {
-        if let known = stringsLock.withLock({ stringsMemo[json] }) { return known }
-        let decoded = try decoder.decode([String].self, from: json)
-        stringsLock.withLock {
-            if stringsMemo.count >= 16 { stringsMemo.removeAll() }
-            stringsMemo[json] = decoded
-        }
-        return decoded
+        try documentLists.value(json) { try decoder.decode([String].self, from: json) }
     }
-    private static let stringsLock = NSLock()
-    nonisolated(unsafe) private static var stringsMemo: [Data: [String]] = [:]
+    static let documentLists = Memo<Data, [String]>(capacity: 16)
 
     /// `values` as one JSON array: the single argument of ``AftersalesStore/FactsSQL/chosen``.
     static func array(_ values: [String]) throws -> String { String(decoding: try encoder.encode(values), as: UTF8.self) }
