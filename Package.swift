@@ -65,6 +65,8 @@ let package = Package(
                 "AftersalesKit",
                 "AftersalesDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Row 6d: CSV.swift alone reading the import's file.
+                .product(name: "CSV", package: "CSV.swift"),
             ]
         ),
         .testTarget(

@@ -83,7 +83,7 @@ struct BenchTests {
         let (status, text, errors) = try bench(["--scale", "0.2", "--small-scale", "0.1", "--runs", "1", "--messages", "20", "--render-seconds", "0.2", "--import-lines", "10000",
                                                 "--work", work.appendingPathComponent("w").path, "--smtp-url", server.url, "--curl-send", curlSend])
         #expect(status == 0, "\(text)\(errors.suffix(2000))")
-        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes", "5e. send, 4 connections vs 1, replies 2 ms late", "6a. import", "6b. re-import", "6c. SQLite alone", "7. report, one year", "serve: unsubscribe POST", "9a. classify"] {
+        for figure in ["1. run, nothing to do", "2. normal day", "3. full plan", "4. render + MIME", "5a. send, 1 connection", "5c. send, 4 connections", "5d. C libcurl, 4 processes", "5e. send, 4 connections vs 1, replies 2 ms late", "6a. import", "6b. re-import", "6c. SQLite alone", "6d. CSV.swift alone", "7. report, one year", "serve: unsubscribe POST", "9a. classify"] {
             #expect(text.contains(figure), "missing \(figure) in\n\(text)")
         }
         #expect(text.contains("PASS") || text.contains("MISS"))
