@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// ``RecordJSON/strings(_:)``: a shipment's documents read through the memo of the last few lists.
+/// ``RecordJSON/strings(_:)``: a shipment's documents read through a memo of up to 16 lists.
 @Suite("Record JSON: the memo of text lists")
 struct RecordJSONTests {
     @Test("Each text gives its own list, whether kept, new or read after the memo started again")
