@@ -114,7 +114,7 @@ extension Bench {
         while reader.next() != nil { rows += 1 }
         guard rows == importLines else { throw ValidationError("CSV.swift read \(rows) of the \(importLines) rows of \(csv)") }
         let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return elapsed.seconds
     }
 
     /// Seconds for the sqlite3 shell to `.import` the CSV file into a new plain table.

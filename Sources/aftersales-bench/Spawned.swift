@@ -34,7 +34,7 @@ struct Spawned {
             defer { for path in [outputPath, errorsPath] where path != "/dev/null" { unlink(path) } }
             let read = { (path: String) in String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self) }
             let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            return Spawned(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            return Spawned(seconds: elapsed.seconds,
                            status: code, output: read(outputPath), errors: read(errorsPath))
         }
     }
@@ -87,4 +87,9 @@ struct Spawned {
                     directory: String = NSTemporaryDirectory()) throws -> Spawned {
         try start(executable, arguments, environment: environment, input: input, directory: directory).wait()
     }
+}
+
+extension Duration {
+    /// The duration in seconds, for the bench's figures.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

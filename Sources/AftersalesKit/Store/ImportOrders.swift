@@ -42,7 +42,7 @@ extension AftersalesStore {
             let skus = try OutboxJSON.string(Array(Set(imported.flatMap { $0.lines.map(\.sku) })))
             let products = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT sku FROM products WHERE sku \(OutboxJSON.chosen)"), arguments: [skus]))
             var currencies: [String: String] = [:]
-            var writing = ChunkWriting(encoder: JSONOutput.encoder(pretty: false))
+            let writing = ChunkWriting(encoder: JSONOutput.encoder(pretty: false))
             var results: [Result<ImportOutcome, AftersalesError>] = []
             results.reserveCapacity(imported.count)
             for order in imported {
@@ -54,7 +54,7 @@ extension AftersalesStore {
                     continue
                 }
                 // A database error here is not the row's fault: it rolls the chunk back, and the import fails.
-                try Self.write(change, db, &writing, now: now)
+                try Self.write(change, db, writing, now: now)
                 results.append(.success(change.outcome))
             }
             return results
@@ -149,7 +149,7 @@ extension AftersalesStore {
     /// `insert`: GRDB builds a DAO and a Codable persistence container for every record, which was 45%
     /// of a first import's CPU (perf, release, 20,000 order lines). The columns and values are those the
     /// records write (`Order.encode(to:)`, `OrderLineRecord`, `Event`); updates stay records'.
-    private static func write(_ change: OrderChange, _ db: Database, _ writing: inout ChunkWriting, now: Date) throws {
+    private static func write(_ change: OrderChange, _ db: Database, _ writing: ChunkWriting, now: Date) throws {
         let order = change.order
         if change.insert {
             try db.cachedStatement(sql: "INSERT INTO orders (id, customerID, currency, placedAt, completedAt, cancelledAt) VALUES (?, ?, ?, ?, ?, ?)")
@@ -173,22 +173,19 @@ extension AftersalesStore {
         }
     }
 
-    /// What a chunk's writes share: the JSON of the events' payloads, with each date's text made once a chunk.
+    /// What a chunk's writes share: the JSON of the events' payloads.
     struct ChunkWriting {
         let encoder: JSONEncoder
-        private var texts: [Date: String] = [:]
-
-        init(encoder: JSONEncoder) { self.encoder = encoder }
 
         /// `order` as JSONOutput's encoder writes it (sorted keys, dates as ``Timestamp/utc(_:)``), written
         /// here when its text is plain (``OutboxJSON/isPlain(_:)``): the encoder was 12% of a first import
         /// (perf, release, bench row 6a). Other text goes through the encoder.
-        mutating func json(_ order: Order) throws -> String {
+        func json(_ order: Order) throws -> String {
             let texts = [order.id, order.customerID, order.currency] + order.lines.map(\.sku)
             guard texts.allSatisfy(OutboxJSON.isPlain) else { return String(decoding: try encoder.encode(order), as: UTF8.self) }
             var json = "{"
-            if let cancelled = order.cancelledAt { json += "\"cancelledAt\":\"\(utc(cancelled))\"," }
-            if let completed = order.completedAt { json += "\"completedAt\":\"\(utc(completed))\"," }
+            if let cancelled = order.cancelledAt { json += "\"cancelledAt\":\"\(Timestamp.utc(cancelled))\"," }
+            if let completed = order.completedAt { json += "\"completedAt\":\"\(Timestamp.utc(completed))\"," }
             json += "\"currency\":\"\(order.currency)\",\"customerID\":\"\(order.customerID)\",\"id\":\"\(order.id)\",\"lines\":["
             for (index, line) in order.lines.enumerated() {
                 if index > 0 { json += "," }
@@ -196,15 +193,8 @@ extension AftersalesStore {
                 if let price = line.unitPriceMinor { json += ",\"unitPriceMinor\":\(price)" }
                 json += "}"
             }
-            json += "],\"placedAt\":\"\(utc(order.placedAt))\"}"
+            json += "],\"placedAt\":\"\(Timestamp.utc(order.placedAt))\"}"
             return json
-        }
-
-        private mutating func utc(_ date: Date) -> String {
-            if let known = texts[date] { return known }
-            let text = Timestamp.utc(date)
-            texts[date] = text
-            return text
         }
     }
 }

@@ -164,7 +164,7 @@ struct ImportFastPathTests {
             Order(id: "订单/1", customerID: "C\"4", lines: [OrderLine(sku: "P\\1", quantity: 3)], placedAt: placed),
         ]
         let encoder = JSONOutput.encoder(pretty: false)
-        var writing = AftersalesStore.ChunkWriting(encoder: encoder)
+        let writing = AftersalesStore.ChunkWriting(encoder: encoder)
         for order in orders {
             #expect(try writing.json(order) == String(decoding: try encoder.encode(order), as: UTF8.self))
         }
