@@ -19,4 +19,7 @@ public final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
         values[key] = value
         return value
     }
+
+    /// How many values are kept (for tests).
+    var count: Int { lock.withLock { values.count } }
 }
