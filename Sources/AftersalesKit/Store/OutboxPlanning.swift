@@ -25,20 +25,20 @@ extension AftersalesStore {
     public func dirtyCustomers(now: Date, rules: Int64? = nil) throws(AftersalesError) -> PlanningStart {
         try read { db in
             let planned = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'rules'")
+            let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
             if let rules, planned != rules {
-                var start = try Self.dirtyCustomers(db, now: now)
-                start.customers = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
+                // Every customer: the events after the cursor need not be read for their customers (on a
+                // first plan, that is the whole event log, twice).
+                let everyone = try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id")
                 // A database no plan kept a fingerprint in (new, or planned by an older version) is planned whole, silently.
-                start.rulesChanged = planned != nil
-                return start
+                return PlanningStart(customers: everyone, lastEvent: last, newEvents: max(last - cursor, 0), rulesChanged: planned != nil)
             }
-            return try Self.dirtyCustomers(db, now: now)
+            return try Self.dirtyCustomers(db, now: now, cursor: cursor, last: last)
         }
     }
 
-    static func dirtyCustomers(_ db: Database, now: Date) throws -> PlanningStart {
-        let cursor = try Int64.fetchOne(db, sql: "SELECT value FROM planner_state WHERE name = 'cursor'") ?? 0
-        let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+    static func dirtyCustomers(_ db: Database, now: Date, cursor: Int64, last: Int64) throws -> PlanningStart {
         var ids = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customerID FROM events WHERE seq > ? AND customerID IS NOT NULL", arguments: [cursor]))
         let skus = try String.fetchAll(db, sql: "SELECT DISTINCT subject FROM events WHERE seq > ? AND kind IN ('product.updated', 'product.succeeded')", arguments: [cursor])
         for sku in skus {
