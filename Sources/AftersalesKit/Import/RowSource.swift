@@ -72,8 +72,6 @@ final class RowSource {
     private let encoding: ImportEncoding
     private var temporary: URL?
     private var csv: CSVReader?
-    /// What feeds `csv`: the file a block at a time (see ``CSVBlocks``).
-    private var blocks: CSVBlocks?
     /// The native columns each of the file's columns gives (a mapping may read one column twice).
     private var header: [[String]] = []
     /// The slots of `header`'s native columns, the column of each slot, and the defaults' slots.
@@ -90,7 +88,7 @@ final class RowSource {
 
     /// Opens `path` (`-`: standard input).
     init(path: String, format: ImportFormat, kind: ImportKind, mapping: ImportMapping?, encoding: ImportEncoding,
-         delimiter: Character, blockSize: Int = CSVBlocks.blockSize) throws(ImportFileProblem) {
+         delimiter: Character) throws(ImportFileProblem) {
         self.path = path
         self.encoding = encoding
         var byHeader: [String: [String]] = [:]
@@ -125,13 +123,12 @@ final class RowSource {
         switch format {
         case .csv:
             guard let scalar = delimiter.unicodeScalars.first, delimiter.unicodeScalars.count == 1,
-                  let blocks = CSVBlocks(path: readable, delimiter: scalar, blockSize: blockSize) else {
+                  let stream = InputStream(fileAtPath: readable) else {
                 throw ImportFileProblem(message: "file \"\(path)\" cannot be read")
             }
             do {
-                guard let reader = try blocks.reader(first: true) else { throw CSVError.cannotReadHeaderRow }
+                let reader = try CSVReader(stream: stream, hasHeaderRow: true, trimFields: false, delimiter: scalar)
                 csv = reader
-                self.blocks = blocks
                 headerNames = (reader.headerRow ?? []).map { Self.trimmed($0) }
                 header = (reader.headerRow ?? []).map { self.natives(Self.trimmed($0)) }
                 var slots: [String: Int] = [:]
@@ -159,8 +156,18 @@ final class RowSource {
 
     /// The next row with a value, or nil at the end; blank rows and lines are passed over.
     func next() throws(ImportFileProblem) -> ImportRow? {
-        while let csv {
+        if let csv {
+            // On Linux, Foundation's file InputStream says it has bytes until a read returns none, so
+            // CSV.swift's reader always ends a file with `cannotReadFile` (a real failure of the stream
+            // is `streamErrorHasOccurred`): the end of the file, not an error. Invalid UTF-8 ends the row
+            // it is in and the reader goes on, so the error is looked at after every row.
+            func failed() -> (any Error)? {
+                guard let error = csv.error else { return nil }
+                if case CSVError.cannotReadFile = error { return nil }
+                return error
+            }
             while let fields = csv.next() {
+                if let error = failed() { throw try problem(error) }
                 let line = nextLine
                 var values = [String?](repeating: nil, count: slotColumns.count)
                 var any = false
@@ -179,13 +186,8 @@ final class RowSource {
                     return ImportRow(line: line, values: values, columns: columns)
                 }
             }
-            // On Linux, Foundation's file InputStream says it has bytes until a read returns none, so
-            // CSV.swift's reader always ends a file with `cannotReadFile` (a real failure of the stream
-            // is `streamErrorHasOccurred`): the end of the file, not an error.
-            if let error = csv.error, !{ if case CSVError.cannotReadFile = error { true } else { false } }() { throw try problem(error) }
-            // The end of a block: the next one, if the file goes on.
-            do { self.csv = try blocks?.reader(first: false) } catch { throw try problem(error) }
-            if self.csv == nil { return nil }
+            if let error = failed() { throw try problem(error) }
+            return nil
         }
         guard let lines else { return nil }
         while let (number, data) = try lines.next(path: path) {
@@ -251,18 +253,8 @@ final class RowSource {
         return "file \"\(path)\" is not valid \(encoding.rawValue): \(invalid.truncated ? "it ends inside a character" : "invalid byte sequence") at byte offset \(invalid.offset)\(hint)"
     }
 
-    /// The text without white space at either end (Foundation's trimming). Most cells have none, and
-    /// those skip Foundation, which bridges every cell through NSString: it was 12% of a re-import's time.
-    static func trimmed(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last, isSpace(first) || isSpace(last) else { return text }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Whether Foundation's `whitespacesAndNewlines` holds `scalar`. Its ASCII members (tab to carriage
-    /// return, and space) are tested here: the set's own test was 8% of a re-import (perf, release).
-    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : CharacterSet.whitespacesAndNewlines.contains(scalar)
-    }
+    /// The text without white space at either end.
+    static func trimmed(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// Line breaks inside a quoted cell (CRLF counted once).
     static func lineBreaks(_ text: String) -> Int {
@@ -273,87 +265,6 @@ final class RowSource {
             previous = byte
         }
         return count
-    }
-}
-
-/// Feeds a CSV file (UTF-8) to CSV.swift a block at a time, each block a `String` of whole lines: CSV.swift
-/// reads a `String` twice as fast as an `InputStream`, whose path decodes every byte through a class
-/// iterator and a codec (200,000 order lines: 1.32 s against 2.79 s; it was 19% of a re-import's CPU,
-/// perf, release, bench row 6b at 5.3x sqlite3 against a target of 1.5x). Which line end ends a row is
-/// CSV.swift's to say, not this type's: a block is cut at a line end only while the file has had no
-/// quote (`"`) since its start, so that no quoted cell can span the cut. From the first block with a
-/// quote on, the rest of the file goes to CSV.swift's `InputStream` reader, as before. Memory stays at
-/// one block whatever the file's size.
-final class CSVBlocks {
-    /// Bytes of a block (about 15,000 order lines).
-    static let blockSize = 1 << 20
-    private let blockSize: Int
-    private let path: String
-    private let delimiter: Unicode.Scalar
-    private let handle: FileHandle
-    /// Bytes read and not yet handed on (the start of a line that the last block did not end).
-    private var pending: [UInt8] = []
-    /// Bytes of the file handed on so far (where the stream takes over).
-    private var offset = 0
-    private var atEnd = false
-    /// The rest of the file has gone to a stream reader: nothing more to give.
-    private var done = false
-
-    init?(path: String, delimiter: Unicode.Scalar, blockSize: Int = CSVBlocks.blockSize) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        self.blockSize = blockSize
-        self.path = path
-        self.delimiter = delimiter
-        self.handle = handle
-    }
-
-    deinit { try? handle.close() }
-
-    /// A reader of the next block (of the header and the first rows when `first`), or nil at the end of the file.
-    func reader(first: Bool) throws -> CSVReader? {
-        guard !done else { return nil }
-        while true {
-            while !atEnd, pending.count < blockSize { try read() }
-            if pending.contains(UInt8(ascii: "\"")) { return try streamReader(first: first) }
-            // The bytes up to the last line end (all of them at the end of the file).
-            guard let cut = atEnd ? pending.count : pending.lastIndex(of: 0x0A).map({ $0 + 1 }) else {
-                // A line longer than a block: read on (a file without line feeds at all goes to the stream).
-                if pending.count >= blockSize * 16 { return try streamReader(first: first) }
-                try read()
-                continue
-            }
-            if cut == 0, !first {
-                done = true
-                return nil
-            }
-            let bom = first && pending.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-            let text = pending.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[bom..<max(cut, bom)]), as: UTF8.self) }
-            guard let text else { throw CSVError.unicodeDecoding }
-            pending.removeFirst(cut)
-            offset += cut
-            if atEnd, pending.isEmpty { done = true }
-            return try CSVReader(string: text, hasHeaderRow: first, trimFields: false, delimiter: delimiter)
-        }
-    }
-
-    private func read() throws {
-        let chunk = try handle.read(upToCount: blockSize) ?? Data()
-        if chunk.isEmpty { atEnd = true } else { pending.append(contentsOf: chunk) }
-    }
-
-    /// CSV.swift's stream reader of the file from the bytes not handed on yet.
-    private func streamReader(first: Bool) throws -> CSVReader? {
-        done = true
-        guard let stream = InputStream(fileAtPath: path) else { throw CSVError.cannotOpenFile }
-        stream.open()
-        var skip = offset
-        var scratch = [UInt8](repeating: 0, count: 1 << 16)
-        while skip > 0 {
-            let read = stream.read(&scratch, maxLength: min(skip, scratch.count))
-            if read <= 0 { throw CSVError.cannotReadFile }
-            skip -= read
-        }
-        return try CSVReader(stream: stream, hasHeaderRow: first, trimFields: false, delimiter: delimiter)
     }
 }
 

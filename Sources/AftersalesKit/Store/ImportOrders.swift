@@ -4,7 +4,7 @@ import GRDB
 
 /// Importing orders in bulk (issue 17, second round): a chunk of a file's orders is diffed against the
 /// stored orders read in two queries, every order is checked whole before anything of it is written (so
-/// no savepoint per row), and only the changes are written, through GRDB records' cached statements.
+/// no savepoint per row), and only the changes are written, through GRDB records.
 /// The checks of a new order, its completion and its cancellation are those of ``addOrder(id:customerID:lines:currency:at:now:)``,
 /// ``completeOrder(id:at:now:)`` and ``cancelOrder(id:at:now:)`` (``placing(id:customerID:lines:currency:at:now:checkingCurrency:)``,
 /// ``completing(_:at:)``, ``cancelling(_:at:)``); the event log's rows are those of ``addOrder(id:customerID:lines:currency:at:now:)``.
@@ -42,7 +42,6 @@ extension AftersalesStore {
             let skus = try OutboxJSON.string(Array(Set(imported.flatMap { $0.lines.map(\.sku) })))
             let products = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT sku FROM products WHERE sku \(OutboxJSON.chosen)"), arguments: [skus]))
             var currencies: [String: String] = [:]
-            let writing = ChunkWriting(encoder: JSONOutput.encoder(pretty: false))
             var results: [Result<ImportOutcome, AftersalesError>] = []
             results.reserveCapacity(imported.count)
             for order in imported {
@@ -54,7 +53,7 @@ extension AftersalesStore {
                     continue
                 }
                 // A database error here is not the row's fault: it rolls the chunk back, and the import fails.
-                try Self.write(change, db, writing, now: now)
+                try Self.write(change, db, now: now)
                 results.append(.success(change.outcome))
             }
             return results
@@ -143,58 +142,21 @@ extension AftersalesStore {
         return change
     }
 
-    /// Writes a change worked out by ``change(_:stored:customers:products:currencies:now:)``.
-    ///
-    /// New rows go in through GRDB's cached statements with their arguments, not through records'
-    /// `insert`: GRDB builds a DAO and a Codable persistence container for every record, which was 45%
-    /// of a first import's CPU (perf, release, 20,000 order lines). The columns and values are those the
-    /// records write (`Order.encode(to:)`, `OrderLineRecord`, `Event`); updates stay records'.
-    private static func write(_ change: OrderChange, _ db: Database, _ writing: ChunkWriting, now: Date) throws {
+    /// Writes a change worked out by ``change(_:stored:customers:products:currencies:now:)``, through the
+    /// records and the event log's ``log(_:_:subject:customerID:orderID:at:now:payload:)``, as the single-order commands write.
+    private static func write(_ change: OrderChange, _ db: Database, now: Date) throws {
         let order = change.order
         if change.insert {
-            try db.cachedStatement(sql: "INSERT INTO orders (id, customerID, currency, placedAt, completedAt, cancelledAt) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [order.id, order.customerID, order.currency, order.placedAt.storedValue,
-                                     order.completedAt?.storedValue ?? .null, order.cancelledAt?.storedValue ?? .null])
+            try order.insert(db)
         } else if change.update {
             try order.update(db)
             if change.lines { try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db) }
         }
         if change.lines {
-            let insertLine = try db.cachedStatement(sql: "INSERT INTO order_lines (orderID, position, sku, quantity, unitPriceMinor) VALUES (?, ?, ?, ?, ?)")
-            for (position, line) in order.lines.enumerated() {
-                try insertLine.execute(arguments: [order.id, position, line.sku, line.quantity, line.unitPriceMinor])
-            }
+            for line in order.lineRecords { try line.insert(db) }
         }
-        let insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO events (kind, subject, customerID, orderID, occurredAt, recordedAt, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
         for (kind, at, payload) in change.events {
-            try insertEvent.execute(arguments: [kind, order.id, payload.customerID, order.id, at.storedValue, now.storedValue, try writing.json(payload)])
-        }
-    }
-
-    /// What a chunk's writes share: the JSON of the events' payloads.
-    struct ChunkWriting {
-        let encoder: JSONEncoder
-
-        /// `order` as JSONOutput's encoder writes it (sorted keys, dates as ``Timestamp/utc(_:)``), written
-        /// here when its text is plain (``OutboxJSON/isPlain(_:)``): the encoder was 12% of a first import
-        /// (perf, release, bench row 6a). Other text goes through the encoder.
-        func json(_ order: Order) throws -> String {
-            let texts = [order.id, order.customerID, order.currency] + order.lines.map(\.sku)
-            guard texts.allSatisfy(OutboxJSON.isPlain) else { return String(decoding: try encoder.encode(order), as: UTF8.self) }
-            var json = "{"
-            if let cancelled = order.cancelledAt { json += "\"cancelledAt\":\"\(Timestamp.utc(cancelled))\"," }
-            if let completed = order.completedAt { json += "\"completedAt\":\"\(Timestamp.utc(completed))\"," }
-            json += "\"currency\":\"\(order.currency)\",\"customerID\":\"\(order.customerID)\",\"id\":\"\(order.id)\",\"lines\":["
-            for (index, line) in order.lines.enumerated() {
-                if index > 0 { json += "," }
-                json += "{\"quantity\":\(line.quantity),\"sku\":\"\(line.sku)\""
-                if let price = line.unitPriceMinor { json += ",\"unitPriceMinor\":\(price)" }
-                json += "}"
-            }
-            json += "],\"placedAt\":\"\(Timestamp.utc(order.placedAt))\"}"
-            return json
+            try log(db, kind, subject: order.id, customerID: payload.customerID, orderID: order.id, at: at, now: now, payload: payload)
         }
     }
 }

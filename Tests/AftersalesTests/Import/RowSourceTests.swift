@@ -1,17 +1,15 @@
 import AftersalesDomain
 @testable import AftersalesKit
-import CSV
 import Foundation
 import Testing
 
-/// The import's fast paths (issue 17, fourth round) give what the library paths they stand in for give:
-/// CSV.swift fed a block at a time reads the rows its stream reader reads, and an event's payload is
-/// the JSON that JSONOutput's encoder writes.
-@Suite("Import fast paths")
-struct ImportFastPathTests {
+/// How the import reads a file's rows: CSV.swift's stream reader, the rows' line numbers, the file's
+/// problems, the reading thread, and a mapping.
+@Suite("Import rows")
+struct RowSourceTests {
     let scratch: ScratchDirectory
 
-    init() throws { scratch = try ScratchDirectory("aftersales-import-fast") }
+    init() throws { scratch = try ScratchDirectory("aftersales-import-rows") }
 
     func file(_ name: String, _ data: Data) throws -> String {
         let url = scratch.url.appendingPathComponent(name)
@@ -19,9 +17,9 @@ struct ImportFastPathTests {
         return url.path
     }
 
-    /// The rows and their lines as RowSource reads them with blocks of `blockSize` bytes.
-    func rows(_ path: String, blockSize: Int) throws -> [ImportRow] {
-        let source = try RowSource(path: path, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",", blockSize: blockSize)
+    /// The rows and their lines as RowSource reads them.
+    func rows(_ path: String) throws -> [ImportRow] {
+        let source = try RowSource(path: path, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",")
         var rows: [ImportRow] = []
         while let row = try source.next() { rows.append(row) }
         return rows
@@ -29,20 +27,17 @@ struct ImportFastPathTests {
 
     static let header = "id,customer,sku,quantity,unit_price,currency,placed_at\r\n"
 
-    @Test("Blocks cut at line ends read the rows and lines that one stream reads", arguments: [7, 64, 1000, 1 << 20])
-    func blocks(blockSize: Int) throws {
+    @Test("Rows and their lines: a BOM, CRLF and LF, blank lines, quoted cells with a line break, a delimiter and a quote")
+    func lines() throws {
         var text = "\u{FEFF}" + Self.header
         for line in 0..<300 {
             text += "SO-\(line / 3),C\(line % 7),P\(line % 11),\(1 + line % 9),\(1000 + line),USD,2026-11-0\(1 + line % 9)T10:00:00Z"
             text += line % 50 == 0 ? "\r\n\r\n" : (line % 2 == 0 ? "\r\n" : "\n")
         }
-        // A quoted cell with a line break, a delimiter and a quote, after many blocks: the rest goes to the stream.
+        // A quoted cell with a line break, a delimiter and a quote, after many rows.
         text += "SO-200,C1,\"P\n1\",2,\"1,200\",USD,2026-11-02T10:00:00Z\nSO-201,C1,P\"2,1,5,USD,2026-11-02T10:00:00Z\nSO-202,C2,P3,1,7,USD,2026-11-02T10:00:00Z"
-        let path = try file("orders-\(blockSize).csv", Data(text.utf8))
-        let whole = try rows(path, blockSize: 1 << 24)
-        let cut = try rows(path, blockSize: blockSize)
-        #expect(cut.map(\.line) == whole.map(\.line))
-        #expect(cut.map(\.cells) == whole.map(\.cells))
+        let path = try file("orders.csv", Data(text.utf8))
+        let whole = try rows(path)
         #expect(whole.count == 303)
         #expect(whole.first?.cells["id"] == "SO-0")
         #expect(whole.first?.line == 2)
@@ -51,33 +46,27 @@ struct ImportFastPathTests {
         #expect(whole[300].cells["unit_price"] == "1,200")
         #expect(whole[301].line == whole[300].line + 2)
         #expect(whole[301].cells["sku"] == "P\"2")
-
-        // The same file through CSV.swift's stream reader alone (as the import read every file before).
-        let reader = try CSVReader(stream: InputStream(fileAtPath: path)!, hasHeaderRow: true, trimFields: false, delimiter: ",")
-        var streamed: [[String]] = []
-        while let fields = reader.next() { if fields != [""] { streamed.append(fields) } }
-        #expect(streamed.map { $0[2] } == whole.map { $0.cells["sku"] ?? "" })
     }
 
-    @Test("A file without a quote, cut anywhere, and one quoted from its header on")
+    @Test("A plain file, and one quoted from its header on")
     func quotedHeader() throws {
         var plain = "id,customer,sku,quantity\n"
         for line in 0..<100 { plain += "SO-\(line),C1,P\(line),1\n" }
         let path = try file("plain.csv", Data(plain.utf8))
-        #expect(try rows(path, blockSize: 10).map(\.line) == Array(2...101))
-        #expect(try rows(path, blockSize: 10).map { $0.cells["sku"] } == (0..<100).map { "P\($0)" })
+        #expect(try rows(path).map(\.line) == Array(2...101))
+        #expect(try rows(path).map { $0.cells["sku"] } == (0..<100).map { "P\($0)" })
         let quoted = try file("quoted.csv", Data("\"id\",\"customer\",\"sku\",\"quantity\"\n\"SO-1\",C1,P1,1\n".utf8))
-        #expect(try rows(quoted, blockSize: 8).map(\.cells) == [["id": "SO-1", "customer": "C1", "sku": "P1", "quantity": "1"]])
+        #expect(try rows(quoted).map(\.cells) == [["id": "SO-1", "customer": "C1", "sku": "P1", "quantity": "1"]])
     }
 
-    @Test("Invalid UTF-8 in a later block is the file's error, naming the byte offset")
+    @Test("Invalid UTF-8 after some rows is the file's error, naming the byte offset")
     func invalidLater() throws {
         var data = Data("id,customer,sku,quantity\nSO-1,C1,P1,1\nSO-2,C1,P2,1\n".utf8)
         let offset = data.count + 8
         data += Data("SO-3,C1,".utf8) + Data([0xFF]) + Data("P3,1\n".utf8)
         let path = try file("bad.csv", data)
         #expect {
-            _ = try rows(path, blockSize: 16)
+            _ = try rows(path)
         } throws: { error in
             (error as? ImportFileProblem)?.message.contains("byte offset \(offset)") == true
         }
@@ -88,7 +77,7 @@ struct ImportFastPathTests {
         for (name, data) in [("empty.csv", Data()), ("bom.csv", Data([0xEF, 0xBB, 0xBF]))] {
             let path = try file(name, data)
             #expect {
-                _ = try rows(path, blockSize: 4)
+                _ = try rows(path)
             } throws: { error in
                 (error as? ImportFileProblem)?.message.contains("is empty") == true
             }
@@ -105,7 +94,7 @@ struct ImportFastPathTests {
         func read(_ path: String, piped: Bool) -> (rows: [ImportRow], problem: String?) {
             var rows: [ImportRow] = []
             do {
-                let source = try RowSource(path: path, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",", blockSize: 4096)
+                let source = try RowSource(path: path, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",")
                 if piped {
                     let pipeline = RowPipeline(source)
                     defer { pipeline.stop() }
@@ -127,7 +116,7 @@ struct ImportFastPathTests {
         #expect(read(good, piped: true).rows.count == RowPipeline.batchRows * (RowPipeline.maxBatches + 2) + 500)
         #expect(read(bad, piped: true).problem?.contains("byte offset") == true)
         // Read one row and stop: the thread, waiting with full batches, ends.
-        let source = try RowSource(path: good, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",", blockSize: 4096)
+        let source = try RowSource(path: good, format: .csv, kind: .orders, mapping: nil, encoding: .utf8, delimiter: ",")
         let pipeline = RowPipeline(source)
         #expect(try pipeline.next()?.cells["id"] == "SO-0")
         pipeline.stop()
@@ -149,24 +138,5 @@ struct ImportFastPathTests {
         #expect(rows[0]["locale"] == "en")
         #expect(rows[1]["Lang"] == nil)
         #expect(rows[1]["email"] == nil)
-    }
-
-    @Test("An order's event payload is written as JSONOutput's encoder writes it")
-    func payload() throws {
-        let placed = t("2026-11-02T10:00:00Z"), done = t("2026-11-20T08:30:00Z")
-        let orders = [
-            Order(id: "SO-1", customerID: "C1", lines: [OrderLine(sku: "P1", quantity: 2, unitPriceMinor: 1000), OrderLine(sku: "P2", quantity: 1)],
-                  currency: "USD", placedAt: placed),
-            Order(id: "SO-2", customerID: "C-2", lines: [OrderLine(sku: "X", quantity: 1_000_000, unitPriceMinor: 0)], currency: "JPY",
-                  placedAt: placed, completedAt: done),
-            Order(id: "SO-3", customerID: "C3", lines: [OrderLine(sku: "P1", quantity: 1)], placedAt: placed, cancelledAt: done),
-            // Text that is not plain goes through the encoder.
-            Order(id: "订单/1", customerID: "C\"4", lines: [OrderLine(sku: "P\\1", quantity: 3)], placedAt: placed),
-        ]
-        let encoder = JSONOutput.encoder(pretty: false)
-        let writing = AftersalesStore.ChunkWriting(encoder: encoder)
-        for order in orders {
-            #expect(try writing.json(order) == String(decoding: try encoder.encode(order), as: UTF8.self))
-        }
     }
 }
