@@ -95,14 +95,13 @@ public struct TemplateStore: Sendable {
         (texts, Dictionary(uniqueKeysWithValues: texts.map { ($0.key, compile($0.value, named: $0.key)) }))
     }
 
-    /// Parses one template. An HTML part (`*.html`) or page (`page-*`) is parsed after a first line,
-    /// removed from the output as a standalone tag, that selects ``FastHTMLEscaping`` for its variables.
+    /// Parses one template. Variables are HTML-escaped by swift-mustache's default content type (text
+    /// parts print their values with `{{{…}}}`).
     static func compile(_ text: String, named name: String) -> Result<MustacheTemplate, ParseFailure> {
-        let html = name.hasSuffix(".html") || name.hasPrefix("page-")
         do {
-            return .success(try MustacheTemplate(string: html ? FastHTMLEscaping.pragma + text : text))
+            return .success(try MustacheTemplate(string: text))
         } catch {
-            return .failure(ParseFailure(message: describe(error, lineOffset: html ? 1 : 0)))
+            return .failure(ParseFailure(message: describe(error)))
         }
     }
 
@@ -225,7 +224,7 @@ public struct TemplateStore: Sendable {
     }
 
     /// swift-mustache's parse error as one line: where, and what.
-    static func describe(_ error: any Error, lineOffset: Int = 0) -> String {
+    static func describe(_ error: any Error) -> String {
         guard let parse = error as? MustacheTemplate.ParserError else { return "does not parse: \(error)" }
         let what: String = switch parse.error {
         case MustacheTemplate.Error.sectionCloseNameIncorrect: "a section is closed with another name"
@@ -233,7 +232,7 @@ public struct TemplateStore: Sendable {
         case MustacheTemplate.Error.expectedSectionEnd: "a section is not closed"
         default: "\(parse.error)"
         }
-        return "does not parse at line \(parse.context.lineNumber - lineOffset), column \(parse.context.columnNumber): \(what) (\"\(parse.context.line)\")"
+        return "does not parse at line \(parse.context.lineNumber), column \(parse.context.columnNumber): \(what) (\"\(parse.context.line)\")"
     }
 
     /// The locales that have templates.
