@@ -366,7 +366,7 @@ struct Bench: ParsableCommand {
         var sent = 0
         for child in started {
             // In the order started; one that exited earlier is reaped at once, so the loop ends when the last does.
-            let result = try child.wait()
+            let result = child.wait()
             guard result.status == 0 else { throw ValidationError("curl_send failed (\(result.status))") }
             sent += Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }

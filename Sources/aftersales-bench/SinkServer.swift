@@ -20,7 +20,7 @@ struct SinkServer {
     /// Starts `executable` with `arguments` in a new session, its output discarded, and waits
     /// (at most 20 seconds) until it accepts connections on 127.0.0.1:`port`.
     static func start(executable: String, arguments: [String], environment: [String: String], port: Int) throws -> SinkServer {
-        let pid = try Spawned.start(executable, arguments, environment: environment, session: true, discardOutput: true).pid
+        let pid = try spawnInSession(executable, arguments, environment: environment)
         let server = SinkServer(pid: pid)
         passInterrupts(to: pid, running: true)
         let deadline = ContinuousClock.now + .seconds(20)
@@ -38,6 +38,31 @@ struct SinkServer {
             Thread.sleep(forTimeInterval: 0.05)
         }
         return server
+    }
+
+    /// Starts `executable` in a session of its own (POSIX_SPAWN_SETSID, glibc 2.26), its output discarded,
+    /// with the signals a daemon starts with whatever the bench runs with: none blocked, default handlers
+    /// (a harness may ignore or block them, and a server that cannot see SIGTERM never stops).
+    static func spawnInSession(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t(), actions = posix_spawn_file_actions_t()
+        posix_spawnattr_init(&attributes)
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawnattr_destroy(&attributes); posix_spawn_file_actions_destroy(&actions) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80 /* POSIX_SPAWN_SETSID */))
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard status == 0 else { throw ValidationError("could not start \(executable): \(String(cString: strerror(status)))") }
+        return pid
     }
 
     /// Whether something accepts a TCP connection on 127.0.0.1:`port`.
