@@ -431,19 +431,9 @@ extension Workspace {
     /// The archived message's evidence hash: SHA-256 as 64 lowercase hex digits.
     static func evidenceHash(_ bytes: Data) -> String { sha256Hex(bytes) }
 
-    /// SHA-256 of `bytes` as 64 lowercase hex digits (written from a table: `String(format: "%02x")`
-    /// per byte was 6% of a send's CPU, through the suppression check's address hashes).
+    /// SHA-256 of `bytes` as 64 lowercase hex digits.
     static func sha256Hex<D: DataProtocol>(_ bytes: D) -> String {
-        let digest = SHA256.hash(data: bytes)
-        return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { buffer in
-            var index = 0
-            for byte in digest {
-                buffer[index] = MIME.hexLower[Int(byte >> 4)]
-                buffer[index + 1] = MIME.hexLower[Int(byte & 15)]
-                index += 2
-            }
-            return index
-        }
+        SHA256.hash(data: bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     /// What a connection did with a mail.

@@ -151,7 +151,6 @@ public enum MIME {
     }
 
     static let hexUpper = Array("0123456789ABCDEF".utf8)
-    static let hexLower = Array("0123456789abcdef".utf8)
 
     /// Percent-encoding for URL query values and RFC 2231 parameters: unreserved ASCII (RFC 3986) stays.
     static func percent(_ text: String) -> String {
