@@ -36,7 +36,7 @@ struct Spawned {
                       directory: String = NSTemporaryDirectory()) throws -> Child {
         let base = URL(fileURLWithPath: directory).appendingPathComponent("spawned-\(getpid())-\(UUID().uuidString)")
         let outputURL = base.appendingPathExtension("out"), errorsURL = base.appendingPathExtension("err")
-        for url in [outputURL, errorsURL] { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        for url in [outputURL, errorsURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
