@@ -77,6 +77,15 @@ struct InDoubtTests {
         #expect(SendJournal.read(path: path)?.runID == "run-now")
     }
 
+    @Test("a journal of the tab-separated format (before the JSON lines) is not read: its claims are in doubt, as without one")
+    func journalOfTheOldFormat() throws {
+        let tw = try TestWorkspace()
+        let path = tw.path + ".inflight"
+        let boot = try #require(SendJournal.bootID())
+        try Data("H\t\(boot)\trun-old\nS\tk/1/1\nA\tk/1/1\t250 ok\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(SendJournal.read(path: path) == nil)
+    }
+
     @Test("the journal reads back every outcome as written; a line cut short by the kill says nothing")
     func journalRoundTrip() throws {
         let tw = try TestWorkspace()
