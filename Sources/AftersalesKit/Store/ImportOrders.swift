@@ -147,13 +147,13 @@ extension AftersalesStore {
     private static func write(_ change: OrderChange, _ db: Database, now: Date) throws {
         let order = change.order
         if change.insert {
-            try order.insert(db)
+            try order.insertWithLines(db)
         } else if change.update {
             try order.update(db)
-            if change.lines { try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db) }
-        }
-        if change.lines {
-            for line in order.lineRecords { try line.insert(db) }
+            if change.lines {
+                try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db)
+                for line in order.lineRecords { try line.insert(db) }
+            }
         }
         for (kind, at, payload) in change.events {
             try log(db, kind, subject: order.id, customerID: payload.customerID, orderID: order.id, at: at, now: now, payload: payload)

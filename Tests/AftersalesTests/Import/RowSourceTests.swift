@@ -25,6 +25,11 @@ struct RowSourceTests {
         return rows
     }
 
+    /// The file's problem that reading `path` ends with (nil: none, or an error of another kind).
+    func problem(_ path: String) -> String? {
+        do { _ = try rows(path); return nil } catch { return (error as? ImportFileProblem)?.message }
+    }
+
     static let header = "id,customer,sku,quantity,unit_price,currency,placed_at\r\n"
 
     @Test("Rows and their lines: a BOM, CRLF and LF, blank lines, quoted cells with a line break, a delimiter and a quote")
@@ -65,22 +70,13 @@ struct RowSourceTests {
         let offset = data.count + 8
         data += Data("SO-3,C1,".utf8) + Data([0xFF]) + Data("P3,1\n".utf8)
         let path = try file("bad.csv", data)
-        #expect {
-            _ = try rows(path)
-        } throws: { error in
-            (error as? ImportFileProblem)?.message.contains("byte offset \(offset)") == true
-        }
+        #expect(problem(path)?.contains("byte offset \(offset)") == true)
     }
 
     @Test("An empty file and a BOM alone: no header")
     func empty() throws {
         for (name, data) in [("empty.csv", Data()), ("bom.csv", Data([0xEF, 0xBB, 0xBF]))] {
-            let path = try file(name, data)
-            #expect {
-                _ = try rows(path)
-            } throws: { error in
-                (error as? ImportFileProblem)?.message.contains("is empty") == true
-            }
+            #expect(problem(try file(name, data))?.contains("is empty") == true)
         }
     }
 
