@@ -54,7 +54,7 @@ class DevTools:
             self.events.append(reply)
 
     def receive(self, deadline=None):
-        deadline = deadline or time.time() + 30
+        deadline = deadline or time.time() + 90
         while b"\0" not in self.buffer:
             if time.time() > deadline:
                 raise TimeoutError("no message from Chromium")
@@ -66,7 +66,7 @@ class DevTools:
         return json.loads(message)
 
     def wait_event(self, name, session):
-        deadline = time.time() + 30
+        deadline = time.time() + 90
         while True:
             for i, event in enumerate(self.events):
                 if event.get("method") == name and event.get("sessionId") == session:

@@ -52,15 +52,27 @@ struct ServeProcessTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts.appendingPathComponent("serve-survey-ar.png")
         try? FileManager.default.removeItem(at: screenshot)
-        try await withServer(ws, clock: { fixture.now }) { server in
+        // The page comes from the `aftersales serve` binary, not a server in this process: while other suites
+        // hold this process's two cooperative threads, an in-process server answered Chromium too late (a CI
+        // run saw Page.navigate wait over 30 s).
+        var environment = fixture.environment
+        environment["AFTERSALES_DB"] = fixture.databasePath
+        environment["AFTERSALES_NOW"] = Timestamp.utc(fixture.now)
+        let serve = try Child(CLI.binary, ["serve", "--listen", "127.0.0.1:0"], environment: environment, directory: fixture.scratch.url)
+        let address = await serve.line(containing: "listening on ")?.replacingOccurrences(of: "listening on ", with: "")
+        if let address {
             let driver = try Child(URL(fileURLWithPath: "/usr/bin/python3"),
                                    [CLI.packageRoot.appendingPathComponent("Tests/tools/chromium_submit.py").path, try #require(chromium),
-                                    server.local(link), screenshot.path, "#liked-quality", "#intent-yes", "button[type=submit]"],
+                                    link.replacingOccurrences(of: WebFixture.base, with: "http://\(address)"), screenshot.path,
+                                    "#liked-quality", "#intent-yes", "button[type=submit]"],
                                    environment: ["PATH": "/usr/bin:/bin", "HOME": fixture.scratch.url.path])
-            let code = await driver.wait(timeout: 90)
+            let code = await driver.wait(timeout: 240)
             #expect(code == 0, "chromium driver: \(driver.stderr)")
             #expect(driver.stdout.contains("تم تسجيل إجابتك"), "the thank-you page in Arabic")
         }
+        kill(serve.process.processIdentifier, SIGTERM)
+        #expect(await serve.wait(timeout: 20) == 0, "serve stops on SIGTERM")
+        try #require(address != nil, "serve printed no address: \(serve.stderr)")
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 5_000, "the Arabic page's screenshot is kept in .build/artifacts")
         let survey = try #require(try ws.store.orderDetail(id: "O1").survey)
