@@ -150,10 +150,7 @@ extension AftersalesStore {
             try order.insertWithLines(db)
         } else if change.update {
             try order.update(db)
-            if change.lines {
-                try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == order.id).deleteAll(db)
-                for line in order.lineRecords { try line.insert(db) }
-            }
+            if change.lines { try order.replaceLines(db) }
         }
         for (kind, at, payload) in change.events {
             try log(db, kind, subject: order.id, customerID: payload.customerID, orderID: order.id, at: at, now: now, payload: payload)

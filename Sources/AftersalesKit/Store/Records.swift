@@ -182,6 +182,16 @@ extension Order: FetchableRecord, PersistableRecord {
     /// Inserts the order and its lines.
     func insertWithLines(_ db: Database) throws {
         try insert(db)
+        try insertLines(db)
+    }
+
+    /// Replaces the stored lines of the order with its lines.
+    func replaceLines(_ db: Database) throws {
+        try OrderLineRecord.filter(OrderLineRecord.Columns.orderID == id).deleteAll(db)
+        try insertLines(db)
+    }
+
+    private func insertLines(_ db: Database) throws {
         for line in lineRecords { try line.insert(db) }
     }
 }

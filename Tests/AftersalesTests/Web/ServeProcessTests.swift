@@ -12,25 +12,23 @@ struct ServeProcessTests {
     func binary() async throws {
         let fixture = try WebFixture()
         try fixture.seed()
-        var environment = fixture.environment
-        environment["AFTERSALES_DB"] = fixture.databasePath
-        environment["AFTERSALES_NOW"] = "2026-11-23T10:00:00Z"
-        let serve = try Child(CLI.binary, ["serve", "--listen", "127.0.0.1:0"], environment: environment, directory: fixture.scratch.url)
-        let line = await serve.line(containing: "listening on ")
-        guard let address = line?.replacingOccurrences(of: "listening on ", with: "") else {
-            serve.process.terminate()
-            let status = await serve.wait()
-            Issue.record("no address printed (exit \(status), \(serve.process.terminationReason == .uncaughtSignal ? "signal" : "exit")): stdout \(serve.stdout) stderr \(serve.stderr)")
+        var address: String?
+        let serve = try await withServeBinary(fixture, now: "2026-11-23T10:00:00Z") { printed in
+            address = printed
+            guard let printed else { return }
+            #expect(printed.hasPrefix("127.0.0.1:") && printed != "127.0.0.1:0")
+            let health = try await request("GET", "http://\(printed)/healthz")
+            #expect(health.status == 200)
+        }
+        guard address != nil else {
+            Issue.record("no address printed (exit \(serve.process.terminationStatus), \(serve.process.terminationReason == .uncaughtSignal ? "signal" : "exit")): stdout \(serve.stdout) stderr \(serve.stderr)")
             return
         }
-        #expect(address.hasPrefix("127.0.0.1:") && address != "127.0.0.1:0")
-        let health = try await request("GET", "http://\(address)/healthz")
-        #expect(health.status == 200)
-        kill(serve.process.processIdentifier, SIGTERM)
-        #expect(await serve.wait(timeout: 20) == 0, "a graceful stop exits 0")
+        #expect(serve.process.terminationStatus == 0, "a graceful stop exits 0")
         #expect(serve.stderr.contains("GET /healthz 200"))
 
         // Without a secret it refuses to start, saying why.
+        var environment = fixture.serveEnvironment(now: "2026-11-23T10:00:00Z")
         environment["AFTERSALES_LINK_SECRET"] = nil
         let refused = try Child(CLI.binary, ["serve", "--listen", "127.0.0.1:0"], environment: environment)
         #expect(await refused.wait() == 64)
@@ -55,23 +53,20 @@ struct ServeProcessTests {
         // The page comes from the `aftersales serve` binary, not a server in this process: while other suites
         // hold this process's two cooperative threads, an in-process server answered Chromium too late (a CI
         // run saw Page.navigate wait over 30 s).
-        var environment = fixture.environment
-        environment["AFTERSALES_DB"] = fixture.databasePath
-        environment["AFTERSALES_NOW"] = Timestamp.utc(fixture.now)
-        let serve = try Child(CLI.binary, ["serve", "--listen", "127.0.0.1:0"], environment: environment, directory: fixture.scratch.url)
-        let address = await serve.line(containing: "listening on ")?.replacingOccurrences(of: "listening on ", with: "")
-        if let address {
+        var address: String?
+        let serve = try await withServeBinary(fixture, now: Timestamp.utc(fixture.now)) { printed in
+            address = printed
+            guard let printed else { return }
             let driver = try Child(URL(fileURLWithPath: "/usr/bin/python3"),
                                    [CLI.packageRoot.appendingPathComponent("Tests/tools/chromium_submit.py").path, try #require(chromium),
-                                    link.replacingOccurrences(of: WebFixture.base, with: "http://\(address)"), screenshot.path,
+                                    link.replacingOccurrences(of: WebFixture.base, with: "http://\(printed)"), screenshot.path,
                                     "#liked-quality", "#intent-yes", "button[type=submit]"],
                                    environment: ["PATH": "/usr/bin:/bin", "HOME": fixture.scratch.url.path])
             let code = await driver.wait(timeout: 240)
             #expect(code == 0, "chromium driver: \(driver.stderr)")
             #expect(driver.stdout.contains("تم تسجيل إجابتك"), "the thank-you page in Arabic")
         }
-        kill(serve.process.processIdentifier, SIGTERM)
-        #expect(await serve.wait(timeout: 20) == 0, "serve stops on SIGTERM")
+        #expect(serve.process.terminationStatus == 0, "serve stops on SIGTERM")
         try #require(address != nil, "serve printed no address: \(serve.stderr)")
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 5_000, "the Arabic page's screenshot is kept in .build/artifacts")

@@ -160,6 +160,32 @@ func withServer(_ ws: Workspace, clock: @escaping @Sendable () -> Date, _ body: 
     await server.stop()
 }
 
+/// Runs `body` with the `aftersales serve` binary listening on a free loopback port (over the fixture's
+/// database, at `now`) and the address it printed (nil: none in time); then stops it with SIGTERM, whatever
+/// happens, and returns the stopped process (its exit status and output).
+func withServeBinary(_ fixture: WebFixture, now: String, _ body: (_ address: String?) async throws -> Void) async throws -> Child {
+    let serve = try Child(CLI.binary, ["serve", "--listen", "127.0.0.1:0"], environment: fixture.serveEnvironment(now: now), directory: fixture.scratch.url)
+    let address = await serve.line(containing: "listening on ")?.replacingOccurrences(of: "listening on ", with: "")
+    do {
+        try await body(address)
+    } catch {
+        _ = await serve.stop()
+        throw error
+    }
+    _ = await serve.stop()
+    return serve
+}
+
+extension WebFixture {
+    /// The environment of a command over the fixture's database at `now`.
+    func serveEnvironment(now: String) -> [String: String] {
+        var environment = self.environment
+        environment["AFTERSALES_DB"] = databasePath
+        environment["AFTERSALES_NOW"] = now
+        return environment
+    }
+}
+
 /// A child process whose output is read off the cooperative threads (the server in this process needs them).
 final class Child: @unchecked Sendable {
     let process = Process()
@@ -203,6 +229,12 @@ final class Child: @unchecked Sendable {
                 continuation.resume(returning: process.terminationStatus)
             }
         }
+    }
+
+    /// Stops the process with SIGTERM and waits up to 20 s for it; its exit status.
+    func stop() async -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        return await wait(timeout: 20)
     }
 
     /// Waits until stdout has a whole line containing `text`; that line.
