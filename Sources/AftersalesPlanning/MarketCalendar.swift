@@ -32,17 +32,26 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// The market's weekend days (Gregorian weekday numbers, 1 = Sunday).
     public static func weekend(_ country: String) -> Set<Int> {
-        if fridaySaturday.contains(country) { return [6, 7] }
-        if fridayOnly.contains(country) { return [6] }
-        return [1, 7]
+        if fridaySaturday.contains(country) { return fridaySaturdayWeekend }
+        if fridayOnly.contains(country) { return fridayWeekend }
+        return saturdaySundayWeekend
     }
 
-    /// The market's holidays and Ramadan days of one year, by local date `yyyy-MM-dd`, computed
+    static let fridaySaturdayWeekend: Set<Int> = [6, 7], fridayWeekend: Set<Int> = [6], saturdaySundayWeekend: Set<Int> = [1, 7]
+
+    /// The market's holidays and Ramadan days of one year, by local date (``dayKey(_:_:_:)``), computed
     /// once from Foundation's Islamic (Umm al-Qura) and Chinese calendars and cached.
     struct Year: Sendable, Equatable {
-        var holidays: [String: String] = [:]
-        var ramadan: Set<String> = []
+        var holidays: [Int: String] = [:]
+        var ramadan: Set<Int> = []
     }
+
+    /// A local date as the key of the holiday tables: 20261124 for 24 November 2026 (a number, where a
+    /// `yyyy-MM-dd` text made for every day `nextOpening` looked at was 1% of a full plan's instructions).
+    static func dayKey(_ year: Int, _ month: Int, _ day: Int) -> Int { (year * 100 + month) * 100 + day }
+
+    /// Whether the market has holidays and hours of its own (else its year tables are empty).
+    static func hasOwnYear(_ country: String) -> Bool { muslimMarkets.contains(country) || lunarNewYearMarkets.contains(country) }
 
     /// A market's year in a zone: the key of the holiday tables (a struct, not a string made per lookup).
     struct YearKey: Hashable, Sendable {
@@ -55,7 +64,7 @@ public struct MarketCalendar: Sendable, Hashable {
 
     static func year(_ year: Int, country: String, zone: TimeZone) -> Year {
         // Only Muslim and lunar-new-year markets have holidays and hours of their own: the rest skip the cache.
-        guard muslimMarkets.contains(country) || lunarNewYearMarkets.contains(country) else { return Year() }
+        guard hasOwnYear(country) else { return Year() }
         return cache.value(YearKey(country: country, year: year, zone: zone.identifier)) { computeYear(year, country: country, zone: zone) }
     }
 
@@ -69,11 +78,12 @@ public struct MarketCalendar: Sendable, Hashable {
         guard let first = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12)),
               let last = gregorian.date(from: DateComponents(year: year, month: 12, day: 31, hour: 12)) else { return result }
         // `count` local days from `noon` (a time of day that daylight saving cannot push into another day), those in `year`.
-        let day = Date.ISO8601FormatStyle(timeZone: zone).year().month().day()
-        func days(from noon: Date, count: Int) -> [String] {
+        func days(from noon: Date, count: Int) -> [Int] {
             (0..<max(count, 0)).compactMap { offset in
-                guard let date = gregorian.date(byAdding: .day, value: offset, to: noon), gregorian.component(.year, from: date) == year else { return nil }
-                return day.format(date)
+                guard let date = gregorian.date(byAdding: .day, value: offset, to: noon) else { return nil }
+                let c = gregorian.dateComponents([.year, .month, .day], from: date)
+                guard c.year == year, let month = c.month, let day = c.day else { return nil }
+                return dayKey(year, month, day)
             }
         }
         if muslimMarkets.contains(country) {
@@ -104,22 +114,29 @@ public struct MarketCalendar: Sendable, Hashable {
 
     /// A public holiday on this local date in this market, if any (by name).
     public func holiday(year: Int, month: Int, day: Int, country: String, zone: TimeZone) -> String? {
+        holiday(year: year, month: month, day: day, country: country, tables: Self.year(year, country: country, zone: zone))
+    }
+
+    /// ``holiday(year:month:day:country:zone:)`` with the market's tables of that year at hand.
+    func holiday(year: Int, month: Int, day: Int, country: String, tables: Year) -> String? {
         if !extraHolidays.isEmpty {
             let iso = Timestamp.day(year, month, day)
             if extraHolidays.contains(iso) { return "company holiday \(iso)" }
         }
         if month == 1 && day == 1 { return "New Year's Day" }
         if !Self.nonChristmasMarkets.contains(country), month == 12, day == 25 { return "Christmas Day" }
-        let holidays = Self.year(year, country: country, zone: zone).holidays
-        return holidays.isEmpty ? nil : holidays[Timestamp.day(year, month, day)]
+        return tables.holidays.isEmpty ? nil : tables.holidays[Self.dayKey(year, month, day)]
     }
 
     /// Whether `date` falls in Ramadan in `zone`.
     public static func isRamadan(_ date: Date, zone: TimeZone, country: String = "SA") -> Bool {
         let f = Timestamp.calendar(zone).dateComponents([.year, .month, .day], from: date)
         guard let y = f.year, let m = f.month, let d = f.day else { return false }
-        return year(y, country: muslimMarkets.contains(country) ? country : "SA", zone: zone).ramadan.contains(Timestamp.day(y, m, d))
+        return year(y, country: muslimMarkets.contains(country) ? country : "SA", zone: zone).ramadan.contains(dayKey(y, m, d))
     }
+
+    /// What `nextOpening` reads of each day it looks at (made once: a set made per call was 1% of a full plan's instructions).
+    static let localFields: Set<Calendar.Component> = [.year, .month, .day, .hour, .minute, .weekday]
 
     /// How many days `nextOpening` looks ahead.
     static let searchDays = 120
@@ -142,12 +159,14 @@ public struct MarketCalendar: Sendable, Hashable {
     /// The opening, with the reasons for every move only when `explain`.
     func nextOpening(at date: Date, zone: TimeZone, country: String, explain: Bool) -> (Date, [String]) {
         let weekend = Self.weekend(country)
-        let muslim = Self.muslimMarkets.contains(country)
+        let muslim = Self.muslimMarkets.contains(country), ownYear = Self.hasOwnYear(country)
         var reasons: [String] = []
         var candidate = date
         let calendar = Timestamp.calendar(zone)
+        // The market's tables of the year the candidate is in, looked up once per year the search crosses.
+        var tables: (year: Int, days: Year) = (0, Year())
         for _ in 0..<Self.searchDays {
-            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: candidate)
+            let c = calendar.dateComponents(Self.localFields, from: candidate)
             let f = (year: c.year ?? 0, month: c.month ?? 0, day: c.day ?? 0, hour: c.hour ?? 0, minute: c.minute ?? 0)
             let weekday = c.weekday ?? 0
             // (Worked out only when the day is skipped.) The next local midnight, or the first instant
@@ -159,13 +178,14 @@ public struct MarketCalendar: Sendable, Hashable {
                 candidate = nextDay
                 continue
             }
-            if let name = holiday(year: f.year, month: f.month, day: f.day, country: country, zone: zone) {
+            if ownYear, tables.year != f.year { tables = (f.year, Self.year(f.year, country: country, zone: zone)) }
+            if let name = holiday(year: f.year, month: f.month, day: f.day, country: country, tables: tables.days) {
                 if explain { reasons.append("\(localDay) is a holiday in \(country) (\(name))") }
                 candidate = nextDay
                 continue
             }
             var open = opens, close = closes
-            if muslim, Self.year(f.year, country: country, zone: zone).ramadan.contains(localDay) {
+            if muslim, tables.days.ramadan.contains(Self.dayKey(f.year, f.month, f.day)) {
                 open = max(open, 10 * 60)
                 close = min(close, 15 * 60)
             }

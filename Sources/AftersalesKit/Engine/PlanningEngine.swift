@@ -129,7 +129,7 @@ extension Workspace {
         // batch. Facts may be read outside the write transaction: anything recorded after the cursor
         // makes the customer due for the next plan anyway. The outbox entries, which the plan is
         // applied to, are read inside it.
-        let facts = Ahead<[CustomerFacts]>(capacity: 1)
+        let facts = Ahead<(customers: [CustomerFacts], end: Int)>(capacity: 1)
         let reading = DispatchGroup()
         reading.enter()
         let store = self.store
@@ -138,10 +138,12 @@ extension Workspace {
             var start = 0
             var products = AftersalesStore.ProductMemo()
             while start < dirty.count, facts.waitForRoom() {
-                let slice = Array(dirty[start..<min(start + batch, dirty.count)])
-                start += batch
+                // The first batch is a small one: nothing is planned until it is read.
+                let end = min(start + (start == 0 ? batch / 4 : batch), dirty.count)
+                let slice = Array(dirty[start..<end])
+                start = end
                 do throws(AftersalesError) {
-                    facts.put(.success(try store.planningFacts(slice, products: &products)))
+                    facts.put(.success((try store.planningFacts(slice, products: &products), end)))
                 } catch {
                     facts.put(.failure(error))
                     return
@@ -151,9 +153,9 @@ extension Workspace {
         defer { facts.cancel(); reading.wait() }
         var planned = 0
         while let next = facts.next() {
-            let customers = try next.get()
+            let (customers, end) = try next.get()
             planned += 1
-            let isLast = planned * batch >= dirty.count
+            let isLast = end >= dirty.count
             try store.planningBatch(customers.map(\.customer.id), cursor: isLast ? planning.lastEvent : nil, rules: isLast ? fingerprint : nil,
                                     now: now, changes: &changes) { stored throws(AftersalesError) in
                 // Planning is pure, and so is working out and encoding what it changes in the outbox:
@@ -174,7 +176,7 @@ extension Workspace {
                 }
                 return prepared
             }
-            progress?(min(planned * batch, dirty.count), dirty.count)
+            progress?(end, dirty.count)
         }
         if planned == 0 {
             // Nothing to plan: the events read (naming no customer) are consumed all the same.

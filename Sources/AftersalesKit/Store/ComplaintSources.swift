@@ -1,7 +1,7 @@
 import AftersalesDomain
 import GRDB
 
-extension ComplaintSource: DatabaseValueConvertible {}
+extension ComplaintSource: DatabaseValueConvertible, StatementColumnConvertible {}
 
 extension Schema {
     /// Issue 19: every complaint says where it came from (`command`, `import`, `email`). Complaints stored

@@ -50,9 +50,13 @@ extension AftersalesStore {
         let complaints = Dictionary(grouping: try fetch(FactsSQL.complaints) as [Complaint], by: \.orderID)
         let surveys = Dictionary(try (fetch(FactsSQL.surveys) as [SurveyAnswer]).map { ($0.orderID, $0) }) { first, _ in first }
         let reviews = Dictionary(grouping: try fetch(FactsSQL.reviews) as [Review], by: \.orderID)
-        let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID)
-        let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID)
-        let ordersByCustomer = Dictionary(grouping: orders, by: \.customerID)
+        // A customer's orders in the order they were placed, a shipment's events in the order they happened (and were
+        // recorded), an order's shipments in the order they left: sorted here, a few at a time, where SQLite's ORDER BY sorted the whole batch (its sorter was 3% of a
+        // full plan's instructions, callgrind, bench row 3 at 4.1x sqlite3 against a target of 3x). The stable sort
+        // keeps the events of one time in the order of the index on shipmentID that the query walks: as recorded.
+        let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID).mapValues { $0.sorted { $0.at < $1.at } }
+        let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID).mapValues { $0.sorted { ($0.dispatchedAt, $0.id) < ($1.dispatchedAt, $1.id) } }
+        let ordersByCustomer = Dictionary(grouping: orders, by: \.customerID).mapValues { $0.sorted { ($0.placedAt, $0.id) < ($1.placedAt, $1.id) } }
         return try ids.compactMap { id -> CustomerFacts? in
             guard let customer = customers[id] else { return nil }
             var products: [String: Product] = [:]
@@ -77,10 +81,10 @@ extension AftersalesStore {
         /// The values of the JSON array in the one argument (customers, shipments, or outbox keys).
         static let chosen = "IN (SELECT value FROM json_each(?))"
         static let customers = "SELECT \(columns(Customer.selected, of: "c")) FROM customers c WHERE c.id \(chosen)"
-        static let orders = "SELECT \(columns(Order.selected, of: "o")) FROM orders o WHERE o.customerID \(chosen) ORDER BY o.customerID, o.placedAt, o.id"
+        static let orders = "SELECT \(columns(Order.selected, of: "o")) FROM orders o WHERE o.customerID \(chosen)"
         static let orderLines = """
             SELECT \(columns(OrderLineRecord.selected, of: "l")) FROM order_lines l JOIN orders o ON o.id = l.orderID
-            WHERE o.customerID \(chosen) ORDER BY l.orderID, l.position
+            WHERE o.customerID \(chosen)
             """
         static let shipments = shipments(of: "o.customerID")
         static let events = events(of: "o.customerID")
@@ -90,13 +94,13 @@ extension AftersalesStore {
         static func shipments(of chooser: String) -> String {
             """
             SELECT \(columns(Shipment.selected, of: "s")) FROM shipments s JOIN orders o ON o.id = s.orderID
-            WHERE \(chooser) \(chosen) ORDER BY s.dispatchedAt, s.id
+            WHERE \(chooser) \(chosen)
             """
         }
         static func events(of chooser: String) -> String {
             """
             SELECT \(columns(ShipmentEvent.selected, of: "e")) FROM shipment_events e JOIN shipments s ON s.id = e.shipmentID
-            JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen) ORDER BY e.at, e.rowid
+            JOIN orders o ON o.id = s.orderID WHERE \(chooser) \(chosen)
             """
         }
         /// `t.a, t.b`: the columns a record reads by position, of table alias `table`.
@@ -104,9 +108,10 @@ extension AftersalesStore {
         static let complaints = """
             SELECT k.* FROM complaints k JOIN orders o ON o.id = k.orderID WHERE o.customerID \(chosen) ORDER BY k.openedAt, k.id
             """
-        static let surveys = "SELECT v.* FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID \(chosen)"
+        static let surveys = "SELECT \(columns(SurveyAnswer.selected, of: "v")) FROM surveys v JOIN orders o ON o.id = v.orderID WHERE o.customerID \(chosen)"
         static let reviews = """
-            SELECT r.* FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID \(chosen) ORDER BY r.reviewedAt, r.rowid
+            SELECT \(columns(Review.selected, of: "r")) FROM reviews r JOIN orders o ON o.id = r.orderID WHERE o.customerID \(chosen)
+            ORDER BY r.reviewedAt, r.rowid
             """
         static let product = "SELECT * FROM products WHERE sku = ?"
     }

@@ -112,7 +112,7 @@ extension AftersalesStore {
     /// Encodes what `diff` inserts: the part of writing a plan that needs no connection, done in parallel.
     public static func prepare(_ diff: OutboxDiff) throws(AftersalesError) -> PreparedDiff {
         var rows: [StatementArguments] = []
-        for case .insert(let entry) in diff.changes {
+        for case .insert(let entry)? in diff.items.lazy.map({ $0.change }) {
             do { rows.append(StatementArguments(try entry.databaseValues)) } catch { throw .failure("cannot encode outbox entry \(entry.mail.key): \(error)") }
         }
         return PreparedDiff(diff: diff, rows: rows)
@@ -145,7 +145,7 @@ extension AftersalesStore {
     /// `at` is `now` as written, once for the batch.
     static func apply(_ db: Database, _ prepared: PreparedDiff, now: Date, at: DatabaseValue, changes: inout PlanChanges) throws {
         var rows = prepared.rows.makeIterator()
-        for change in prepared.diff.changes {
+        for case let change? in prepared.diff.items.lazy.map({ $0.change }) {
             switch change {
             case .insert(let entry):
                 guard let row = rows.next() else { continue }
@@ -186,8 +186,7 @@ extension AftersalesStore {
     @discardableResult
     static func replan(_ db: Database, _ entry: OutboxEntry) throws -> Bool {
         let values = zip(OutboxEntry.columns, try entry.databaseValues).filter { plannedColumns.contains($0.0) }.map(\.1)
-        try db.cachedStatement(sql: replanSQL).execute(arguments: StatementArguments(values + [entry.mail.key.databaseValue, entry.status.databaseValue,
-                                                                                          entry.attempts.databaseValue]))
+        try db.cachedStatement(sql: replanSQL).execute(arguments: StatementArguments(values + [entry.mail.key, entry.status, entry.attempts]))
         return db.changesCount > 0
     }
 }

@@ -398,7 +398,7 @@ struct PlannerWindowTests {
         var day = gregorian.date(from: DateComponents(year: year, month: 1, day: 1, hour: 12))!
         while gregorian.component(.year, from: day) == year {
             let f = Timestamp.fields(day, in: zone)
-            let key = Timestamp.day(f.year, f.month, f.day)
+            let key = MarketCalendar.dayKey(f.year, f.month, f.day)
             if muslim {
                 let h = islamic.dateComponents([.month, .day], from: day)
                 if h.month == 9 { result.ramadan.insert(key) }
