@@ -259,8 +259,12 @@ public enum Timestamp {
     /// gap (02:30 is 03:30 when clocks jump from 02:00 to 03:00, and where they jump at midnight
     /// the day starts at 01:00); a time that occurs twice is the first.
     public static func instant(year: Int, month: Int, day: Int, minutes: Int, zone: TimeZone) -> Date {
-        calendar(zone).date(from: DateComponents(year: year, month: month, day: day, hour: minutes / 60, minute: minutes % 60))
-            ?? Date(timeIntervalSince1970: 0)
+        instant(year: year, month: month, day: day, minutes: minutes, calendar: calendar(zone))
+    }
+
+    /// ``instant(year:month:day:minutes:zone:)`` with the zone's ``calendar(_:)`` at hand.
+    public static func instant(year: Int, month: Int, day: Int, minutes: Int, calendar: Calendar) -> Date {
+        calendar.date(from: DateComponents(year: year, month: month, day: day, hour: minutes / 60, minute: minutes % 60)) ?? Date(timeIntervalSince1970: 0)
     }
 
     /// RFC 5322 date-time in UTC: `Mon, 23 Nov 2026 10:00:00 +0000`.

@@ -171,7 +171,7 @@ public struct MarketCalendar: Sendable, Hashable {
             let weekday = c.weekday ?? 0
             // (Worked out only when the day is skipped.) The next local midnight, or the first instant
             // of that day where daylight saving skips midnight.
-            var nextDay: Date { Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, zone: zone) }
+            var nextDay: Date { Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: 24 * 60, calendar: calendar) }
             var localDay: String { Timestamp.day(f.year, f.month, f.day) }
             if weekend.contains(weekday) {
                 if explain { reasons.append("\(localDay) is a weekend day in \(country)") }
@@ -192,7 +192,7 @@ public struct MarketCalendar: Sendable, Hashable {
             let minute = f.hour * 60 + f.minute
             if minute < open {
                 if explain { reasons.append("before business hours (\(Self.clock(open)) local\(open != opens ? ", Ramadan hours" : ""))") }
-                return (Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: open, zone: zone), reasons)
+                return (Timestamp.instant(year: f.year, month: f.month, day: f.day, minutes: open, calendar: calendar), reasons)
             }
             if minute >= close {
                 if explain { reasons.append("after business hours (\(Self.clock(close)) local\(close != closes ? ", Ramadan hours" : ""))") }

@@ -157,12 +157,13 @@ extension Workspace {
             planned += 1
             let isLast = end >= dirty.count
             try store.planningBatch(customers.map(\.customer.id), cursor: isLast ? planning.lastEvent : nil, rules: isLast ? fingerprint : nil,
-                                    now: now, changes: &changes) { stored throws(AftersalesError) in
+                                    now: now, changes: &changes) { stored, write in
                 // Planning is pure, and so is working out and encoding what it changes in the outbox:
-                // the customers of a batch are done in parallel, and the store's connection only writes.
+                // the customers of a batch are done on worker threads, one per core, while this one (the
+                // store's connection) writes each customer's changes as soon as they are ready, in order.
+                // (Writing after the whole batch was planned left a core idle: a fifth of a full plan's time.)
                 let diffs = Results<AftersalesStore.PreparedDiff>(count: customers.count)
-                let workers = customers.count < 16 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                let work: @Sendable () -> Void = {
                     while let index = diffs.claim() {
                         let plan = Planner.plan(customers[index], existing: stored[index].map(ExistingMail.init), rules: rules, settings: settings, now: now)
                         diffs.set(index, Result { () throws(AftersalesError) in
@@ -170,11 +171,15 @@ extension Workspace {
                         })
                     }
                 }
-                var prepared: [AftersalesStore.PreparedDiff] = []
-                for result in diffs.values {
-                    if let result { prepared.append(try result.get()) }
+                let workers = DispatchGroup()
+                if customers.count < 16 {
+                    work()
+                } else {
+                    for _ in 0..<ProcessInfo.processInfo.activeProcessorCount { DispatchQueue.global().async(group: workers, execute: work) }
                 }
-                return prepared
+                // On a failed write the workers stop at the next customer; they are waited for either way.
+                defer { diffs.cancel(); workers.wait() }
+                for index in customers.indices { try write(try diffs.wait(index).get()) }
             }
             progress?(end, dirty.count)
         }

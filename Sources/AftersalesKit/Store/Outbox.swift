@@ -284,9 +284,11 @@ extension AftersalesStore {
 
     /// A row of the entry's history; `at` as written (a planner writes one time for all its rows).
     static func history(_ db: Database, key: String, from: OutboxStatus?, to: OutboxStatus, reason: String?, at: DatabaseValue) throws {
-        try db.cachedStatement(sql: "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [key, at, from, to, reason])
+        try db.cachedStatement(sql: historySQL).execute(arguments: [key, at, from, to, reason])
     }
+
+    /// The insert of one row of an entry's history: key, time, from and to status, reason.
+    static let historySQL = "INSERT INTO outbox_history (key, at, fromStatus, toStatus, reason) VALUES (?, ?, ?, ?, ?)"
 
     // MARK: Queries
 

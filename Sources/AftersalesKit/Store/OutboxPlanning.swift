@@ -120,16 +120,16 @@ extension AftersalesStore {
 
     /// Plans a batch of customers into the outbox in one write transaction: their stored entries are
     /// read, `diffs` works out (on as many threads as it likes) what each customer's plan changes in
-    /// them, and this connection writes it with each customer's wake-up time. With `cursor`, the
-    /// planner's cursor moves there in the same transaction. Adds what was written to `changes`.
+    /// them and hands each to `write`, on this thread, which writes it with the customer's wake-up time.
+    /// With `cursor`, the planner's cursor moves there in the same transaction. Adds what was written to `changes`.
     public func planningBatch(_ customers: [String], cursor: Int64?, rules: Int64? = nil, now: Date, changes: inout PlanChanges,
-                              diffs: @escaping ([[OutboxEntry]]) throws(AftersalesError) -> [PreparedDiff]) throws(AftersalesError) {
+                              diffs: @escaping (_ stored: [[OutboxEntry]], _ write: (PreparedDiff) throws -> Void) throws -> Void) throws(AftersalesError) {
         let before = changes
         changes = try write { db in
             var changes = before
             let stored = try customers.map { try Self.outboxEntries(db, customerID: $0) }
             let at = now.storedValue
-            for diff in try diffs(stored) {
+            try diffs(stored) { diff in
                 try Self.apply(db, diff, now: now, at: at, changes: &changes)
                 changes.customers += 1
             }
@@ -145,13 +145,15 @@ extension AftersalesStore {
     /// `at` is `now` as written, once for the batch.
     static func apply(_ db: Database, _ prepared: PreparedDiff, now: Date, at: DatabaseValue, changes: inout PlanChanges) throws {
         var rows = prepared.rows.makeIterator()
+        // Looked up once per customer, not per row: the cache is keyed by the text of the query.
+        let insert = try db.cachedStatement(sql: OutboxEntry.insertOrIgnore), history = try db.cachedStatement(sql: historySQL)
         for case let change? in prepared.diff.items.lazy.map({ $0.change }) {
             switch change {
             case .insert(let entry):
                 guard let row = rows.next() else { continue }
-                try db.cachedStatement(sql: OutboxEntry.insertOrIgnore).execute(arguments: row)
+                try insert.execute(arguments: row)
                 if db.changesCount > 0 {
-                    try history(db, key: entry.mail.key, from: nil, to: entry.status, reason: entry.mail.reasons.first, at: at)
+                    try history.execute(arguments: [entry.mail.key, at, nil, entry.status, entry.mail.reasons.first])
                     if entry.status == .held { changes.held += 1 } else { changes.planned += 1 }
                     changes.plannedByStream[entry.mail.stream.rawValue, default: 0] += 1
                 }
