@@ -133,13 +133,25 @@ extension Workspace {
         let reading = DispatchGroup()
         reading.enter()
         let store = self.store
+        // A plan of many batches makes the write-ahead log grow by megabytes: as a send does, a connection of
+        // its own copies it into the database after each batch, beside the planning, instead of the writer
+        // whenever the log reaches SQLite's default size (the writer stalled a few milliseconds each time).
+        let checkpointer = dirty.count > batch ? store.backgroundCheckpointer() : nil
+        if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
+        defer {
+            if let checkpointer {
+                checkpointer.request()
+                checkpointer.stop()
+                try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
+            }
+        }
         Thread {
             defer { reading.leave(); facts.finish() }
             var start = 0
             var products = AftersalesStore.ProductMemo()
             while start < dirty.count, facts.waitForRoom() {
                 // The first batch is a small one: nothing is planned until it is read.
-                let end = min(start + (start == 0 ? batch / 4 : batch), dirty.count)
+                let end = min(start + (start == 0 ? min(batch, 20) : batch), dirty.count)
                 let slice = Array(dirty[start..<end])
                 start = end
                 do throws(AftersalesError) {
@@ -181,6 +193,7 @@ extension Workspace {
                 defer { diffs.cancel(); workers.wait() }
                 for index in customers.indices { try write(try diffs.wait(index).get()) }
             }
+            checkpointer?.request()
             progress?(end, dirty.count)
         }
         if planned == 0 {

@@ -18,7 +18,7 @@ extension AftersalesStore {
     }
 
     /// How many customers' facts are read at a time: few queries, and memory that does not grow with the company.
-    static let factsBatch = 100
+    static let factsBatch = 250
 
     /// Products by SKU, each read once however many customers bought it (nil: no such product).
     /// A planner may keep one across its read transactions: a product changed since is recorded as an
