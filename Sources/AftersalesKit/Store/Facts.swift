@@ -50,10 +50,11 @@ extension AftersalesStore {
         let complaints = Dictionary(grouping: try fetch(FactsSQL.complaints) as [Complaint], by: \.orderID)
         let surveys = Dictionary(try (fetch(FactsSQL.surveys) as [SurveyAnswer]).map { ($0.orderID, $0) }) { first, _ in first }
         let reviews = Dictionary(grouping: try fetch(FactsSQL.reviews) as [Review], by: \.orderID)
-        // A customer's orders in the order they were placed, a shipment's events in the order they happened (and were
-        // recorded), an order's shipments in the order they left: sorted here, a few at a time, where SQLite's ORDER BY sorted the whole batch (its sorter was 3% of a
-        // full plan's instructions, callgrind, bench row 3 at 4.1x sqlite3 against a target of 3x). The stable sort
-        // keeps the events of one time in the order of the index on shipmentID that the query walks: as recorded.
+        // A customer's orders in the order they were placed, an order's shipments in the order they left, a
+        // shipment's events in the order they happened (and were recorded): sorted here, a few at a time, where
+        // SQLite's ORDER BY sorted the whole batch (its sorter was 3% of a full plan's instructions, callgrind,
+        // bench row 3 at 4.1x sqlite3 against a target of 3x). The stable sort keeps the events of one time in
+        // the order of the index on shipmentID that the query walks: as recorded.
         let eventsByShipment = Dictionary(grouping: events, by: \.shipmentID).mapValues { $0.sorted { $0.at < $1.at } }
         let shipmentsByOrder = Dictionary(grouping: shipments, by: \.orderID).mapValues { $0.sorted { ($0.dispatchedAt, $0.id) < ($1.dispatchedAt, $1.id) } }
         let ordersByCustomer = Dictionary(grouping: orders, by: \.customerID).mapValues { $0.sorted { ($0.placedAt, $0.id) < ($1.placedAt, $1.id) } }
