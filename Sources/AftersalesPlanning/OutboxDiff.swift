@@ -36,12 +36,14 @@ public struct OutboxDiff: Sendable, Hashable {
     /// Every planned mail in the plan's order, then the stored pending entries the plan no longer has.
     public var items: [Item]
 
-    /// The writes, in order.
-    public var changes: [Change] { items.compactMap(\.change) }
+    /// The writes, in order (read off the items as they are walked: copying them into an array of their
+    /// own was part of the 1% below).
+    public var changes: some Collection<Change> { items.lazy.compactMap { $0.change } }
 
-    /// Stored mail the plan leaves as it is (pending and the same, or no longer pending): counted as the
-    /// items are made (counting them after, each copied, was 1% of a full plan's instructions).
-    public var unchanged = 0
+    /// Stored mail the plan leaves as it is (pending and the same, or no longer pending): counted by
+    /// ``diff(_:stored:now:)`` as it makes the items (counting them after, each copied, was 1% of a full
+    /// plan's instructions).
+    public let unchanged: Int
 
     /// The reason a pending entry the rules no longer plan is cancelled with.
     public static let noLongerPlanned = "no longer planned: the facts that triggered it changed"

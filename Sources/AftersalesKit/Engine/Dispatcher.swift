@@ -267,21 +267,17 @@ extension Workspace {
         // database by a connection of its own after every claim, while the connections talk SMTP,
         // instead of by a claim whenever the log reaches SQLite's default size (a stall mid-batch).
         // Without such a connection (an in-memory database), SQLite's automatic checkpoints stay.
-        let checkpointer = store.backgroundCheckpointer()
+        var checkpointer: BackgroundCheckpointer?
         defer {
-            if let checkpointer {
-                // The rest of the log, after the last commit.
-                checkpointer.request()
-                checkpointer.stop()
-                try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
-            }
+            // The rest of the log, after the last commit.
+            if let checkpointer { store.endCheckpointing(checkpointer) }
             try? store.syncEveryCommit(false)
         }
         do throws(AftersalesError) {
             // Each claim is on disk before any of its mails leaves (a power cut must not forget a
             // claim the server has seen). The fsyncs fall on this thread, not the connections'.
             try store.syncEveryCommit(true)
-            if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
+            checkpointer = try store.startCheckpointing()
         } catch {
             // Nothing was claimed: the threads end, and every mail stays as it was.
             line.stop(error.description)
@@ -351,9 +347,6 @@ extension Workspace {
                                                "inDoubt": "\(result.inDoubt)", "transport": "\(transport.name)"])
         return result
     }
-
-    /// SQLite's `wal_autocheckpoint` default, restored after a send.
-    static let sqliteDefaultCheckpointPages = 1000
 
     /// How many threads render a batch: the cores the connections leave, plus one that shares a core
     /// with them (a connection mostly waits for the server's replies); at least one, at most four.

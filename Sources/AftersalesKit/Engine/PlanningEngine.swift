@@ -136,15 +136,8 @@ extension Workspace {
         // A plan of many batches makes the write-ahead log grow by megabytes: as a send does, a connection of
         // its own copies it into the database after each batch, beside the planning, instead of the writer
         // whenever the log reaches SQLite's default size (the writer stalled a few milliseconds each time).
-        let checkpointer = dirty.count > batch ? store.backgroundCheckpointer() : nil
-        if checkpointer != nil { try store.autoCheckpoint(pages: 0) }
-        defer {
-            if let checkpointer {
-                checkpointer.request()
-                checkpointer.stop()
-                try? store.autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
-            }
-        }
+        let checkpointer = dirty.count > batch ? try store.startCheckpointing() : nil
+        defer { if let checkpointer { store.endCheckpointing(checkpointer) } }
         Thread {
             defer { reading.leave(); facts.finish() }
             var start = 0

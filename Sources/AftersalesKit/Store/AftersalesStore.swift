@@ -186,6 +186,30 @@ public struct AftersalesStore: Sendable {
         try Self.map(path: path) { try writer.writeWithoutTransaction(body) }
     }
 
+    /// Starts copying the write-ahead log into the database beside the writer, for a run of many commits
+    /// (a send, a plan of many batches): SQLite's automatic checkpoints are off, so that the writer never stalls
+    /// copying the log, and a ``BackgroundCheckpointer`` copies it when asked. Nil, with the automatic
+    /// checkpoints left on, for an in-memory database. End it with ``endCheckpointing(_:)``.
+    public func startCheckpointing() throws(AftersalesError) -> BackgroundCheckpointer? {
+        guard let checkpointer = backgroundCheckpointer() else { return nil }
+        do { try autoCheckpoint(pages: 0) } catch {
+            checkpointer.stop()
+            throw error
+        }
+        return checkpointer
+    }
+
+    /// Copies the rest of the log, ends the checkpointer's thread and turns SQLite's automatic checkpoints
+    /// back on (at its default size).
+    public func endCheckpointing(_ checkpointer: BackgroundCheckpointer) {
+        checkpointer.request()
+        checkpointer.stop()
+        try? autoCheckpoint(pages: Self.sqliteDefaultCheckpointPages)
+    }
+
+    /// SQLite's `wal_autocheckpoint` default, restored by ``endCheckpointing(_:)``.
+    static let sqliteDefaultCheckpointPages = 1000
+
     /// A connection of its own that copies the write-ahead log into the database file on a thread
     /// of its own while this store's writer goes on committing (SQLite allows a checkpoint beside
     /// the writer). Nil for an in-memory database, which has no log.

@@ -65,8 +65,9 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
             func date(_ value: Date?) -> DatabaseValue {
                 guard let value else { return .null }
                 if let last, last.date == value { return last.value }
-                last = (value, value.storedValue)
-                return last!.value
+                let text = value.storedValue
+                last = (value, text)
+                return text
             }
             return [
                 mail.key, mail.rule, mail.stream, mail.audience, mail.customerID, mail.orderID, mail.subject, mail.occurrence,

@@ -112,7 +112,7 @@ extension AftersalesStore {
     /// Encodes what `diff` inserts: the part of writing a plan that needs no connection, done in parallel.
     public static func prepare(_ diff: OutboxDiff) throws(AftersalesError) -> PreparedDiff {
         var rows: [StatementArguments] = []
-        for case .insert(let entry)? in diff.items.lazy.map({ $0.change }) {
+        for case .insert(let entry) in diff.changes {
             do { rows.append(StatementArguments(try entry.databaseValues)) } catch { throw .failure("cannot encode outbox entry \(entry.mail.key): \(error)") }
         }
         return PreparedDiff(diff: diff, rows: rows)
@@ -147,7 +147,7 @@ extension AftersalesStore {
         var rows = prepared.rows.makeIterator()
         // Looked up once per customer, not per row: the cache is keyed by the text of the query.
         let insert = try db.cachedStatement(sql: OutboxEntry.insertOrIgnore), history = try db.cachedStatement(sql: historySQL)
-        for case let change? in prepared.diff.items.lazy.map({ $0.change }) {
+        for change in prepared.diff.changes {
             switch change {
             case .insert(let entry):
                 guard let row = rows.next() else { continue }

@@ -54,6 +54,22 @@ struct TestWorkspace {
 
 @Suite("Planning engine")
 struct PlanningEngineTests {
+    @Test("a batch's results are taken in order as the workers set them; after a cancel no index is claimed")
+    func resultsInOrder() throws {
+        let results = Results<Int>(count: 50)
+        let workers = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: workers) { while let index = results.claim() { results.set(index, .success(index * index)) } }
+        }
+        let taken = try (0..<50).map { try results.wait($0).get() }
+        workers.wait()
+        #expect(taken == (0..<50).map { $0 * $0 })
+        let cancelled = Results<Int>(count: 3)
+        #expect(cancelled.claim() == 0)
+        cancelled.cancel()
+        #expect(cancelled.claim() == nil)
+    }
+
     @Test("planning twice creates nothing new; a second run with nothing new touches no customer")
     func replanning() throws {
         let tw = try TestWorkspace()
@@ -115,6 +131,27 @@ struct PlanningEngineTests {
         _ = try ws.store.advanceComplaint(id: "K1", .rate(2), at: t("2026-11-20T09:00:00Z"), now: ws.now)
         _ = try ws.plan()
         #expect(try ws.store.outboxEntry(key: "improvement-commitment/K1/1").status == .held)
+    }
+
+    @Test("a plan of many batches copies the write-ahead log into the database beside the writer and turns automatic checkpoints back on")
+    func checkpointsAroundAPlan() throws {
+        let tw = try TestWorkspace()
+        try tw.seed()
+        let store = try tw.open("2026-11-03T14:00:00Z").store
+        for i in 0..<(AftersalesStore.factsBatch + 10) {
+            _ = try store.addCustomer(id: "W\(i)", CustomerChanges(name: "W", email: "w\(i)@example.de", locale: "de", timeZone: "Europe/Berlin", country: "DE"),
+                                      now: t("2026-11-03T14:00:00Z"))
+        }
+        let ws = try tw.open("2026-11-05T09:30:00Z")
+        let mainFile = { (try FileManager.default.attributesOfItem(atPath: tw.path)[.size] as? Int) ?? 0 }
+        let before = try mainFile()
+        let report = try ws.plan()
+        #expect(report.changes.customers == AftersalesStore.factsBatch + 11 && report.changes.planned > 0, "\(report)")
+        // The log is far below SQLite's automatic checkpoint, and both workspaces are still open: only the
+        // plan's own checkpoints can have written the database file.
+        #expect(try mainFile() > before, "the plan's writes were copied into the database file")
+        let pages = try ws.store.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(pages == 1000)
     }
 
     @Test("a send copies the write-ahead log into the database beside the writer and turns automatic checkpoints back on")

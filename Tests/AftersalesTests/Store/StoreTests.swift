@@ -218,6 +218,19 @@ struct StoreRecordTests {
         #expect(!OutboxJSON.isPlain("a/b") && !OutboxJSON.isPlain("é") && OutboxJSON.isPlain("a b:c@d"))
     }
 
+    @Test("the outbox's contexts: plain keys and values written directly read back the same and as the encoder writes them, the rest go through it")
+    func outboxJSONContexts() throws {
+        let contexts: [[String: String]] = [["order": "O1"], ["shipment": "S1", "order": "O1", "delayed-at": "2026-11-10T00:00:00Z"],
+                                            ["sku": "P1", "predicted": "x", "holiday-start": "y", "season": "z"],
+                                            ["Order": "O1"], ["order2": "O1"], ["note": "a/b"], ["é": "x"], ["order": "say \"hi\""]]
+        for context in contexts {
+            let text = try OutboxJSON.string(context)
+            #expect(try JSONDecoder().decode([String: String].self, from: Data(text.utf8)) == context, "\(text)")
+            #expect(text == String(decoding: try OutboxJSON.encoder.encode(context), as: UTF8.self), "\(text)")
+        }
+        #expect(OutboxJSON.isKey("delayed-at") && !OutboxJSON.isKey("Order") && !OutboxJSON.isKey("order2"))
+    }
+
     let now = t("2026-11-23T10:00:00Z")
 
     @Test("an order's lines are stored in a table of their own, in their order, with and without prices")
@@ -301,6 +314,31 @@ struct StoreRecordTests {
         let shipment = Shipment.selected.map(\.name), event = ShipmentEvent.selected.map(\.name)
         #expect(read == [order, line, shipment, shipment, event, event])
         #expect(tables == [order, line, shipment, ["rowid"] + event])
+        let (answers, table) = try ws.store.writer.read { db in
+            (try [SQL.surveys, SQL.reviews].map { try db.makeStatement(sql: $0).columnNames }, try ["surveys", "reviews"].map { try db.columns(in: $0).map(\.name) })
+        }
+        let survey = SurveyAnswer.selected.map(\.name), review = Review.selected.map(\.name)
+        #expect(answers == [survey, review])
+        #expect(table == [survey, ["rowid"] + review])
+    }
+
+    @Test("a customer's facts come in order: orders as placed, shipments as they left, events as they happened and, at one time, as recorded")
+    func factsInOrder() throws {
+        let store = try seededStore()
+        _ = try store.addOrder(id: "O0", customerID: "C1", lines: [OrderLine(sku: "P2", quantity: 1, unitPriceMinor: 500), OrderLine(sku: "P1", quantity: 3, unitPriceMinor: 100)],
+                               currency: "USD", at: t("2026-10-01T00:00:00Z"), now: now)
+        for (id, day) in [("S2", "08"), ("S1", "05")] {
+            _ = try store.dispatch(Shipment(id: id, orderID: "O1", carrier: "Maersk", trackingNumber: id, dispatchedAt: t("2026-11-\(day)T00:00:00Z"),
+                                            eta: t("2026-12-10T00:00:00Z")), now: now)
+        }
+        for (kind, at) in [(ShipmentEventKind.atCustoms, "2026-11-20"), (.inTransit, "2026-11-09"), (.held, "2026-11-20"), (.cleared, "2026-11-12")] {
+            _ = try store.recordShipmentEvent(ShipmentEvent(shipmentID: "S1", kind: kind, at: t("\(at)T00:00:00Z"), reason: kind == .held ? "papers" : nil), now: now)
+        }
+        let facts = try #require(try store.customerFacts(id: "C1"))
+        #expect(facts.orders.map(\.order.id) == ["O0", "O1"])
+        #expect(facts.orders[0].order.lines.map(\.sku) == ["P2", "P1"])
+        #expect(facts.orders[1].shipments.map(\.shipment.id) == ["S1", "S2"])
+        #expect(facts.orders[1].shipments[0].events.map(\.kind) == [.inTransit, .cleared, .atCustoms, .held])
     }
 
     @Test("a stored value that is not one of a type's cases is refused, not made up")
