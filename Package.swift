@@ -37,6 +37,8 @@ let package = Package(
                 "AftersalesPlanning",
                 "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite functions a column's fast path reads with (GRDB's `StatementColumnConvertible`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),

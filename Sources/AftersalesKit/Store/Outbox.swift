@@ -38,6 +38,8 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
         var index = -1
         func next<Value: DatabaseValueConvertible & StatementColumnConvertible>() throws -> Value { index += 1; return try row.decode(atIndex: index) }
         func next<Value: DatabaseValueConvertible>() throws -> Value { index += 1; return try row.decode(atIndex: index) }
+        func next() throws -> Date { index += 1; return try row.date(atIndex: index) }
+        func next() throws -> Date? { index += 1; return try row.optionalDate(atIndex: index) }
         func json<Value: Decodable>() throws -> Value { try OutboxJSON.decoder.decode(Value.self, from: Data((next() as String).utf8)) }
         let key: String = try next(), rule: String = try next(), stream: MailStream = try next(), audience: Audience = try next()
         let customerID: String = try next(), orderID: String? = try next(), subject: String = try next(), occurrence: String = try next()
@@ -296,6 +298,14 @@ extension AftersalesStore {
     /// The entries of one customer (the planner's read, once per customer: a cached statement).
     static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
         try OutboxEntry.fetchAll(db.cachedStatement(sql: OutboxEntry.selection + " WHERE customerID = ?"), arguments: [customerID])
+    }
+
+    /// The entries of each of these customers, as ``outboxEntries(_:customerID:)`` reads them, in one query:
+    /// a query per customer was 2% of a full plan's instructions, on the writer's thread (callgrind, bench row 3).
+    static func outboxEntries(_ db: Database, customerIDs: [String]) throws -> [[OutboxEntry]] {
+        let statement = try db.cachedStatement(sql: OutboxEntry.selection + " WHERE customerID " + OutboxJSON.chosen)
+        let found = Dictionary(grouping: try OutboxEntry.fetchAll(statement, arguments: [OutboxJSON.array(customerIDs)]), by: \.mail.customerID)
+        return customerIDs.map { found[$0] ?? [] }
     }
 
     /// The entries with these keys, by key (the sender's read, once per batch: a cached statement for any number of keys).

@@ -98,7 +98,7 @@ extension AftersalesStore {
         defer { products = memo }
         return try read { db in
             let facts = try Self.customerFacts(db, customers, products: &memo)
-            return try facts.map { ($0, try Self.outboxEntries(db, customerID: $0.customer.id)) }
+            return zip(facts, try Self.outboxEntries(db, customerIDs: facts.map(\.customer.id))).map { ($0, $1) }
         }
     }
 
@@ -127,7 +127,7 @@ extension AftersalesStore {
         let before = changes
         changes = try write { db in
             var changes = before
-            let stored = try customers.map { try Self.outboxEntries(db, customerID: $0) }
+            let stored = try Self.outboxEntries(db, customerIDs: customers)
             let at = now.storedValue
             try diffs(stored) { diff in
                 try Self.apply(db, diff, now: now, at: at, changes: &changes)

@@ -1,6 +1,7 @@
 import AftersalesDomain
 import Foundation
 import GRDB
+import GRDBSQLite
 
 // The domain types persisted as they are: GRDB's Codable records, their columns named by their
 // CodingKeys (GRDB's demo pattern). Dates are stored as GRDB stores a `Date`; arrays and nested
@@ -80,17 +81,43 @@ extension Date {
     /// The date as GRDB stores it (`yyyy-MM-dd HH:mm:ss.SSS`, UTC), for the writes made by the thousand.
     /// GRDB formats every date through one shared ICU DateFormatter behind a lock: 6% of a full plan
     /// (perf, release, bench row 3 at 3.7x to 4.1x sqlite3 against a target of 3x). A date on a whole
-    /// millisecond (all that GRDB stores and reads back, planned times, `--now`) is written by Foundation's
-    /// ISO 8601 style instead, 5.7 times faster. ICU rounds to the millisecond where the style truncates,
-    /// so the style is given the middle of that millisecond: the same text (StoredDateTests). Other dates stay with GRDB.
+    /// millisecond (all that GRDB stores and reads back, planned times, `--now`) is written by
+    /// ``Timestamp/text(_:separator:milliseconds:ending:)`` instead. ICU rounds to the millisecond where
+    /// that truncates, so it is given the middle of that millisecond: the same text (StoredDateTests).
+    /// Other dates stay with GRDB.
     var storedValue: DatabaseValue {
         let milliseconds = timeIntervalSinceReferenceDate * 1000, whole = milliseconds.rounded()
-        guard abs(milliseconds - whole) < 0.001 else { return databaseValue }
-        return Date(timeIntervalSinceReferenceDate: (whole + 0.5) / 1000).formatted(Self.storage).databaseValue
+        guard abs(milliseconds - whole) < 0.001,
+              let text = Timestamp.text(Date(timeIntervalSinceReferenceDate: (whole + 0.5) / 1000), separator: 0x20, milliseconds: true)
+        else { return databaseValue }
+        return text.databaseValue
     }
+}
 
-    private static let storage = Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
-        .dateTimeSeparator(.space).time(includingFractionalSeconds: true).timeSeparator(.colon)
+/// A date column read by GRDB's fast path for columns (`StatementColumnConvertible`): the stored format
+/// is read by ``Timestamp/stored(_:)``, any other value by GRDB. GRDB's parser with Calendar was 2,100
+/// instructions a date, 6% of a full plan (see ``Timestamp/text(_:separator:milliseconds:ending:)``).
+struct StoredTime: DatabaseValueConvertible, StatementColumnConvertible {
+    var date: Date
+    init(_ date: Date) { self.date = date }
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        if sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT, let text = sqlite3_column_text(sqliteStatement, index),
+           let date = Timestamp.stored(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index)))) {
+            self.date = date
+        } else {
+            guard let date = Date(sqliteStatement: sqliteStatement, index: index) else { return nil }
+            self.date = date
+        }
+    }
+    var databaseValue: DatabaseValue { date.databaseValue }
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredTime? { Date.fromDatabaseValue(dbValue).map(StoredTime.init) }
+}
+
+extension Row {
+    /// The date at `index`, through ``StoredTime``.
+    func date(atIndex index: Int) throws -> Date { try decode(StoredTime.self, atIndex: index).date }
+    /// The date at `index`, or nil for NULL, through ``StoredTime``.
+    func optionalDate(atIndex index: Int) throws -> Date? { try decode(StoredTime?.self, atIndex: index)?.date }
 }
 
 // MARK: Records
@@ -116,8 +143,8 @@ extension Customer: FetchableRecord, PersistableRecord, SharedJSONCoders {
                   email: try row.decode(atIndex: 3), cc: try RecordJSON.decoder.decode([EmailAddress].self, from: row.decode(Data.self, atIndex: 4)),
                   locale: try row.decode(atIndex: 5), timeZone: try row.decode(atIndex: 6), country: try row.decode(atIndex: 7),
                   industry: try row.decode(atIndex: 8), manager: try manager.map { try RecordJSON.decoder.decode(AccountManager.self, from: $0) },
-                  consent: try row.decode(atIndex: 10), consentAt: try row.decode(atIndex: 11), unsubscribedAt: try row.decode(atIndex: 12),
-                  createdAt: try row.decode(atIndex: 13))
+                  consent: try row.decode(atIndex: 10), consentAt: try row.optionalDate(atIndex: 11), unsubscribedAt: try row.optionalDate(atIndex: 12),
+                  createdAt: try row.date(atIndex: 13))
     }
 }
 
@@ -156,8 +183,8 @@ extension Order: FetchableRecord, PersistableRecord {
     public init(row: Row) throws {
         self.init(id: try row.decode(atIndex: 0), customerID: try row.decode(atIndex: 1),
                   lines: try (row.prefetchedRows[CodingKeys.lines.stringValue] ?? []).map { try OrderLineRecord(row: $0).line },
-                  currency: try row.decode(atIndex: 2), placedAt: try row.decode(atIndex: 3), completedAt: try row.decode(atIndex: 4),
-                  cancelledAt: try row.decode(atIndex: 5))
+                  currency: try row.decode(atIndex: 2), placedAt: try row.date(atIndex: 3), completedAt: try row.optionalDate(atIndex: 4),
+                  cancelledAt: try row.optionalDate(atIndex: 5))
     }
 
     /// The orders of `orders`, each with its lines from `lines` (which must hold every line of those
@@ -257,7 +284,7 @@ extension Shipment: FetchableRecord, PersistableRecord, SharedJSONCoders {
     public init(row: Row) throws {
         self.init(id: try row.decode(atIndex: 0), orderID: try row.decode(atIndex: 1), carrier: try row.decode(atIndex: 2),
                   trackingNumber: try row.decode(atIndex: 3), trackingURL: try row.decode(atIndex: 4), mode: try row.decode(atIndex: 5),
-                  dispatchedAt: try row.decode(atIndex: 6), eta: try row.decode(atIndex: 7), dispatchETA: try row.decode(Date.self, atIndex: 11),
+                  dispatchedAt: try row.date(atIndex: 6), eta: try row.date(atIndex: 7), dispatchETA: try row.date(atIndex: 11),
                   destinationCountry: try row.decode(atIndex: 8), destinationPort: try row.decode(atIndex: 9),
                   documents: try RecordJSON.strings(row.decode(Data.self, atIndex: 10)))
     }
@@ -278,8 +305,8 @@ extension ShipmentEvent: FetchableRecord, PersistableRecord {
 
     /// An event from a row of ``selected``, by position.
     public init(row: Row) throws {
-        self.init(shipmentID: try row.decode(atIndex: 0), kind: try row.decode(atIndex: 1), at: try row.decode(atIndex: 2),
-                  location: try row.decode(atIndex: 3), note: try row.decode(atIndex: 4), newETA: try row.decode(atIndex: 5),
+        self.init(shipmentID: try row.decode(atIndex: 0), kind: try row.decode(atIndex: 1), at: try row.date(atIndex: 2),
+                  location: try row.decode(atIndex: 3), note: try row.decode(atIndex: 4), newETA: try row.optionalDate(atIndex: 5),
                   cause: try row.decode(atIndex: 6), remedy: try row.decode(atIndex: 7), reason: try row.decode(atIndex: 8),
                   signedBy: try row.decode(atIndex: 9))
     }
@@ -307,7 +334,7 @@ extension SurveyAnswer: FetchableRecord, PersistableRecord, SharedJSONCoders {
     public init(row: Row) throws {
         self.init(orderID: try row.decode(atIndex: 0), score: try row.decode(atIndex: 1), reason: try row.decode(atIndex: 2),
                   liked: try RecordJSON.decoder.decode([ServiceAspect].self, from: row.decode(Data.self, atIndex: 3)),
-                  intent: try row.decode(atIndex: 4), answeredAt: try row.decode(atIndex: 5))
+                  intent: try row.decode(atIndex: 4), answeredAt: try row.date(atIndex: 5))
     }
 }
 
@@ -328,7 +355,7 @@ extension Review: FetchableRecord, PersistableRecord {
     /// A review from a row of ``selected``, by position.
     public init(row: Row) throws {
         self.init(orderID: try row.decode(atIndex: 0), positive: try row.decode(atIndex: 1), text: try row.decode(atIndex: 2),
-                  reviewedAt: try row.decode(atIndex: 3))
+                  reviewedAt: try row.date(atIndex: 3))
     }
 }
 
