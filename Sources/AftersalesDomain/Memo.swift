@@ -6,6 +6,7 @@ public final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
     private let lock = NSLock()
     private var values: [Key: Value] = [:]
     private let capacity: Int?
+    private var found = 0
 
     public init(capacity: Int? = nil) { self.capacity = capacity }
 
@@ -19,6 +20,27 @@ public final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
         values[key] = value
         return value
     }
+
+    /// The value kept for `key`, if any (``hits`` counts those found).
+    public func cached(_ key: Key) -> Value? {
+        lock.withLock {
+            let value = values[key]
+            if value != nil { found += 1 }
+            return value
+        }
+    }
+
+    /// Keeps `value` for `key`: for a value made outside the lock, where making it under the lock would
+    /// hold up every other caller (a page rendered for a request).
+    public func keep(_ value: Value, for key: Key) {
+        lock.withLock {
+            if let capacity, values.count >= capacity { values.removeAll(keepingCapacity: true) }
+            values[key] = value
+        }
+    }
+
+    /// How many ``cached(_:)`` calls found a value (for tests).
+    public var hits: Int { lock.withLock { found } }
 
     /// How many values are kept (for tests).
     var count: Int { lock.withLock { values.count } }

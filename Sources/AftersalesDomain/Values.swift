@@ -277,16 +277,14 @@ public enum Timestamp {
         locale: Locale(identifier: "en_US_POSIX"), timeZone: gmt, calendar: gregorianUTC)
 
     /// `2026-11-23T09:30:00Z`.
-    public static func utc(_ date: Date) -> String { text(date, separator: 0x54, milliseconds: false, ending: .z) ?? utcStyle.format(date) }
+    public static func utc(_ date: Date) -> String { utcStyle.format(date) }
 
     static let utcStyle = Date.ISO8601FormatStyle()
 
     /// `2026-11-23T12:30:00+03:00`: the instant as a wall-clock time in `zone` (`+00:00` where the
     /// offset is zero, where Foundation writes `Z`).
     public static func local(_ date: Date, in zone: TimeZone) -> String {
-        let offset = zone.secondsFromGMT(for: date)
-        if offset % 60 == 0, let text = text(date, separator: 0x54, milliseconds: false, ending: .offset(offset)) { return text }
-        if offset == 0 { return wallClock(zone).format(date) + "+00:00" }
+        if zone.secondsFromGMT(for: date) == 0 { return wallClock(zone).format(date) + "+00:00" }
         return Date.ISO8601FormatStyle(timeZone: zone).timeZoneSeparator(.colon).format(date)
     }
 
@@ -302,80 +300,34 @@ public enum Timestamp {
     }
 }
 
-// MARK: Instants as UTC text, by day count
+// MARK: The stored format, by day count
 
-// The one place with calendar arithmetic of its own: an instant's UTC fields and back, by Howard Hinnant's
-// day-count algorithms (the Gregorian calendar, which Foundation's follows from 1582), for the texts written and read
-// by the hundred thousand. Foundation's ISO 8601 style took 2,750 instructions a date (the planner's reasons,
-// the outbox's times) and GRDB's date parser with Calendar 2,100 (every date of the facts read): 10% of a full
-// plan (callgrind, bench row 3 at 3.4x sqlite3 against a target of 3x). Years outside 1600-9999 go to Foundation.
+// The one place with calendar arithmetic of its own: the instant of a stored date's UTC fields, by Howard
+// Hinnant's day count (the Gregorian calendar, which Foundation's follows from 1582), for the dates read by the
+// hundred thousand. GRDB's date parser with Calendar took 2,100 instructions a date, 5.4% of a full plan's
+// (callgrind, bench row 3 at 3.4x sqlite3 against a target of 3x). Years before 1600 are left to GRDB.
 extension Timestamp {
-    /// What follows the time in ``text(_:separator:milliseconds:ending:)``: nothing, `Z`, or an offset (`+03:00`) in seconds.
-    public enum Ending: Sendable { case none, z, offset(Int) }
-
-    /// `yyyy-MM-dd<separator>HH:mm:ss`, then `.SSS` with `milliseconds` (to the millisecond below), of the
-    /// instant in UTC (shifted by the ending's offset), then the ending; nil outside the years 1600 to 9999.
-    public static func text(_ date: Date, separator: UInt8, milliseconds: Bool, ending: Ending = .none) -> String? {
-        var shift = 0
-        if case .offset(let seconds) = ending { shift = seconds * 1000 }
-        let reference = date.timeIntervalSinceReferenceDate * 1000
-        guard reference.magnitude < 3e14 else { return nil }
-        let (days, time) = (Int(reference.rounded(.down)) + 978_307_200_000 + shift).quotientAndRemainder(dividingBy: 86_400_000)
-        let (year, month, day) = civil(time < 0 ? days - 1 : days), t = time < 0 ? time + 86_400_000 : time
-        guard (1600...9999).contains(year) else { return nil }
-        return String(unsafeUninitializedCapacity: 32) { out in
-            var at = 0
-            func put(_ byte: UInt8) { out[at] = byte; at += 1 }
-            func put(_ value: Int, _ width: Int) {
-                var rest = value
-                for i in (0..<width).reversed() { out[at + i] = UInt8(0x30 + rest % 10); rest /= 10 }
-                at += width
-            }
-            put(year, 4); put(0x2D); put(month, 2); put(0x2D); put(day, 2); put(separator)
-            put(t / 3_600_000, 2); put(0x3A); put(t / 60_000 % 60, 2); put(0x3A); put(t / 1000 % 60, 2)
-            if milliseconds { put(0x2E); put(t % 1000, 3) }
-            switch ending {
-            case .none: break
-            case .z: put(0x5A)
-            case .offset(let seconds): put(seconds < 0 ? 0x2D : 0x2B); put(abs(seconds) / 3600, 2); put(0x3A); put(abs(seconds) / 60 % 60, 2)
-            }
-            return at
-        }
-    }
-
-    /// The instant of `yyyy-MM-dd HH:mm:ss.SSS` in UTC (GRDB's stored format), or nil for any other text
-    /// or a field out of range, or a year before 1600. The value is GRDB's for those fields, to the last bit (StoredDateTests).
+    /// The instant of `yyyy-MM-dd HH:mm:ss.SSS` in UTC (GRDB's stored format), or nil for any other text, a field
+    /// out of range or a year before 1600. The value is GRDB's for those fields, to the last bit (StoredDateTests).
     public static func stored(_ text: UnsafeBufferPointer<UInt8>) -> Date? {
-        guard text.count == 23, text[4] == 0x2D, text[7] == 0x2D, text[10] == 0x20, text[13] == 0x3A, text[16] == 0x3A, text[19] == 0x2E else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
+        @inline(__always) func number(_ from: Int, _ count: Int) -> Int {  // -1 where a byte is not a digit
             var value = 0
-            for i in range { let digit = Int(text[i]) - 0x30; guard (0...9).contains(digit) else { return nil }; value = value * 10 + digit }
+            for i in from..<from + count { let digit = Int(text[i]) - 0x30; value = (0...9).contains(digit) && value >= 0 ? value * 10 + digit : -1 }
             return value
         }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-              let minute = number(14..<16), let second = number(17..<19), let millisecond = number(20..<23),
-              year >= 1600, (1...12).contains(month), hour < 24, minute < 60, second < 60 else { return nil }
-        let days = Self.days(year, month, day)
-        guard civil(days) == (year, month, day) else { return nil }
-        let seconds = Double((days - 11_323) * 86_400 + hour * 3600 + minute * 60 + second)
-        return Date(timeIntervalSinceReferenceDate: seconds + Double(millisecond) / 1000)
+        guard text.count == 23, text[4] == 0x2D, text[7] == 0x2D, text[10] == 0x20, text[13] == 0x3A, text[16] == 0x3A, text[19] == 0x2E else { return nil }
+        let (year, month, day, hour, minute, second, ms) = (number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2), number(20, 3))
+        let leap = month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        guard year >= 1600, (1...12).contains(month), (1...([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] + (leap ? 1 : 0))).contains(day),
+              (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second), ms >= 0 else { return nil }
+        return Date(timeIntervalSinceReferenceDate: Double((days(year, month, day) - 11_323) * 86_400 + hour * 3600 + minute * 60 + second) + Double(ms) / 1000)
     }
 
     /// Days since 1970-01-01 of a Gregorian date.
     static func days(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year, era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        return era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+        return era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1 - 719_468
     }
-
-    /// The Gregorian date `days` after 1970-01-01.
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468, era = (z >= 0 ? z : z - 146_096) / 146_097, doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153, month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, doy - (153 * mp + 2) / 5 + 1)
-    }
-
 }
 
 extension Timestamp {

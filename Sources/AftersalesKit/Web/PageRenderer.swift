@@ -39,10 +39,10 @@ public struct PageRenderer: Sendable {
         context.lang = locale
         context.isRTL = MailRenderer.direction(locale) == "rtl"
         let key = memo.key(page.template, locale: locale, context: context)
-        if let key, let page = memo.page(key) { return page }
+        if let key, let page = memo.pages.cached(key) { return page }
         let html = try templates.render(page.template, locale: locale, context: context)
         let rendered = RenderedPage(html: html, styleHashes: Self.styleHashes(html))
-        if let key { memo.keep(rendered, key) }
+        if let key { memo.pages.keep(rendered, for: key) }
         return rendered
     }
 
@@ -67,7 +67,7 @@ public struct PageRenderer: Sendable {
 /// A page whose names cannot all be told from its text (``TemplateStore/Tags/opaque``), or that looks
 /// up anything but text, numbers and flags (a list, or an object a section would step into), is
 /// rendered every time.
-final class PageMemo: @unchecked Sendable {
+final class PageMemo: Sendable {
     /// A page's key: the template, the locale and the values its names have.
     struct Key: Hashable {
         var template: String, locale: String
@@ -82,11 +82,8 @@ final class PageMemo: @unchecked Sendable {
     /// The names each template of each locale looks up, split at their dots; nil: it cannot be memoized.
     /// Read once: the templates do not change while the server runs.
     private let names: [String: [String: [[String]]?]]
-    private let lock = NSLock()
-    private var pages: [Key: RenderedPage] = [:]
-    /// Pages kept at most; then the memo starts again (a form page, keyed by its link, never repeats).
-    static let capacity = 512
-    private var served = 0
+    /// The pages, 512 at most; then the memo starts again (a form page, keyed by its link, never repeats).
+    let pages = Memo<Key, RenderedPage>(capacity: 512)
 
     init(templates: TemplateStore) {
         names = Dictionary(uniqueKeysWithValues: templates.texts.map { locale, texts in
@@ -95,9 +92,6 @@ final class PageMemo: @unchecked Sendable {
             }))
         })
     }
-
-    /// Pages served from the memo (for tests).
-    var hits: Int { lock.withLock { served } }
 
     /// The memo's key for `template` of `locale` with `context`; nil when it is not memoized.
     func key(_ template: String, locale: String, context: any MustacheParent) -> Key? {
@@ -120,21 +114,6 @@ final class PageMemo: @unchecked Sendable {
             else { return nil }
         }
         return Key(template: template, locale: locale, values: values)
-    }
-
-    func page(_ key: Key) -> RenderedPage? {
-        lock.withLock {
-            let page = pages[key]
-            if page != nil { served += 1 }
-            return page
-        }
-    }
-
-    func keep(_ page: RenderedPage, _ key: Key) {
-        lock.withLock {
-            if pages.count >= Self.capacity { pages.removeAll(keepingCapacity: true) }
-            pages[key] = page
-        }
     }
 }
 

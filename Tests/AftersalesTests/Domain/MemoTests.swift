@@ -30,4 +30,15 @@ struct MemoTests {
         #expect(try memo.value("a") { () throws(Refused) -> Int in 7 } == 7)
         #expect(memo.count == 1)
     }
+
+    @Test("A value made outside the lock is kept, within the capacity, and found")
+    func keptOutside() {
+        let memo = Memo<Int, String>(capacity: 2)
+        #expect(memo.cached(1) == nil && memo.hits == 0)
+        memo.keep("one", for: 1)
+        memo.keep("two", for: 2)
+        #expect(memo.cached(1) == "one" && memo.hits == 1)
+        memo.keep("three", for: 3)  // full: started again
+        #expect(memo.count == 1 && memo.cached(1) == nil && memo.cached(3) == "three" && memo.hits == 2)
+    }
 }

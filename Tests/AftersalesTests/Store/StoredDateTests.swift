@@ -5,9 +5,8 @@ import GRDB
 import Testing
 
 /// ``Foundation/Date/storedValue`` writes a date as GRDB does, on the bulk writes' fast path: the same
-/// text for every date, whichever way it goes. ``StoredTime`` reads it back as GRDB does, and
-/// ``Timestamp/utc(_:)`` and ``Timestamp/local(_:in:)`` write what Foundation's ISO 8601 style writes.
-@Suite("Stored dates: the same text and values as GRDB's and Foundation's")
+/// text for every date, whichever way it goes. ``StoredTime`` reads it back as GRDB does.
+@Suite("Stored dates: the same text and values as GRDB's")
 struct StoredDateTests {
     @Test("Whole seconds, whole milliseconds either side of the reference date, and GRDB's own read-back")
     func sameText() throws {
@@ -81,21 +80,6 @@ struct StoredDateTests {
         }
         for text in ["2026-13-01 00:00:00.000", "2026-11-23 24:00:00.000", "2026-11-23 10:00:00.00x", "2026-11-23 10:00:00.0000", "1599-12-31 00:00:00.000"] {
             #expect(text.utf8.withContiguousStorageIfAvailable(Timestamp.stored) == .some(nil), "\(text)")
-        }
-    }
-
-    @Test("UTC and local times as Foundation's ISO 8601 style writes them")
-    func isoText() throws {
-        let zones = ["UTC", "Asia/Shanghai", "America/Sao_Paulo", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Europe/Moscow"]
-            .compactMap(TimeZone.init(identifier:))
-        for (n, date) in Self.instants(seed: 37).enumerated() {
-            let zone = zones[n % zones.count]
-            let foundation = zone.secondsFromGMT(for: date) == 0 ? Timestamp.wallClock(zone).format(date) + "+00:00"
-                : Date.ISO8601FormatStyle(timeZone: zone).timeZoneSeparator(.colon).format(date)
-            guard Timestamp.utc(date) == Timestamp.utcStyle.format(date), Timestamp.local(date, in: zone) == foundation else {
-                Issue.record("\(date.timeIntervalSinceReferenceDate): \(Timestamp.utc(date)) \(Timestamp.local(date, in: zone)) against \(Timestamp.utcStyle.format(date)) \(foundation)")
-                return
-            }
         }
     }
 }

@@ -38,7 +38,7 @@ struct PageMemoTests {
         let first = try pages.render(.done, chain: ["en"], context: context(action: "/u/A"))
         let second = try pages.render(.done, chain: ["en"], context: context(action: "/u/B"))
         #expect(first.html == second.html && first.styleHashes == second.styleHashes && first.styleHashes.count == 1)
-        #expect(pages.memo.hits == 1)
+        #expect(pages.memo.pages.hits == 1)
         #expect(first.html.contains("<title>Acme</title>") && first.html.contains("<p>Unsubscribed</p>"))
     }
 
@@ -52,9 +52,9 @@ struct PageMemoTests {
         #expect(other.html.contains("<title>Other</title>"))
         let survey = try pages.render(.done, chain: ["en"], context: context(action: "/u/A", done: "survey"))
         #expect(!survey.html.contains("Unsubscribed"))
-        #expect(pages.memo.hits == 0)
+        #expect(pages.memo.pages.hits == 0)
         _ = try pages.render(.done, chain: ["en"], context: context(action: "/u/A"))
-        #expect(pages.memo.hits == 1)
+        #expect(pages.memo.pages.hits == 1)
     }
 
     @Test("a page with a list is rendered every time")
@@ -66,7 +66,7 @@ struct PageMemoTests {
         context.scores[0].value = "8"
         let second = try pages.render(.survey, chain: ["en"], context: context)
         #expect(first.html.contains("value=\"7\"") && second.html.contains("value=\"8\""))
-        #expect(pages.memo.hits == 0)
+        #expect(pages.memo.pages.hits == 0)
     }
 
     @Test("a missing variable is still an error on every render")
