@@ -16,9 +16,14 @@ public final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
         defer { lock.unlock() }
         if let value = values[key] { return value }
         let value = try make()
+        insert(value, key)
+        return value
+    }
+
+    /// Keeps `value` under `key`, emptying the memo first when it is full (the lock held).
+    private func insert(_ value: Value, _ key: Key) {
         if let capacity, values.count >= capacity { values.removeAll(keepingCapacity: true) }
         values[key] = value
-        return value
     }
 
     /// The value kept for `key`, if any (``hits`` counts those found).
@@ -33,14 +38,11 @@ public final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked S
     /// Keeps `value` for `key`: for a value made outside the lock, where making it under the lock would
     /// hold up every other caller (a page rendered for a request).
     public func keep(_ value: Value, for key: Key) {
-        lock.withLock {
-            if let capacity, values.count >= capacity { values.removeAll(keepingCapacity: true) }
-            values[key] = value
-        }
+        lock.withLock { insert(value, key) }
     }
 
     /// How many ``cached(_:)`` calls found a value (for tests).
-    public var hits: Int { lock.withLock { found } }
+    var hits: Int { lock.withLock { found } }
 
     /// How many values are kept (for tests).
     var count: Int { lock.withLock { values.count } }

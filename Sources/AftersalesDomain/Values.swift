@@ -317,8 +317,8 @@ extension Timestamp {
         }
         guard text.count == 23, text[4] == 0x2D, text[7] == 0x2D, text[10] == 0x20, text[13] == 0x3A, text[16] == 0x3A, text[19] == 0x2E else { return nil }
         let (year, month, day, hour, minute, second, ms) = (number(0, 4), number(5, 2), number(8, 2), number(11, 2), number(14, 2), number(17, 2), number(20, 3))
-        let leap = month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        guard year >= 1600, (1...12).contains(month), (1...([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] + (leap ? 1 : 0))).contains(day),
+        // The month's length from the same day count: the days from its first to the next month's first.
+        guard year >= 1600, (1...12).contains(month), (1...(days(year + month / 12, month % 12 + 1, 1) - days(year, month, 1))).contains(day),
               (0..<24).contains(hour), (0..<60).contains(minute), (0..<60).contains(second), ms >= 0 else { return nil }
         return Date(timeIntervalSinceReferenceDate: Double((days(year, month, day) - 11_323) * 86_400 + hour * 3600 + minute * 60 + second) + Double(ms) / 1000)
     }

@@ -295,12 +295,7 @@ extension AftersalesStore {
 
     // MARK: Queries
 
-    /// The entries of one customer (the planner's read, once per customer: a cached statement).
-    static func outboxEntries(_ db: Database, customerID: String) throws -> [OutboxEntry] {
-        try OutboxEntry.fetchAll(db.cachedStatement(sql: OutboxEntry.selection + " WHERE customerID = ?"), arguments: [customerID])
-    }
-
-    /// The entries of each of these customers, as ``outboxEntries(_:customerID:)`` reads them, in one query:
+    /// The entries of each of these customers (each customer's in the order they were written), in one query:
     /// a query per customer was 2% of a full plan's instructions, on the writer's thread (callgrind, bench row 3).
     static func outboxEntries(_ db: Database, customerIDs: [String]) throws -> [[OutboxEntry]] {
         let statement = try db.cachedStatement(sql: OutboxEntry.selection + " WHERE customerID " + OutboxJSON.chosen)
@@ -324,7 +319,7 @@ extension AftersalesStore {
 
     /// The stored entries of one customer, as planning compares them with a fresh plan.
     public func outboxEntries(customerID: String) throws(AftersalesError) -> [OutboxEntry] {
-        try read { db in try Self.outboxEntries(db, customerID: customerID) }
+        try read { db in try Self.outboxEntries(db, customerIDs: [customerID])[0] }
     }
 
     /// Outbox entries, by due time; optionally only one status, customer or order.

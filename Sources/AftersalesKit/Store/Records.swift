@@ -99,7 +99,7 @@ extension Date {
 /// instructions a date, 5.4% of a full plan (see ``Timestamp/stored(_:)``).
 struct StoredTime: DatabaseValueConvertible, StatementColumnConvertible {
     var date: Date
-    var databaseValue: DatabaseValue { date.databaseValue }
+    var databaseValue: DatabaseValue { date.storedValue }
     static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredTime? { Date.fromDatabaseValue(dbValue).map { StoredTime(date: $0) } }
 }
 

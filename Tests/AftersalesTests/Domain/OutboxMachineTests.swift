@@ -276,6 +276,21 @@ struct OutboxDiffTests {
 
 @Suite("Outbox store")
 struct OutboxStoreTests {
+    @Test("a batch's entries are read in one query: each customer's own, in the order written, none for a customer without")
+    func entriesOfCustomers() throws {
+        let store = try AftersalesStore(writer: DatabaseQueue())
+        var entries: [OutboxEntry] = []
+        for (key, customer) in [("tracking/S2/1", "C1"), ("survey/O2/1", "C2"), ("tracking/S1/1", "C1")] {
+            var entry = OutboxEntry(new: OutboxDiffTests.mail(key), now: OutboxDiffTests.now)
+            entry.mail.customerID = customer
+            entries.append(entry)
+        }
+        try store.writer.write { db in for entry in entries { try entry.insert(db) } }
+        let read = try store.writer.read { db in try AftersalesStore.outboxEntries(db, customerIDs: ["C2", "C3", "C1"]) }
+        #expect(read == [[entries[1]], [], [entries[0], entries[2]]])
+        #expect(try store.outboxEntries(customerID: "C1") == [entries[0], entries[2]])
+    }
+
     @Test("an entry is written and read back as it was; its JSON columns are written as GRDB's Codable support writes them")
     func roundTrip() throws {
         let store = try AftersalesStore(writer: DatabaseQueue())

@@ -217,7 +217,7 @@ struct PlanningEngineTests {
                 let kinds = facts.orders.map { Planner.ProductKinds($0.order, products: facts.products) }
                 let latest = facts.orders.map { Planner.latestAnchor($0, settings: settings) }
                 // As planned from scratch (nothing stored), and as re-planned (what the plan stored).
-                for existing in [[], try AftersalesStore.outboxEntries(db, customerID: id).map(ExistingMail.init)] {
+                for existing in [[], try AftersalesStore.outboxEntries(db, customerIDs: [id])[0].map(ExistingMail.init)] {
                     let history = Planner.History(stored: Set(existing.map(\.key)), storedRules: Set(existing.map(\.rule)),
                                                   lookback: ws.now.addingTimeInterval(-Planner.cancellationLookback), calendar: settings.calendar,
                                                   zone: facts.customer.timeZone.timeZone, country: facts.customer.country.value)
@@ -250,7 +250,7 @@ struct PlanningEngineTests {
             for id in try String.fetchAll(db, sql: "SELECT id FROM customers ORDER BY id") {
                 let facts = try #require(try AftersalesStore.customerFacts(db, id))
                 // From scratch, and with what the plan stored (days later, much of it is stale).
-                for existing in [[], try AftersalesStore.outboxEntries(db, customerID: id).map(ExistingMail.init)] {
+                for existing in [[], try AftersalesStore.outboxEntries(db, customerIDs: [id])[0].map(ExistingMail.init)] {
                     let stored = Set(existing.map(\.key))
                     // What a plan stores or `preview --explain` shows: mail to send, stored mail, and cancellations in the window.
                     func seen(_ mails: [PlannedMail]) -> [PlannedMail] {

@@ -43,7 +43,8 @@ struct StoredDateTests {
         var random = SyntheticCompany.Random(state: seed)
         var dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSinceReferenceDate: 0), Date(timeIntervalSinceReferenceDate: -0.0005),
                      try? Timestamp.parse("1600-01-01", field: "t"), try? Timestamp.parse("1599-12-31T23:59:59Z", field: "t"), try? Timestamp.parse("9999-12-31T23:59:59.999Z", field: "t"),
-                     try? Timestamp.parse("2024-02-29T12:00:00Z", field: "t"), try? Timestamp.parse("2100-03-01T00:00:00Z", field: "t")].compactMap { $0 }
+                     try? Timestamp.parse("2024-02-29T12:00:00Z", field: "t"), try? Timestamp.parse("2100-03-01T00:00:00Z", field: "t"),
+                     try? Timestamp.parse("2000-02-29T00:00:00Z", field: "t"), try? Timestamp.parse("2026-12-31T23:59:59.999Z", field: "t")].compactMap { $0 }
         for _ in 0..<20_000 {
             let milliseconds = Int64.random(in: -60_000_000_000_000...60_000_000_000_000, using: &random)
             dates.append(Date(timeIntervalSinceReferenceDate: Double(milliseconds) / 1000))
@@ -78,7 +79,8 @@ struct StoredDateTests {
             #expect(try row.optionalDate(atIndex: 5) == Date.fromDatabaseValue("2026-02-30 10:00:00.000".databaseValue))
             #expect(throws: (any Error).self) { try row.date(atIndex: 6) }
         }
-        for text in ["2026-13-01 00:00:00.000", "2026-11-23 24:00:00.000", "2026-11-23 10:00:00.00x", "2026-11-23 10:00:00.0000", "1599-12-31 00:00:00.000"] {
+        for text in ["2026-13-01 00:00:00.000", "2026-11-23 24:00:00.000", "2026-11-23 10:00:00.00x", "2026-11-23 10:00:00.0000", "1599-12-31 00:00:00.000",
+                     "2026-02-29 00:00:00.000", "2100-02-29 00:00:00.000", "2026-04-31 00:00:00.000", "2026-12-32 00:00:00.000"] {
             #expect(text.utf8.withContiguousStorageIfAvailable(Timestamp.stored) == .some(nil), "\(text)")
         }
     }

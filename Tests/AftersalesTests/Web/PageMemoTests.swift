@@ -1,3 +1,4 @@
+@testable import AftersalesDomain
 @testable import AftersalesKit
 import Foundation
 import Testing
